@@ -1,0 +1,206 @@
+"""Who people are: users, customer profiles, partners and their API keys, identity checks."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import currency_field, money_field
+from portal.state import TransitionMap
+from portal.validators import validate_e164
+
+
+class UserManager(BaseUserManager):
+    """Users log in with their email address; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in: a customer or a staff member."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    phone = models.CharField(
+        _("phone number"), max_length=16, blank=True, validators=[validate_e164]
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.email
+
+
+class Language(models.TextChoices):
+    CHINESE = "zh-hans", "简体中文"
+    ENGLISH = "en", "English"
+
+
+class CustomerProfile(models.Model):
+    """A customer's preferences."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    preferred_language = models.CharField(
+        max_length=10, choices=Language.choices, default=Language.CHINESE
+    )
+    notify_by_email = models.BooleanField(default=True)
+    notify_by_sms = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+
+class PriceTier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+
+
+class Partner(models.Model):
+    """A shop, travel agency or sub-reseller that buys through the API from a prepaid wallet."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    contact_email = models.EmailField()
+    tier = models.CharField(max_length=20, choices=PriceTier.choices, default=PriceTier.STANDARD)
+    currency = currency_field(help_text=_("Currency of the wallet and of partner prices."))
+    credit_limit = money_field(default=0)
+    low_balance_threshold = money_field(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="partner_credit_gte_0")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A partner API key. Only an HMAC of the secret is stored; the key is shown once."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    allowed_ips = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"{self.partner} · {self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class DocumentType(models.TextChoices):
+    CNIC = "cnic", _("CNIC")
+    PASSPORT = "passport", _("Passport")
+
+
+class IdentityCheck(models.Model):
+    """A claimed identity with its documents, reviewed by a person before a replacement."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    TRANSITIONS = TransitionMap(
+        Status,
+        {Status.PENDING: {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}},
+    )
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_checks"
+    )
+    full_name = models.CharField(max_length=200)
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices)
+    document_number = models.CharField(max_length=30)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="identity_reviews",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=50, blank=True)
+    rejection_note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"Identity check #{self.pk} ({self.full_name})"
+
+
+class IdentityDocument(models.Model):
+    """One uploaded image of an identity check, stored privately."""
+
+    class Kind(models.TextChoices):
+        FRONT = "front", _("Document front")
+        BACK = "back", _("Document back")
+        SELFIE = "selfie", _("Selfie holding the document")
+
+    check_request = models.ForeignKey(
+        IdentityCheck, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="identity/", blank=True)
+    content_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_request", "kind"], name="identity_document_once_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for check #{self.check_request_id}"

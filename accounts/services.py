@@ -1,0 +1,79 @@
+"""Writes for accounts: customers, partners and API keys."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey, CustomerProfile, Language, Partner, User
+from portal import audit
+
+API_KEY_PREFIX_BYTES = 6
+API_KEY_SECRET_BYTES = 32
+
+
+def hash_api_key_secret(secret: str) -> str:
+    """HMAC-SHA256 of a key's secret with the server-side pepper."""
+    return hmac.new(settings.API_KEY_PEPPER.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    plaintext: str  # "<prefix>.<secret>", shown once and never stored
+
+
+@transaction.atomic
+def issue_api_key(
+    *, partner: Partner, name: str, created_by=None, prefix: str = "", secret: str = ""
+) -> IssuedApiKey:
+    """Create an API key for ``partner``; the returned plaintext is the only copy."""
+    prefix = prefix or secrets.token_hex(API_KEY_PREFIX_BYTES)
+    secret = secret or secrets.token_urlsafe(API_KEY_SECRET_BYTES)
+    api_key = ApiKey.objects.create(
+        partner=partner,
+        name=name,
+        prefix=prefix,
+        secret_hash=hash_api_key_secret(secret),
+        created_by=created_by,
+    )
+    audit.record(action="api_key.issued", target=api_key, actor=created_by)
+    return IssuedApiKey(api_key=api_key, plaintext=f"{prefix}.{secret}")
+
+
+def find_api_key(presented: str) -> ApiKey | None:
+    """The usable key matching ``<prefix>.<secret>``, or None (constant-time comparison)."""
+    prefix, _, secret = presented.partition(".")
+    if not prefix or not secret:
+        return None
+    api_key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, hash_api_key_secret(secret)):
+        return None
+    if not api_key.is_usable or not api_key.partner.is_active:
+        return None
+    return api_key
+
+
+@transaction.atomic
+def revoke_api_key(*, api_key: ApiKey, actor=None) -> None:
+    """Revoke at once; later requests with this key are refused."""
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        audit.record(action="api_key.revoked", target=locked, actor=actor)
+    api_key.revoked_at = locked.revoked_at
+
+
+@transaction.atomic
+def register_customer(
+    *, email: str, password: str, phone: str = "", language: str = Language.CHINESE
+) -> User:
+    """Create a customer account with its profile."""
+    user = User.objects.create_user(email=email, password=password, phone=phone)
+    CustomerProfile.objects.create(user=user, preferred_language=language)
+    return user

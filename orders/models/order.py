@@ -1,0 +1,126 @@
+"""Orders: what a customer or partner bought, and where it is on the way to fulfilment."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import currency_field, money_field
+from portal.state import TransitionMap
+
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
+
+
+def new_order_number() -> str:
+    """A public order number such as ``PK-7F3K9Q2M``."""
+    return "PK-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+
+
+class Order(models.Model):
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", _("New eSIM")
+        RENEWAL = "renewal", _("Renewal")
+        RECHARGE = "recharge", _("Recharge")
+        REPLACEMENT = "replacement", _("Replacement")
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Created")
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        PROVISIONING = "provisioning", _("Being set up")
+        FULFILLED = "fulfilled", _("Ready")
+        PAYMENT_FAILED = "payment_failed", _("Payment failed")
+        NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    TRANSITIONS = TransitionMap(
+        Status,
+        {
+            Status.CREATED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
+            Status.AWAITING_PAYMENT: {Status.PAID, Status.PAYMENT_FAILED, Status.CANCELLED},
+            Status.PAYMENT_FAILED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
+            Status.PAID: {Status.PROVISIONING, Status.REFUNDED},
+            Status.PROVISIONING: {Status.FULFILLED, Status.NEEDS_ATTENTION},
+            Status.NEEDS_ATTENTION: {Status.PROVISIONING, Status.REFUNDED},
+            Status.FULFILLED: {Status.REFUNDED},
+        },
+    )
+
+    number = models.CharField(max_length=20, unique=True, default=new_order_number)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="orders")
+    quantity = models.PositiveSmallIntegerField(default=1)
+    sim = models.ForeignKey(
+        "orders.Sim",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        help_text=_("The SIM renewed or replaced."),
+    )
+    recharge_msisdn = models.CharField(max_length=16, blank=True)
+    recharge_operator = models.ForeignKey(
+        "plans.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    currency = currency_field()
+    subtotal = money_field()
+    discount = money_field(default=0)
+    total = money_field()
+    promotion = models.ForeignKey(
+        "plans.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    customer_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False, partner__isnull=True)
+                | Q(customer__isnull=True, partner__isnull=False),
+                name="order_has_one_buyer",
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0, subtotal__gte=0, discount__gte=0),
+                name="order_amounts_gte_0",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_quantity_gte_1"),
+            models.UniqueConstraint(
+                fields=["partner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_idempotency_key_per_partner",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def provider_reference(self) -> str:
+        """Our reference sent with every upstream call for this order (stable across retries)."""
+        return f"ord-{self.number}"

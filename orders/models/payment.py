@@ -1,0 +1,92 @@
+"""Payments and refunds against an order."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import currency_field, money_field
+from portal.state import TransitionMap
+
+
+class Gateway(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    TEST = "test", _("Test payments")
+    MANUAL = "manual", _("Manual (bank transfer, JazzCash, Easypaisa)")
+    WALLET = "wallet", _("Partner wallet")
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    TRANSITIONS = TransitionMap(
+        Status,
+        {
+            Status.PENDING: {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED},
+            Status.FAILED: {Status.SUCCEEDED},
+            Status.SUCCEEDED: {Status.REFUNDED},
+        },
+    )
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    method = models.CharField(max_length=30, blank=True, help_text=_("card, alipay, jazzcash, …"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    amount = money_field()
+    currency = currency_field()
+    external_reference = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The gateway's id: Stripe session, bank reference, wallet entry."),
+    )
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    customer_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_gateway_display()} {self.currency} {self.amount} ({self.status})"
+
+
+class Refund(models.Model):
+    """A full or partial refund of a payment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS = TransitionMap(Status, {Status.PENDING: {Status.SUCCEEDED, Status.FAILED}})
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = money_field()
+    currency = currency_field()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    external_reference = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.currency} {self.amount} of payment #{self.payment_id}"

@@ -1,0 +1,73 @@
+"""Replacement (补卡) tickets: a new SIM for the same line after loss or damage."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.state import TransitionMap
+
+
+class ReplacementTicket(models.Model):
+    class Reason(models.TextChoices):
+        LOST = "lost", _("Lost phone")
+        STOLEN = "stolen", _("Stolen phone")
+        DAMAGED = "damaged", _("Damaged phone or SIM")
+        NEW_PHONE = "new_phone", _("New phone")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        ISSUED = "issued", _("New SIM issued")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = TransitionMap(
+        Status,
+        {
+            Status.SUBMITTED: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+            Status.APPROVED: {Status.ISSUED, Status.CANCELLED},
+        },
+    )
+
+    sim = models.ForeignKey(
+        "orders.Sim", on_delete=models.PROTECT, related_name="replacement_tickets"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_tickets",
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    identity_check = models.OneToOneField(
+        "accounts.IdentityCheck", on_delete=models.PROTECT, related_name="replacement_ticket"
+    )
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_sim = models.OneToOneField(
+        "orders.Sim", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    delivery_address = models.TextField(blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # At most one open request per SIM, guaranteed by the database.
+            models.UniqueConstraint(
+                fields=["sim"],
+                condition=models.Q(status__in=["submitted", "approved"]),
+                name="replacement_one_open_per_sim",
+            )
+        ]
+
+    def __str__(self):
+        return f"Replacement #{self.pk} for {self.sim}"

@@ -1,0 +1,151 @@
+"""SIMs (lines) we issued or serve, and the provider calls that set them up."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.state import TransitionMap
+from portal.validators import validate_e164, validate_iccid
+
+
+class Sim(models.Model):
+    class Form(models.TextChoices):
+        ESIM = "esim", _("eSIM")
+        PHYSICAL = "physical", _("Physical SIM")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Ready to install")
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REPLACED = "replaced", _("Replaced")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = TransitionMap(
+        Status,
+        {
+            Status.ISSUED: {Status.ACTIVE, Status.EXPIRED, Status.REPLACED, Status.CANCELLED},
+            Status.ACTIVE: {Status.EXPIRED, Status.REPLACED, Status.CANCELLED},
+            Status.EXPIRED: {Status.ACTIVE, Status.REPLACED, Status.CANCELLED},
+        },
+    )
+
+    iccid = models.CharField(max_length=22, unique=True, validators=[validate_iccid])
+    msisdn = models.CharField(max_length=16, blank=True, db_index=True, validators=[validate_e164])
+    form = models.CharField(max_length=10, choices=Form.choices, default=Form.ESIM)
+    operator = models.ForeignKey("plans.Operator", on_delete=models.PROTECT, related_name="sims")
+    provider = models.ForeignKey(
+        "plans.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+    )
+    provider_reference = models.CharField(max_length=100, blank=True, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sims",
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+    )
+    issued_by_order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="issued_sims"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ISSUED)
+    activation_code = models.CharField(max_length=255, blank=True)
+    confirmation_code = models.CharField(max_length=20, blank=True)
+    current_plan = models.ForeignKey(
+        "plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data_total_mb = models.PositiveIntegerField(null=True, blank=True)
+    data_remaining_mb = models.PositiveIntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    usage_synced_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=True) | Q(partner__isnull=True),
+                name="sim_has_at_most_one_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(data_remaining_mb__isnull=True)
+                | Q(data_total_mb__isnull=False, data_remaining_mb__lte=models.F("data_total_mb")),
+                name="sim_remaining_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.operator} …{self.iccid[-6:]}"
+
+    @property
+    def smdp_address(self) -> str:
+        """SM-DP+ address from ``LPA:1$<address>$<matching id>``."""
+        parts = self.activation_code.split("$")
+        return parts[1] if len(parts) >= 3 else ""
+
+    @property
+    def matching_id(self) -> str:
+        parts = self.activation_code.split("$")
+        return parts[2] if len(parts) >= 3 else ""
+
+
+class ProvisioningAttempt(models.Model):
+    """One call to an upstream for an order: what we sent, what came back."""
+
+    class Operation(models.TextChoices):
+        ISSUE = "issue", _("Issue eSIM")
+        RENEW = "renew", _("Renew")
+        RECHARGE = "recharge", _("Recharge")
+        CANCEL = "cancel", _("Cancel")
+
+    class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        TRANSIENT_ERROR = "transient_error", _("Temporary error")
+        PERMANENT_ERROR = "permanent_error", _("Permanent error")
+
+    TRANSITIONS = TransitionMap(
+        Outcome,
+        {
+            Outcome.IN_PROGRESS: {
+                Outcome.SUCCEEDED,
+                Outcome.TRANSIENT_ERROR,
+                Outcome.PERMANENT_ERROR,
+            }
+        },
+    )
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="provisioning_attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    provider = models.ForeignKey("plans.Provider", on_delete=models.PROTECT, related_name="+")
+    operation = models.CharField(max_length=20, choices=Operation.choices)
+    reference = models.CharField(max_length=100, db_index=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    request_summary = models.TextField(blank=True)
+    response_summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order")
+        ]
+
+    def __str__(self):
+        return f"{self.order} attempt {self.number}: {self.outcome}"

@@ -1,0 +1,72 @@
+from django.contrib import admin
+
+from plans.models import (
+    Operator,
+    OperatorPrefix,
+    PartnerPriceRule,
+    Plan,
+    PlanPrice,
+    Promotion,
+    Provider,
+)
+
+
+class OperatorPrefixInline(admin.TabularInline):
+    model = OperatorPrefix
+    extra = 0
+
+
+@admin.register(Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "supports_esim", "supports_recharge", "ordering"]
+    inlines = [OperatorPrefixInline]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "adapter", "is_active"]
+
+
+class PlanPriceInline(admin.TabularInline):
+    model = PlanPrice
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "operator",
+        "kind",
+        "period",
+        "data_mb",
+        "validity_days",
+        "cost",
+        "cost_currency",
+        "is_active",
+    ]
+    list_filter = ["kind", "period", "operator", "provider", "is_active"]
+    list_select_related = ["operator"]
+    search_fields = ["name", "name_zh", "provider_sku"]
+    inlines = [PlanPriceInline]
+
+
+@admin.register(PartnerPriceRule)
+class PartnerPriceRuleAdmin(admin.ModelAdmin):
+    list_display = ["tier", "operator", "plan", "discount_percent"]
+    list_filter = ["tier"]
+    list_select_related = ["operator", "plan"]
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "percent_off",
+        "amount_off",
+        "amount_currency",
+        "starts_at",
+        "ends_at",
+        "is_active",
+    ]
+    search_fields = ["code"]

@@ -1,0 +1,35 @@
+"""The Celery application.
+
+Rules for every task (ARCHITECTURE.md): it takes ids, is safe to run twice, and is sent only after
+the surrounding transaction commits (``task.delay_on_commit``).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+# The longest countdown any task may use; the broker's visibility timeout must exceed it, or a
+# delayed task would be handed to a second worker before its countdown ends.
+MAX_TASK_COUNTDOWN_SECONDS = 60 * 60
+VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_COUNTDOWN_SECONDS
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    result_expires=60 * 60 * 24,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+    result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+    timezone="Asia/Karachi",
+    beat_schedule={},
+)
+app.autodiscover_tasks()

@@ -1,0 +1,95 @@
+"""Explicit state machines for stateful models (ARCHITECTURE.md, rule 1).
+
+A model declares its states as ``TextChoices`` and its legal moves as a :class:`TransitionMap`.
+:func:`transition` is the only way a status changes: it locks the row, re-reads it, does nothing
+if the row is already in the target state, refuses illegal moves and writes an audit entry.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from django.db import models, transaction
+
+from portal import audit
+
+
+class IllegalTransition(Exception):
+    """A status change the model's transition map does not allow."""
+
+    def __init__(self, model_name: str, current: str, target: str):
+        super().__init__(f"{model_name} cannot go from {current!r} to {target!r}.")
+        self.current = current
+        self.target = target
+
+
+class TransitionMap:
+    """The legal moves between the values of a ``TextChoices`` enumeration."""
+
+    def __init__(self, choices: type[models.TextChoices], moves: Mapping[str, Iterable[str]]):
+        self.choices = choices
+        self.moves = {source: frozenset(targets) for source, targets in moves.items()}
+        known = set(choices.values)
+        named = set(self.moves) | {t for targets in self.moves.values() for t in targets}
+        if named - known:
+            raise ValueError(f"Unknown states in transition map: {sorted(named - known)}")
+
+    def allows(self, current: str, target: str) -> bool:
+        """True if ``current`` may move to ``target``."""
+        return target in self.moves.get(current, ())
+
+    def targets(self, current: str) -> frozenset[str]:
+        """Every state reachable from ``current`` in one move."""
+        return self.moves.get(current, frozenset())
+
+    def is_final(self, state: str) -> bool:
+        """True for states with no way out."""
+        return not self.moves.get(state)
+
+
+def transition(
+    instance: models.Model,
+    target: str,
+    *,
+    actor=None,
+    actor_label: str = "",
+    note: str = "",
+    changes: Mapping | None = None,
+    field: str = "status",
+) -> bool:
+    """Move ``instance`` to ``target`` under a row lock; returns False if it was already there.
+
+    ``changes`` are other field values written in the same save (e.g. ``paid_at``). The instance
+    passed in is refreshed with the locked row's values.
+    """
+    model = type(instance)
+    transitions: TransitionMap = model.TRANSITIONS
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=instance.pk)
+        current = getattr(locked, field)
+        if current == target:
+            _copy_fields(locked, instance)
+            return False
+        if not transitions.allows(current, target):
+            raise IllegalTransition(model.__name__, current, target)
+        setattr(locked, field, target)
+        for name, value in (changes or {}).items():
+            setattr(locked, name, value)
+        update_fields = [field, *(changes or {})]
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            update_fields.append("updated_at")
+        locked.save(update_fields=update_fields)
+        audit.record(
+            action=f"{model._meta.model_name}.{field}",
+            target=locked,
+            actor=actor,
+            actor_label=actor_label,
+            before={field: current},
+            after={field: target},
+            note=note,
+        )
+    _copy_fields(locked, instance)
+    return True
+
+
+def _copy_fields(source: models.Model, destination: models.Model) -> None:
+    for model_field in source._meta.concrete_fields:
+        setattr(destination, model_field.attname, getattr(source, model_field.attname))
