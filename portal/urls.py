@@ -1,15 +1,13 @@
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
 
+# No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
+# what the browser asks for, else English.
 urlpatterns = [
+    path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-urlpatterns += i18n_patterns(
-    path("", views.home, name="home"),
-    prefix_default_language=False,
-)

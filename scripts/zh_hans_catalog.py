@@ -1,0 +1,138 @@
+"""Fill empty Simplified Chinese entries of locale/zh_Hans/LC_MESSAGES/django.po from this table.
+
+Run after ``manage.py makemessages -l zh_Hans``; then ``manage.py compilemessages``.
+"""
+
+from pathlib import Path
+
+import polib
+
+ZH_HANS = {
+    "email address": "电子邮箱",
+    "phone number": "手机号码",
+    "user": "用户",
+    "users": "用户",
+    "Standard": "标准",
+    "Silver": "白银",
+    "Gold": "黄金",
+    "Currency of the wallet and of partner prices.": "钱包及合作伙伴价格所用币种。",
+    "CNIC": "巴基斯坦身份证 (CNIC)",
+    "Passport": "护照",
+    "Waiting for review": "等待审核",
+    "Approved": "已通过",
+    "Rejected": "已拒绝",
+    "Withdrawn": "已撤回",
+    "Document front": "证件正面",
+    "Document back": "证件背面",
+    "Selfie holding the document": "手持证件自拍",
+    "Test gateway": "测试支付通道",
+    "Upstream provider": "上游供应商",
+    "New eSIM": "新购 eSIM",
+    "Renewal": "续费",
+    "Recharge": "充值",
+    "Replacement": "补卡",
+    "Created": "已创建",
+    "Awaiting payment": "待支付",
+    "Paid": "已支付",
+    "Being set up": "开通中",
+    "Ready": "已就绪",
+    "Payment failed": "支付失败",
+    "Needs attention": "需人工处理",
+    "Cancelled": "已取消",
+    "Refunded": "已退款",
+    "The SIM renewed or replaced.": "被续费或补卡的 SIM 卡。",
+    "Test payments": "测试支付",
+    "Manual (bank transfer, JazzCash, Easypaisa)": "人工支付（银行转账、JazzCash、Easypaisa）",
+    "Partner wallet": "合作伙伴钱包",
+    "Pending": "处理中",
+    "Succeeded": "成功",
+    "Failed": "失败",
+    "card, alipay, jazzcash, …": "银行卡、支付宝、JazzCash……",
+    "The gateway's id: Stripe session, bank reference, wallet entry.": "支付通道的编号：Stripe 会话、银行流水号或钱包记录。",
+    "Lost phone": "手机丢失",
+    "Stolen phone": "手机被盗",
+    "Damaged phone or SIM": "手机或 SIM 卡损坏",
+    "New phone": "更换新手机",
+    "Submitted": "已提交",
+    "New SIM issued": "新卡已发放",
+    "eSIM": "eSIM",
+    "Physical SIM": "实体 SIM 卡",
+    "Ready to install": "待安装",
+    "Active": "使用中",
+    "Expired": "已过期",
+    "Replaced": "已补卡",
+    "Issue eSIM": "开通 eSIM",
+    "Renew": "续费",
+    "Cancel": "取消",
+    "In progress": "进行中",
+    "Temporary error": "临时错误",
+    "Permanent error": "永久错误",
+    "Top-up": "充值",
+    "Order": "订单",
+    "Order credited back": "订单退回",
+    "Refund": "退款",
+    "Adjustment": "调整",
+    "Positive credits the wallet, negative debits it.": "正数为入账，负数为扣款。",
+    "APN, if phones need it set.": "APN（如手机需要手动设置）。",
+    "Sandbox (built in)": "沙盒（内置）",
+    "Non-secret options; secrets come from env.": "非机密选项；密钥来自环境变量。",
+    "eSIM plan": "eSIM 套餐",
+    "eSIM renewal": "eSIM 续费",
+    "Physical SIM recharge": "实体卡充值",
+    "Daily": "日包",
+    "Weekly": "周包",
+    "Monthly": "月包",
+    "Yearly": "年包",
+    "No expiry": "不限期",
+    "Empty: no data.": "留空：不含流量。",
+    "Airtime credited by a recharge, in PKR.": "充值到账的话费（卢比）。",
+    "Negative for a markup.": "负数表示加价。",
+    "all plans": "全部套餐",
+    "Non-user actors: 'worker', 'partner:acme', …": "非用户操作者：'worker'、'partner:acme' 等",
+    "Pakistani rupee": "巴基斯坦卢比",
+    "US dollar": "美元",
+    "Chinese yuan": "人民币",
+    "Pakistan eSIM & recharge": "巴基斯坦 eSIM 与充值",
+    "Test mode: payments are simulated and no money moves.": "测试模式：支付为模拟，不会产生真实扣款。",
+    "Pakistan eSIM": "巴基斯坦 eSIM",
+    "Language": "语言",
+    "Change": "切换",
+    "Need help? Write to %(support_email)s": "需要帮助？请发邮件至 %(support_email)s",
+    "Mobile data for Pakistan": "巴基斯坦手机流量",
+    "Buy an eSIM, renew before it runs out, or recharge a SIM by phone number.": "购买 eSIM，到期前续费，或按手机号为 SIM 卡充值。",
+    "An ICCID contains digits only.": "ICCID 只能包含数字。",
+    "An ICCID has %(min)d to %(max)d digits.": "ICCID 应为 %(min)d 到 %(max)d 位数字。",
+    "This ICCID's check digit is wrong.": "ICCID 校验位不正确。",
+    "Enter a valid phone number in international form, e.g. +923001234567.": "请输入国际格式的有效手机号，例如 +923001234567。",
+    "Enter a Pakistani mobile number, e.g. 0300 1234567.": "请输入巴基斯坦手机号，例如 0300 1234567。",
+}
+
+PO_FILE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+def main() -> None:
+    catalog = polib.pofile(str(PO_FILE))
+    catalog.metadata_is_fuzzy = False
+    catalog.header = "Simplified Chinese translation of the Pakistan eSIM portal."
+    catalog.metadata.update(
+        {
+            "Project-Id-Version": "sim-reseller-portal",
+            "Language": "zh_Hans",
+            "Language-Team": "zh-Hans",
+            "Last-Translator": "Portal team",
+        }
+    )
+    for entry in catalog:
+        if entry.msgid in ZH_HANS and (not entry.msgstr or entry.fuzzy):
+            entry.msgstr = ZH_HANS[entry.msgid]
+            if entry.fuzzy:
+                entry.flags.remove("fuzzy")
+    catalog.save()
+    missing = [e.msgid for e in catalog if not e.msgstr and not e.obsolete]
+    print(f"{len(catalog)} entries, {len(missing)} untranslated")
+    for msgid in missing:
+        print("  missing:", msgid)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from portal.celery import app as celery_app
+
+SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+def pytest_sessionstart(session):
+    """Under the real-services harness, refuse to run silently on anything else."""
+    if SERVICES_REQUIRED:
+        engine = settings.DATABASES["default"]["ENGINE"]
+        assert engine == "django.db.backends.postgresql", f"expected PostgreSQL, got {engine}"
+        assert os.environ.get("REDIS_URL"), "REDIS_URL is not set"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks():
+    """In-process tests run tasks eagerly; worker tests turn this off (see ``real_broker``)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def real_broker():
+    """Send tasks to the real broker for this test instead of running them eagerly."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.fail("This test needs the real Redis: run it through scripts/test.")
+    celery_app.conf.task_always_eager = False
+    return celery_app
