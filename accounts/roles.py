@@ -12,6 +12,14 @@ ADMINISTRATORS = "Administrators"
 _READ_CUSTOMERS = ["accounts.view_user", "accounts.view_customerprofile"]
 _READ_ORDERS = ["orders.view_order", "orders.view_payment", "orders.view_sim"]
 
+# Append-only ledgers: nobody, not even an administrator, may edit or delete their rows.
+APPEND_ONLY_PERMISSIONS = [
+    "change_auditentry",
+    "delete_auditentry",
+    "change_walletentry",
+    "delete_walletentry",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT: [
         *_READ_CUSTOMERS,
@@ -50,7 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         ]
         for action in ["view", "add", "change"]
     ],
-    ADMINISTRATORS: [],  # every permission except editing the audit trail
+    ADMINISTRATORS: [],  # every permission except editing append-only ledgers
 }
 
 
@@ -61,10 +69,7 @@ def sync_staff_roles() -> dict[str, Group]:
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         if name == ADMINISTRATORS:
-            permissions = Permission.objects.exclude(
-                content_type__app_label="portal",
-                codename__in=["change_auditentry", "delete_auditentry"],
-            )
+            permissions = Permission.objects.exclude(codename__in=APPEND_ONLY_PERMISSIONS)
         else:
             permissions = _permissions(codenames)
         group.permissions.set(permissions)

@@ -89,6 +89,13 @@ class Sim(models.Model):
     def __str__(self):
         return f"{self.operator} …{self.iccid[-6:]}"
 
+    def save(self, *args, **kwargs):
+        """Refuse a malformed ICCID or MSISDN whatever path writes the row."""
+        validate_iccid(self.iccid)
+        if self.msisdn:
+            validate_e164(self.msisdn)
+        super().save(*args, **kwargs)
+
     @property
     def smdp_address(self) -> str:
         """SM-DP+ address from ``LPA:1$<address>$<matching id>``."""

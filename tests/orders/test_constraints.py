@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -237,3 +238,16 @@ def test_new_audit_entries_can_be_written():
     audit_entry()
 
     assert AuditEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("iccid", "8992000000000000001"), ("iccid", "12345"), ("msisdn", "03001234567")],
+)
+def test_sim_refuses_a_malformed_iccid_or_msisdn_on_save(field, value):
+    sim = SimFactory()
+    setattr(sim, field, value)
+    with pytest.raises(ValidationError):
+        sim.save()
+    sim.refresh_from_db()
+    assert getattr(sim, field) != value
