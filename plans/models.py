@@ -125,6 +125,15 @@ class Plan(models.Model):
         return self.name
 
     @property
+    def display_name(self) -> str:
+        """The name in the active language (Chinese when it is active and we have one)."""
+        from django.utils.translation import get_language
+
+        if self.name_zh and (get_language() or "").startswith("zh"):
+            return self.name_zh
+        return self.name
+
+    @property
     def has_data(self) -> bool:
         return self.data_unlimited or bool(self.data_mb)
 
@@ -236,3 +245,6 @@ class Promotion(models.Model):
     def save(self, *args, **kwargs):
         self.code = self.code.strip().upper()
         super().save(*args, **kwargs)
+
+
+from plans.models_sandbox import SandboxOrder  # noqa: E402,F401

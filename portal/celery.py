@@ -30,6 +30,8 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     timezone="Asia/Karachi",
-    beat_schedule={},
+    beat_schedule={
+        "reconcile-orders": {"task": "orders.tasks.reconcile_orders", "schedule": 120.0},
+    },
 )
 app.autodiscover_tasks()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from orders import views as order_views
 from portal import views
 
 # No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
@@ -10,4 +11,6 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),
+    path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
 ]

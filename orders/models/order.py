@@ -40,8 +40,20 @@ class Order(models.Model):
         Status,
         {
             Status.CREATED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
-            Status.AWAITING_PAYMENT: {Status.PAID, Status.PAYMENT_FAILED, Status.CANCELLED},
-            Status.PAYMENT_FAILED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
+            # Refunded straight from awaiting payment: the gateway reports a refund before the
+            # payment's own success event (events arrive out of order).
+            Status.AWAITING_PAYMENT: {
+                Status.PAID,
+                Status.PAYMENT_FAILED,
+                Status.CANCELLED,
+                Status.REFUNDED,
+            },
+            Status.PAYMENT_FAILED: {
+                Status.AWAITING_PAYMENT,
+                Status.PAID,
+                Status.CANCELLED,
+                Status.REFUNDED,
+            },
             Status.PAID: {Status.PROVISIONING, Status.REFUNDED},
             Status.PROVISIONING: {Status.FULFILLED, Status.NEEDS_ATTENTION},
             Status.NEEDS_ATTENTION: {Status.PROVISIONING, Status.REFUNDED},
@@ -87,6 +99,12 @@ class Order(models.Model):
     )
     idempotency_key = models.CharField(max_length=100, blank=True)
     customer_reference = models.CharField(max_length=100, blank=True)
+    upstream_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("The upstream's order or operator transaction id."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +137,12 @@ class Order(models.Model):
 
     def __str__(self):
         return self.number
+
+    def audit_entries(self):
+        """This order's audit trail, newest first."""
+        from portal.audit import entries_for
+
+        return entries_for(self)
 
     @property
     def provider_reference(self) -> str:

@@ -170,7 +170,7 @@ def test_transition_map_accepts_known_states():
         (Order, "refunded", "paid"),
         (Order, "cancelled", "paid"),
         (Order, "created", "fulfilled"),
-        (Order, "awaiting_payment", "refunded"),
+        (Order, "awaiting_payment", "provisioning"),
         (Payment, "refunded", "succeeded"),
         (Payment, "cancelled", "succeeded"),
         (Refund, "succeeded", "pending"),

@@ -1,0 +1,82 @@
+"""The payment gateway interface.
+
+A gateway starts a payment (a redirect for the customer, or an immediate result), turns a verified
+webhook event into what happened to a payment (re-reading the source where it can), and refunds.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class SignatureError(Exception):
+    """A webhook whose signature, secret or timestamp does not check out."""
+
+
+class GatewayError(Exception):
+    """The gateway refused or failed a call; ``transient`` says whether a retry may help."""
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    redirect_url: str = ""  # where to send the customer; empty: the result is already known
+    external_reference: str = ""
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    external_reference: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentUpdate:
+    """What an event says happened to one of our payments, read from the source of truth."""
+
+    payment_reference: str  # our Payment.external_reference (checkout session id)
+    outcome: str  # one of the OUTCOME_* values
+    amount: Decimal | None = None
+    currency: str = ""
+    refunds: list[RefundInfo] = field(default_factory=list)
+    note: str = ""
+
+
+OUTCOME_PAID = "paid"
+OUTCOME_PENDING = "pending"  # completed checkout, money not there yet (async methods)
+OUTCOME_FAILED = "failed"
+OUTCOME_REFUNDED = "refunded"
+OUTCOME_DISPUTED = "disputed"
+OUTCOME_IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    event_id: str
+    event_type: str
+    payload: dict
+
+
+class PaymentGateway(ABC):
+    key: str
+    # Local gateways make no network call, so their refund runs inside the refund's transaction.
+    runs_locally = True
+
+    @abstractmethod
+    def start(self, payment, *, success_url: str, cancel_url: str) -> PaymentStart:
+        """Begin collecting ``payment``; called after the Payment row is committed."""
+
+    def verify_event(self, body: bytes, headers) -> VerifiedEvent:
+        """Check a webhook's signature on the raw body and parse it."""
+        raise SignatureError("This gateway does not receive webhooks.")
+
+    def read_event(self, event: VerifiedEvent) -> PaymentUpdate:
+        """Turn a verified event into a payment update, re-reading the source where possible."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def refund(self, refund) -> str:
+        """Refund ``refund.amount`` of its payment; returns the gateway's refund id."""

@@ -1,0 +1,38 @@
+"""Stripe-style webhook signatures (``t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">``).
+
+Used to sign and verify the test gateway's events, so they take the same path as Stripe's.
+"""
+
+import hashlib
+import hmac
+import time
+
+from orders.payments.base import SignatureError
+
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The signature header value for ``body``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(
+    body: bytes, header: str | None, secret: str, tolerance: int = DEFAULT_TOLERANCE_SECONDS
+) -> None:
+    """Raise SignatureError unless ``header`` signs ``body`` with ``secret`` within tolerance."""
+    if not header or not secret:
+        raise SignatureError("Missing signature header or secret.")
+    parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
+    timestamps = [value for key, value in parts if key == "t"]
+    signatures = [value for key, value in parts if key == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit() or not signatures:
+        raise SignatureError("Malformed signature header.")
+    timestamp = int(timestamps[0])
+    if abs(time.time() - timestamp) > tolerance:
+        raise SignatureError("Signature timestamp outside the tolerance.")
+    expected = sign(body, secret, timestamp).split("v1=", 1)[1]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise SignatureError("Signature does not match.")

@@ -1,0 +1,1 @@
+"""Every write about orders goes through these modules."""

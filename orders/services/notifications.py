@@ -1,0 +1,59 @@
+"""Customer emails about orders, in Chinese and English in one message."""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from orders.models import Order
+from portal import audit
+
+READY_EMAIL_ACTION = "order.ready_email_sent"
+IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
+ANDROID_INSTALL_URL = "https://esimsetup.android.com/esim_qrcode_provisioning?carddata="
+
+
+def install_links(activation_code: str) -> dict[str, str]:
+    """One-tap install links carrying the LPA activation code."""
+    encoded = quote(activation_code, safe="")
+    return {"ios": IOS_INSTALL_URL + encoded, "android": ANDROID_INSTALL_URL + encoded}
+
+
+def send_order_ready_email(order_id: int) -> bool:
+    """Email the customer that the order is ready, with every eSIM's activation details; once."""
+    order = Order.objects.select_related("customer", "plan__operator", "sim").get(pk=order_id)
+    if (
+        order.customer is None
+        or audit.entries_for(order).filter(action=READY_EMAIL_ACTION).exists()
+    ):
+        return False
+    sims = [
+        {"sim": sim, "links": install_links(sim.activation_code)}
+        for sim in order.issued_sims.order_by("pk")
+    ]
+    context = {"order": order, "sims": sims, "support_email": settings.SUPPORT_EMAIL}
+    parts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            parts[language] = {
+                "text": render_to_string("orders/email/order_ready.txt", context),
+                "html": render_to_string("orders/email/order_ready_body.html", context),
+            }
+    subject = f"您的订单 {order.number} 已就绪 / Your order {order.number} is ready"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=parts["zh-hans"]["text"] + "\n\n----------\n\n" + parts["en"]["text"],
+        to=[order.customer.email],
+    )
+    html = render_to_string(
+        "orders/email/order_ready.html",
+        {"bodies": [parts["zh-hans"]["html"], parts["en"]["html"]], "subject": subject},
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    audit.record(
+        action=READY_EMAIL_ACTION, target=order, actor_label="worker", note=order.customer.email
+    )
+    return True

@@ -1,0 +1,113 @@
+"""Taking payments: start one through a gateway, record what the gateway says happened."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from orders.models import Gateway, Order, Payment
+from orders.payments import get_gateway
+from orders.payments.base import GatewayError, PaymentStart
+from orders.payments.manual import MANUAL_METHODS
+from orders.services.errors import OrderError
+from orders.services.lifecycle import PAYABLE_STATES, mark_order_paid
+from portal.money import Currency
+from portal.state import transition
+
+# Stripe presents Alipay and WeChat Pay in these of our currencies only (not PKR).
+WALLET_METHOD_CURRENCIES = {
+    "alipay": {Currency.CNY, Currency.USD},
+    "wechat_pay": {Currency.CNY, Currency.USD},
+}
+CARD_METHODS = ["card", "alipay", "wechat_pay"]
+
+
+def methods_for(currency: str) -> list[tuple[str, str]]:
+    """(gateway, method) pairs a customer may pay with in ``currency``."""
+    card_gateway = settings.PAYMENT_GATEWAY
+    methods = [
+        (card_gateway, method)
+        for method in CARD_METHODS
+        if currency in WALLET_METHOD_CURRENCIES.get(method, Currency.values)
+    ]
+    if currency == Currency.PKR:
+        methods += [(Gateway.MANUAL, method) for method in MANUAL_METHODS]
+    return methods
+
+
+def start_payment(
+    *,
+    order: Order,
+    gateway_key: str,
+    method: str = "card",
+    success_url: str = "",
+    cancel_url: str = "",
+    customer_reference: str = "",
+) -> tuple[Payment, PaymentStart]:
+    """Create a pending payment for ``order`` and begin it with the gateway."""
+    if order.customer_id is None or (gateway_key, method) not in methods_for(order.currency):
+        raise OrderError("method_unavailable", _("This payment method is not available."))
+    if gateway_key == Gateway.MANUAL and not customer_reference.strip():
+        raise OrderError("reference_required", _("Enter the reference of your payment."))
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status not in PAYABLE_STATES:
+            raise OrderError("not_payable", _("This order is already paid or closed."))
+        if locked.status != Order.Status.AWAITING_PAYMENT:
+            transition(locked, Order.Status.AWAITING_PAYMENT, actor=locked.customer)
+        for stale in locked.payments.filter(status=Payment.Status.PENDING):
+            transition(stale, Payment.Status.CANCELLED, note="superseded by a new attempt")
+        payment = Payment.objects.create(
+            order=locked,
+            gateway=gateway_key,
+            method=method,
+            amount=locked.total,
+            currency=locked.currency,
+            idempotency_key=f"{locked.number}-p{locked.payments.count() + 1}",
+            customer_reference=customer_reference.strip(),
+        )
+    try:
+        started = get_gateway(gateway_key).start(
+            payment, success_url=success_url, cancel_url=cancel_url
+        )
+    except GatewayError as exc:
+        raise OrderError(
+            "gateway_unavailable", _("Payment could not be started. Try again.")
+        ) from exc
+    if started.external_reference:
+        Payment.objects.filter(pk=payment.pk).update(external_reference=started.external_reference)
+        payment.external_reference = started.external_reference
+    order.refresh_from_db()
+    return payment, started
+
+
+def mark_payment_succeeded(*, payment: Payment, actor=None, note: str = "") -> bool:
+    """Record the money as received and move the order on; a duplicate changes nothing."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+            return False
+        transition(locked, Payment.Status.SUCCEEDED, actor=actor, actor_label="payments", note=note)
+        mark_order_paid(order=locked.order, actor=actor)
+    payment.refresh_from_db()
+    return True
+
+
+def mark_payment_failed(*, payment: Payment, note: str = "") -> bool:
+    """Record a failed payment; a payment that succeeded never goes back."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Payment.Status.PENDING:
+            return False
+        transition(locked, Payment.Status.FAILED, actor_label="payments", note=note)
+        order = Order.objects.select_for_update().get(pk=locked.order_id)
+        if order.status == Order.Status.AWAITING_PAYMENT:
+            transition(order, Order.Status.PAYMENT_FAILED, actor_label="payments", note=note)
+    payment.refresh_from_db()
+    return True
+
+
+def confirm_manual_payment(*, payment: Payment, actor) -> bool:
+    """Staff confirm a bank transfer / JazzCash / Easypaisa payment arrived."""
+    if payment.gateway != Gateway.MANUAL:
+        raise OrderError("not_manual", "Only manual payments are confirmed by staff.")
+    return mark_payment_succeeded(payment=payment, actor=actor, note="confirmed by staff")

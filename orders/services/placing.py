@@ -1,0 +1,157 @@
+"""Placing orders of every kind, priced from the retail list or the partner's price rule."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner
+from orders.models import Gateway, Order, Payment, Sim
+from orders.services import wallet
+from orders.services.errors import OrderError
+from orders.services.lifecycle import mark_order_paid
+from orders.services.pricing import partner_price, promotion_discount, retail_price
+from plans.models import Operator, OperatorPrefix, Plan, PlanKind
+from portal import audit
+from portal.money import Currency
+from portal.validators import normalize_pakistani_mobile
+
+PLAN_KIND_FOR_ORDER = {
+    Order.Kind.PURCHASE: PlanKind.ESIM,
+    Order.Kind.RENEWAL: PlanKind.RENEWAL,
+    Order.Kind.RECHARGE: PlanKind.RECHARGE,
+    Order.Kind.REPLACEMENT: PlanKind.ESIM,
+}
+RENEWABLE_SIM_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}
+MAX_QUANTITY = 50
+
+
+def detect_operator(msisdn: str) -> Operator | None:
+    """The operator whose prefix the E.164 Pakistani number starts with (a guess: numbers port)."""
+    national = msisdn.removeprefix("+92")
+    prefix = OperatorPrefix.objects.select_related("operator").filter(prefix=national[:3]).first()
+    return prefix.operator if prefix else None
+
+
+def place_order(
+    *,
+    kind: str,
+    plan: Plan,
+    customer=None,
+    partner: Partner | None = None,
+    currency: str = "",
+    quantity: int = 1,
+    sim: Sim | None = None,
+    msisdn: str = "",
+    operator: Operator | None = None,
+    promotion_code: str = "",
+    idempotency_key: str = "",
+    customer_reference: str = "",
+    actor=None,
+) -> Order:
+    """Create an order. A partner's order is paid from its wallet in the same transaction."""
+    if (customer is None) == (partner is None):
+        raise OrderError("buyer_required", "An order has exactly one buyer.")
+    if partner is not None and idempotency_key:
+        existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    fields = _validated_fields(
+        kind=kind,
+        plan=plan,
+        customer=customer,
+        partner=partner,
+        quantity=quantity,
+        sim=sim,
+        msisdn=msisdn,
+        operator=operator,
+    )
+    currency = partner.currency if partner else currency
+    if currency not in Currency.values:
+        raise OrderError("currency_invalid", _("Choose a currency."))
+    unit = partner_price(plan, partner) if partner else retail_price(plan, currency)
+    subtotal = unit * quantity
+    try:
+        with transaction.atomic():
+            promotion, discount = (None, 0)
+            if promotion_code:
+                promotion, discount = promotion_discount(promotion_code, subtotal, currency)
+            order = Order.objects.create(
+                kind=kind,
+                plan=plan,
+                customer=customer,
+                partner=partner,
+                quantity=quantity,
+                currency=currency,
+                subtotal=subtotal,
+                discount=discount,
+                total=subtotal - discount,
+                promotion=promotion,
+                idempotency_key=idempotency_key,
+                customer_reference=customer_reference,
+                **fields,
+            )
+            audit.record(
+                action="order.placed",
+                target=order,
+                actor=actor or customer,
+                actor_label=f"partner:{partner.slug}" if partner else "",
+                after={"total": str(order.total), "currency": currency},
+            )
+            if partner:
+                _pay_from_wallet(order)
+    except IntegrityError:
+        existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
+        if partner is None or not idempotency_key or existing is None:
+            raise
+        return existing
+    return order
+
+
+def _validated_fields(*, kind, plan, customer, partner, quantity, sim, msisdn, operator) -> dict:
+    if kind not in Order.Kind.values:
+        raise OrderError("kind_invalid", "Unknown order kind.")
+    if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
+        raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
+    if not 1 <= quantity <= (MAX_QUANTITY if kind == Order.Kind.PURCHASE else 1):
+        raise OrderError(
+            "quantity_invalid",
+            _("Choose a quantity between 1 and %d.")
+            % (MAX_QUANTITY if kind == Order.Kind.PURCHASE else 1),
+        )
+    fields = {}
+    if kind in (Order.Kind.RENEWAL, Order.Kind.REPLACEMENT):
+        if sim is None or (
+            sim.owner_id != getattr(customer, "pk", None)
+            and sim.partner_id != getattr(partner, "pk", None)
+        ):
+            raise OrderError("sim_not_found", _("SIM not found."))
+        if sim.status not in RENEWABLE_SIM_STATES or sim.form != Sim.Form.ESIM:
+            raise OrderError("sim_not_renewable", _("This SIM can no longer be renewed."))
+        if plan.operator_id != sim.operator_id:
+            raise OrderError("plan_does_not_fit", _("This plan does not fit this SIM."))
+        fields["sim"] = sim
+    if kind == Order.Kind.RECHARGE:
+        try:
+            number = normalize_pakistani_mobile(msisdn)
+        except Exception as exc:
+            raise OrderError("msisdn_invalid", " ".join(exc.messages)) from exc
+        operator = operator or detect_operator(number)
+        if operator is None or plan.operator_id != operator.pk:
+            raise OrderError("plan_does_not_fit", _("This plan is for another operator."))
+        fields.update(recharge_msisdn=number, recharge_operator=operator)
+    return fields
+
+
+def _pay_from_wallet(order: Order) -> None:
+    entry = wallet.debit_for_order(order=order)
+    Payment.objects.create(
+        order=order,
+        gateway=Gateway.WALLET,
+        method="wallet",
+        amount=order.total,
+        currency=order.currency,
+        status=Payment.Status.SUCCEEDED,
+        external_reference=f"wallet-{entry.pk}",
+        idempotency_key=f"wallet-{order.number}",
+    )
+    mark_order_paid(order=order, paid_at=timezone.now())

@@ -1,0 +1,89 @@
+"""The partner wallet ledger: debits, credits back and staff adjustments."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner
+from orders.models import Order, WalletEntry
+from orders.services.errors import OrderError
+from portal import audit
+
+
+def lock_partner(partner: Partner) -> Partner:
+    """Lock the partner row: every ledger write for one partner happens one at a time."""
+    return Partner.objects.select_for_update().get(pk=partner.pk)
+
+
+def available_funds(partner: Partner) -> Decimal:
+    """Balance plus credit limit."""
+    return WalletEntry.balance_of(partner) + partner.credit_limit
+
+
+def debit_for_order(*, order: Order) -> WalletEntry:
+    """Debit the order's total; the caller's transaction holds the order too."""
+    partner = lock_partner(order.partner)
+    if available_funds(partner) < order.total:
+        raise OrderError(
+            "insufficient_funds",
+            _("Not enough wallet balance: %(total)s %(currency)s needed.")
+            % {"total": order.total, "currency": order.currency},
+        )
+    return WalletEntry.objects.create(
+        partner=partner,
+        kind=WalletEntry.Kind.ORDER_DEBIT,
+        amount=-order.total,
+        currency=order.currency,
+        order=order,
+        reason=f"Order {order.number}",
+    )
+
+
+def credit_back_order(*, order: Order, reason: str) -> WalletEntry | None:
+    """Return a failed or cancelled order's debit to the wallet, once."""
+    with transaction.atomic():
+        lock_partner(order.partner)
+        debit = WalletEntry.objects.filter(order=order, kind=WalletEntry.Kind.ORDER_DEBIT).first()
+        if debit is None:
+            return None
+        try:
+            with transaction.atomic():
+                return WalletEntry.objects.create(
+                    partner_id=order.partner_id,
+                    kind=WalletEntry.Kind.ORDER_CREDIT,
+                    amount=-debit.amount,
+                    currency=debit.currency,
+                    order=order,
+                    reason=reason,
+                )
+        except IntegrityError:
+            return None
+
+
+@transaction.atomic
+def adjust_wallet(
+    *, partner: Partner, amount: Decimal, reason: str, actor, kind=WalletEntry.Kind.TOP_UP
+) -> WalletEntry:
+    """A staff credit (positive) or debit (negative) with a reason, logged."""
+    if not reason.strip():
+        raise OrderError("reason_required", _("Give a reason for the wallet change."))
+    if amount == 0:
+        raise OrderError("amount_zero", _("The amount cannot be zero."))
+    partner = lock_partner(partner)
+    entry = WalletEntry.objects.create(
+        partner=partner,
+        kind=kind,
+        amount=amount,
+        currency=partner.currency,
+        reason=reason,
+        created_by=actor,
+    )
+    audit.record(
+        action="wallet.adjusted",
+        target=partner,
+        actor=actor,
+        after={"amount": str(amount), "kind": kind},
+        note=reason,
+    )
+    return entry

@@ -1,0 +1,101 @@
+"""Incoming payment webhooks: verify, record once, then act on what the source says now."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.models import Payment, WebhookEvent
+from orders.payments import get_gateway
+from orders.payments.base import (
+    OUTCOME_DISPUTED,
+    OUTCOME_FAILED,
+    OUTCOME_PAID,
+    OUTCOME_REFUNDED,
+    PaymentUpdate,
+    VerifiedEvent,
+)
+from orders.services.payments import mark_payment_failed, mark_payment_succeeded
+from orders.services.refunds import record_gateway_refunds
+from portal import audit
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentNotFoundYet(Exception):
+    """The event names a payment we have not committed yet; try again shortly."""
+
+
+def receive_webhook(*, source: str, body: bytes, headers) -> WebhookEvent | None:
+    """Verify and record an event (SignatureError if it does not verify).
+
+    Returns None for an event already recorded. Processing runs in a task after commit.
+    """
+    from orders import tasks
+
+    verified = get_gateway(source).verify_event(body, headers)
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                source=source,
+                event_id=verified.event_id,
+                event_type=verified.event_type,
+                payload=verified.payload,
+            )
+            tasks.process_webhook_event.delay_on_commit(event.pk)
+    except IntegrityError:
+        return None
+    return event
+
+
+def process_webhook_event(event_id: int) -> None:
+    """Act on a recorded event once. Raises PaymentNotFoundYet to be retried later."""
+    event = WebhookEvent.objects.get(pk=event_id)
+    if event.processed_at:
+        return
+    gateway = get_gateway(event.source)
+    update = gateway.read_event(VerifiedEvent(event.event_id, event.event_type, event.payload))
+    payment = Payment.objects.filter(
+        gateway=event.source, external_reference=update.payment_reference
+    ).first()
+    if payment is None and update.outcome != "ignored":
+        WebhookEvent.objects.filter(pk=event.pk).update(error="payment not found yet")
+        raise PaymentNotFoundYet(update.payment_reference)
+    with transaction.atomic():
+        locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
+        if locked.processed_at:
+            return
+        if payment is not None:
+            apply_update(payment, update, event)
+        locked.processed_at = timezone.now()
+        locked.error = ""
+        locked.save(update_fields=["processed_at", "error"])
+
+
+def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -> None:
+    """Change our records to match what the gateway reports."""
+    note = f"{event.source} event {event.event_id} ({event.event_type})"
+    if update.outcome == OUTCOME_PAID:
+        if update.amount is not None and update.amount != payment.amount:
+            raise ValueError(f"Paid amount {update.amount} differs from {payment.amount}")
+        mark_payment_succeeded(payment=payment, note=note)
+    elif update.outcome == OUTCOME_FAILED:
+        mark_payment_failed(payment=payment, note=note)
+    elif update.outcome == OUTCOME_REFUNDED:
+        record_gateway_refunds(payment=payment, refunds=update.refunds)
+    elif update.outcome == OUTCOME_DISPUTED:
+        audit.record(
+            action="payment.disputed", target=payment.order, actor_label=event.source, note=note
+        )
+        logger.warning("Payment %s of order %s disputed", payment.pk, payment.order.number)
+
+
+def unprocessed_events(now=None):
+    """Events recorded but not acted on after the reconcile delay."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    return WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=quiet_since
+    ).values_list("pk", flat=True)

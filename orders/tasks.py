@@ -1,0 +1,53 @@
+"""Order tasks: thin wrappers that load by id and call a service. Safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+
+from orders.services import notifications, provisioning, webhooks
+from plans.providers.base import TransientProviderError
+from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
+
+WEBHOOK_RETRY_SECONDS = 5
+WEBHOOK_MAX_RETRIES = 12
+
+
+def backoff(retries: int) -> int:
+    """Exponential back-off for provider retries, capped below the broker's visibility timeout."""
+    return min(settings.PROVISIONING_RETRY_BASE_SECONDS * 2**retries, MAX_TASK_COUNTDOWN_SECONDS)
+
+
+@shared_task(bind=True, max_retries=None)
+def provision_order(self, order_id: int) -> str:
+    """Provision a paid order; the attempt cap lives in the database, not in Celery."""
+    try:
+        return provisioning.provision_order(order_id)
+    except provisioning.ProvisioningBusy as busy:
+        raise self.retry(countdown=max(1, int(busy.retry_in) + 1)) from busy
+    except TransientProviderError as exc:
+        raise self.retry(countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=WEBHOOK_MAX_RETRIES)
+def process_webhook_event(self, event_id: int) -> None:
+    """Act on a recorded payment event; waits for a payment row that is not committed yet."""
+    try:
+        webhooks.process_webhook_event(event_id)
+    except webhooks.PaymentNotFoundYet as exc:
+        raise self.retry(countdown=WEBHOOK_RETRY_SECONDS) from exc
+
+
+@shared_task
+def send_order_ready_email(order_id: int) -> None:
+    notifications.send_order_ready_email(order_id)
+
+
+@shared_task
+def reconcile_orders() -> dict:
+    """Periodic: resume provisioning that stopped half-way and events left unprocessed."""
+    order_ids = list(provisioning.stuck_orders())
+    for order_id in order_ids:
+        provision_order.delay_on_commit(order_id)
+    event_ids = list(webhooks.unprocessed_events())
+    for event_id in event_ids:
+        process_webhook_event.delay_on_commit(event_id)
+    return {"orders": len(order_ids), "events": len(event_ids)}

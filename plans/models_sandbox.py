@@ -1,0 +1,46 @@
+"""The built-in sandbox upstream's own records: what "the other side" has seen and accepted."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import currency_field, money_field
+
+
+class SandboxOrder(models.Model):
+    """One upstream order per request reference, as the sandbox provider keeps it.
+
+    A row appears on the first call with a reference and counts every call after it;
+    ``accepted_at`` is set once the upstream has taken the order (a transient failure before
+    that leaves a row that was never accepted). Accepted rows never change their request fields.
+    """
+
+    class Operation(models.TextChoices):
+        ISSUE = "issue", _("Issue eSIM")
+        RENEW = "renew", _("Renew eSIM")
+        RECHARGE = "recharge", _("Recharge")
+        CANCEL = "cancel", _("Cancel eSIM")
+
+    reference = models.CharField(max_length=100)
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    iccid = models.CharField(max_length=22, blank=True, db_index=True)
+    msisdn = models.CharField(max_length=16, blank=True)
+    plan_sku = models.CharField(max_length=100, blank=True)
+    amount = money_field(null=True, blank=True)
+    currency = currency_field(blank=True)
+    data_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: unlimited; 0: no data.")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="sandbox_order_reference_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_operation_display()} {self.reference}"

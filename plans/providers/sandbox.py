@@ -1,0 +1,259 @@
+"""The built-in sandbox upstream: deterministic, kept in the database, slow or failing on request.
+
+Everything it returns is derived from our request reference, so a retry gets the same profile.
+Options (the Provider row's ``settings``): ``latency_seconds``; ``fail`` ("", "transient",
+"permanent" or "timeout_after_accept") for the first ``fail_times`` calls per reference;
+``fail_skus`` (always refused); ``usage_mb_per_hour`` (how fast eSIMs use their data);
+``confirmation_code`` (issue eSIMs that need one).
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from plans.models import Plan
+from plans.models_sandbox import SandboxOrder
+from plans.providers.base import (
+    IssuedProfile,
+    PermanentProviderError,
+    ProviderAdapter,
+    RechargeResult,
+    RenewalResult,
+    TransientProviderError,
+    Usage,
+)
+from portal.validators import luhn_check_digit, normalize_pakistani_mobile
+
+SMDP_ADDRESS = "smdp.sandbox.paksim.example"
+FAIL_MODES = {"", "transient", "permanent", "timeout_after_accept"}
+Op = SandboxOrder.Operation
+
+
+def _digest(reference: str) -> tuple[str, str]:
+    """The reference's sha256 as hex, and the same number as decimal digits (70+ of them)."""
+    hexdigest = hashlib.sha256(reference.encode()).hexdigest()
+    return hexdigest, str(int(hexdigest, 16))
+
+
+def sandbox_iccid(reference: str) -> str:
+    """The 19-digit ICCID (89 telecom, 92 Pakistan, Luhn check digit) issued for a reference."""
+    partial = "8992" + _digest(reference)[1][:14]
+    return partial + luhn_check_digit(partial)
+
+
+def sandbox_msisdn(reference: str) -> str:
+    """A valid Pakistani mobile number in E.164 form (+9230x, 31x, 32x or 34x) for a reference."""
+    digits = _digest(reference)[1]
+    return "+923" + "0124"[int(digits[20]) % 4] + digits[21:29]
+
+
+class SandboxAdapter(ProviderAdapter):
+    """A full upstream kept in ``SandboxOrder`` rows; see the module docstring for options."""
+
+    def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
+        """Issue (or, for a known reference, return again) the eSIM profile for ``reference``."""
+        self._pause()
+        plan = self._plan(plan_sku)
+        line = self._mobile(msisdn) if msisdn else sandbox_msisdn(reference)
+        request = {"plan_sku": plan_sku, "iccid": sandbox_iccid(reference), "msisdn": line}
+        order = self._run(
+            reference,
+            Op.ISSUE,
+            request,
+            lambda now: {"data_mb": _data_mb(plan), "expires_at": _expiry(now, plan)},
+        )
+        hexdigest, digits = _digest(reference)
+        return IssuedProfile(
+            iccid=order.iccid,
+            activation_code=f"LPA:1${SMDP_ADDRESS}${hexdigest[20:40].upper()}",
+            upstream_reference="sbx-" + hexdigest[:16],
+            confirmation_code=digits[14:18] if self.options.get("confirmation_code") else "",
+            msisdn=order.msisdn,
+            data_total_mb=order.data_mb or None,
+            expires_at=order.expires_at,
+        )
+
+    def renew(self, *, reference: str, iccid: str, plan_sku: str) -> RenewalResult:
+        """Add a plan's data and validity to an eSIM this sandbox issued."""
+        self._pause()
+        plan = self._plan(plan_sku)
+        issued = self._issued(iccid)
+        if issued.cancelled_at:
+            raise PermanentProviderError("sandbox: profile is cancelled")
+
+        def extend(now: datetime) -> dict:
+            current = _profile_expiry(issued, _renewals(issued))
+            validity = timedelta(days=plan.validity_days)
+            expires_at = max(current, now) + validity if current and validity else current
+            return {"data_mb": _data_mb(plan), "expires_at": expires_at}
+
+        order = self._run(reference, Op.RENEW, {"iccid": iccid, "plan_sku": plan_sku}, extend)
+        return RenewalResult(
+            upstream_reference="sbx-" + _digest(reference)[0][:16],
+            expires_at=order.expires_at,
+            data_added_mb=order.data_mb or None,
+        )
+
+    def recharge(
+        self,
+        *,
+        reference: str,
+        msisdn: str,
+        operator_code: str,
+        plan_sku: str,
+        amount: Decimal,
+        currency: str,
+    ) -> RechargeResult:
+        """Send ``amount`` of airtime to a Pakistani mobile number."""
+        self._pause()
+        line = self._mobile(msisdn)
+        if not amount > 0:
+            raise PermanentProviderError("sandbox: amount must be positive")
+        self._plan(plan_sku)
+        amount = amount.quantize(Decimal("0.0001"))
+        request = {"msisdn": line, "plan_sku": plan_sku, "amount": amount, "currency": currency}
+        order = self._run(reference, Op.RECHARGE, request, lambda now: {})
+        return RechargeResult(
+            upstream_reference="sbx-tx-" + _digest(reference)[0][:16],
+            delivered_amount=order.amount,
+            currency=order.currency,
+        )
+
+    def read_usage(self, *, iccid: str) -> Usage:
+        """Data left falls by ``usage_mb_per_hour`` from issue until expiry or cancellation."""
+        self._pause()
+        issued = self._issued(iccid)
+        self._count(issued.pk)
+        now = timezone.now()
+        renewals = _renewals(issued)
+        expires_at = _profile_expiry(issued, renewals)
+        caps = [issued.data_mb, *(r.data_mb for r in renewals)]
+        total = None if None in caps else sum(caps) or None
+        stop = min(t for t in (now, expires_at, issued.cancelled_at) if t)
+        hours = max((stop - issued.accepted_at).total_seconds(), 0) / 3600
+        used = int(hours * float(self.options.get("usage_mb_per_hour", 50)))
+        if issued.cancelled_at:
+            status = "cancelled"
+        elif expires_at and now >= expires_at:
+            status = "expired"
+        else:
+            status = "active" if used > 0 else "issued"
+        return Usage(
+            data_total_mb=total,
+            data_remaining_mb=None if total is None else max(total - used, 0),
+            expires_at=expires_at,
+            status=status,
+            as_of=now,
+        )
+
+    def cancel(self, *, reference: str, iccid: str) -> None:
+        """Cancel the profile; ``reference`` may be the issue's own or a new one for the cancel."""
+        self._pause()
+        issued = self._issued(iccid)
+        if reference == issued.reference:
+            self._count(issued.pk)
+        else:
+            self._run(reference, Op.CANCEL, {"iccid": iccid}, lambda now: {})
+        SandboxOrder.objects.filter(pk=issued.pk, cancelled_at__isnull=True).update(
+            cancelled_at=timezone.now()
+        )
+
+    def _pause(self) -> None:
+        latency = float(self.options.get("latency_seconds") or 0)
+        if latency > 0:
+            time.sleep(latency)
+
+    def _plan(self, plan_sku: str) -> Plan:
+        if plan_sku in (self.options.get("fail_skus") or []):
+            raise PermanentProviderError(f"sandbox: SKU {plan_sku} is refused")
+        plan = Plan.objects.filter(provider=self.provider, provider_sku=plan_sku).first()
+        if plan is None:
+            raise PermanentProviderError(f"sandbox: unknown SKU {plan_sku}")
+        return plan
+
+    def _mobile(self, msisdn: str) -> str:
+        try:
+            return normalize_pakistani_mobile(msisdn)
+        except ValidationError:
+            raise PermanentProviderError("sandbox: not a Pakistani mobile number") from None
+
+    def _issued(self, iccid: str) -> SandboxOrder:
+        issued = SandboxOrder.objects.filter(
+            operation=Op.ISSUE, iccid=iccid, accepted_at__isnull=False
+        ).first()
+        if issued is None:
+            raise PermanentProviderError("sandbox: unknown ICCID")
+        return issued
+
+    def _run(
+        self, reference: str, operation: str, request: dict, accept: Callable[[datetime], dict]
+    ) -> SandboxOrder:
+        """Count the call, fail if told to, accept the order once and replay it afterwards."""
+        order = self._record(reference, operation, request)
+        mode = self.options.get("fail") or ""
+        if mode not in FAIL_MODES:
+            raise PermanentProviderError(f"sandbox: unknown fail mode {mode!r}")
+        failing = order.calls <= int(self.options.get("fail_times", 1))
+        if order.accepted_at is None:
+            if failing and mode == "transient":
+                raise TransientProviderError("sandbox: injected transient failure")
+            if failing and mode == "permanent":
+                raise PermanentProviderError("sandbox: injected permanent failure")
+            now = timezone.now()
+            SandboxOrder.objects.filter(pk=order.pk, accepted_at__isnull=True).update(
+                accepted_at=now, **request, **accept(now)
+            )
+            order.refresh_from_db()
+        if any(getattr(order, field) != value for field, value in request.items()):
+            raise PermanentProviderError("sandbox: reference reused for a different request")
+        if failing and mode == "timeout_after_accept":
+            raise TransientProviderError("timeout")
+        return order
+
+    def _record(self, reference: str, operation: str, request: dict) -> SandboxOrder:
+        """The one row for ``reference`` (created if new), with this call counted."""
+        try:
+            with transaction.atomic():
+                order, _ = SandboxOrder.objects.get_or_create(
+                    reference=reference, defaults={"operation": operation, **request}
+                )
+        except IntegrityError:
+            order = SandboxOrder.objects.filter(reference=reference).first()
+            if order is None:
+                raise
+        if order.operation != operation:
+            raise PermanentProviderError("sandbox: reference used for another operation")
+        return self._count(order.pk)
+
+    def _count(self, pk: int) -> SandboxOrder:
+        """Add one to the row's call counter and read it back (exact under concurrency)."""
+        with transaction.atomic():
+            SandboxOrder.objects.filter(pk=pk).update(calls=F("calls") + 1)
+            return SandboxOrder.objects.get(pk=pk)
+
+
+def _data_mb(plan: Plan) -> int | None:  # stored: None for unlimited, 0 for no data
+    return None if plan.data_unlimited else plan.data_mb or 0
+
+
+def _expiry(start: datetime, plan: Plan) -> datetime | None:
+    return start + timedelta(days=plan.validity_days) if plan.validity_days else None
+
+
+def _renewals(issued: SandboxOrder) -> list[SandboxOrder]:
+    return list(
+        SandboxOrder.objects.filter(
+            operation=Op.RENEW, iccid=issued.iccid, accepted_at__isnull=False
+        ).order_by("accepted_at", "id")
+    )
+
+
+def _profile_expiry(issued: SandboxOrder, renewals: list[SandboxOrder]) -> datetime | None:
+    return renewals[-1].expires_at if renewals else issued.expires_at

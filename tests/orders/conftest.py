@@ -1,0 +1,51 @@
+import pytest
+
+from accounts.models import User
+from orders.models import Order
+from orders.services.lifecycle import PAYABLE_STATES
+from orders.services.payments import start_payment
+from orders.services.placing import place_order
+from plans.models import Plan, PlanKind
+from portal.demo import CUSTOMER_EMAIL, load_demo_data
+
+
+@pytest.fixture
+def catalog(db):
+    load_demo_data()
+
+
+@pytest.fixture
+def customer(catalog):
+    return User.objects.get(email=CUSTOMER_EMAIL)
+
+
+def plan_of(kind: str, operator: str = "jazz", **filters) -> Plan:
+    return Plan.objects.filter(kind=kind, operator__code=operator, **filters).order_by("pk").first()
+
+
+@pytest.fixture
+def esim_plan(catalog):
+    return plan_of(PlanKind.ESIM, provider_sku__contains="week")
+
+
+@pytest.fixture
+def pay(client, django_capture_on_commit_callbacks):
+    """Pay an order through the test gateway's checkout page; returns the response."""
+
+    def _pay(order: Order, action: str = "pay", currency_method="card"):
+        payment = order.payments.order_by("-pk").first()
+        if payment is None or (payment.status != "pending" and order.status in PAYABLE_STATES):
+            payment, _ = start_payment(order=order, gateway_key="test", method=currency_method)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/pay/test/{payment.external_reference}/", {"action": action})
+        order.refresh_from_db()
+        return response
+
+    return _pay
+
+
+@pytest.fixture
+def bought_sim(customer, esim_plan, pay):
+    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    pay(order)
+    return order.issued_sims.get()
