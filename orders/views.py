@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders.models import Gateway, Payment
 from orders.payments import signing
 from orders.payments.base import SignatureError
-from orders.payments.test import SIGNATURE_HEADER, build_event, test_gateway_secret
+from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.webhooks import receive_webhook
 
 WEBHOOK_SOURCES = {Gateway.STRIPE, Gateway.TEST}
@@ -61,7 +61,7 @@ def test_checkout(request, reference: str):
             return HttpResponseBadRequest("Unknown action.")
         event_type, fields = action
         body = build_event(event_type, payment, **fields)
-        headers = {SIGNATURE_HEADER: signing.sign(body, test_gateway_secret())}
+        headers = {SIGNATURE_HEADER: signing.sign(body, signing_secret())}
         receive_webhook(source=Gateway.TEST, body=body, headers=headers)
         if request.POST["action"] == "later":
             return redirect(request.get_full_path())

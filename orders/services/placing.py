@@ -112,18 +112,17 @@ def _validated_fields(*, kind, plan, customer, partner, quantity, sim, msisdn, o
         raise OrderError("kind_invalid", "Unknown order kind.")
     if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
         raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
-    if not 1 <= quantity <= (MAX_QUANTITY if kind == Order.Kind.PURCHASE else 1):
+    max_quantity = MAX_QUANTITY if kind == Order.Kind.PURCHASE and partner else 1
+    if not 1 <= quantity <= max_quantity:
         raise OrderError(
-            "quantity_invalid",
-            _("Choose a quantity between 1 and %d.")
-            % (MAX_QUANTITY if kind == Order.Kind.PURCHASE else 1),
+            "quantity_invalid", _("Choose a quantity between 1 and %d.") % max_quantity
         )
     fields = {}
     if kind in (Order.Kind.RENEWAL, Order.Kind.REPLACEMENT):
-        if sim is None or (
-            sim.owner_id != getattr(customer, "pk", None)
-            and sim.partner_id != getattr(partner, "pk", None)
-        ):
+        owned = sim is not None and (
+            sim.owner_id == customer.pk if customer else sim.partner_id == partner.pk
+        )
+        if not owned:
             raise OrderError("sim_not_found", _("SIM not found."))
         if sim.status not in RENEWABLE_SIM_STATES or sim.form != Sim.Form.ESIM:
             raise OrderError("sim_not_renewable", _("This SIM can no longer be renewed."))

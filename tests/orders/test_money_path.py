@@ -1,4 +1,4 @@
-"""Purchase, renewal and recharge end to end through the test gateway's checkout and webhook path."""
+"""Purchase, renewal and recharge end to end through the test checkout and the webhook path."""
 
 from datetime import timedelta
 from decimal import Decimal

@@ -1,0 +1,117 @@
+"""Refunds (full, partial, wallet) and the partner wallet ledger."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Partner
+from orders.models import Order, Payment, Refund, WalletEntry
+from orders.services.errors import OrderError
+from orders.services.placing import place_order
+from orders.services.refunds import refund_order
+from orders.services.wallet import adjust_wallet
+from portal.demo import PARTNER_OPENING_BALANCE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fulfilled(customer, esim_plan, pay):
+    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    pay(order)
+    return order
+
+
+@pytest.fixture
+def partner(catalog):
+    return Partner.objects.get()
+
+
+def test_partial_then_full_refund(fulfilled, django_user_model):
+    staff = django_user_model.objects.get(is_staff=True)
+    first = refund_order(order=fulfilled, amount=Decimal("100"), actor=staff, reason="goodwill")
+    fulfilled.refresh_from_db()
+    assert first.status == Refund.Status.SUCCEEDED and first.external_reference
+    assert fulfilled.status == Order.Status.FULFILLED
+    assert fulfilled.payments.get().status == Payment.Status.SUCCEEDED
+
+    rest = refund_order(order=fulfilled, actor=staff)
+    fulfilled.refresh_from_db()
+    assert rest.amount == fulfilled.total - Decimal("100")
+    assert fulfilled.status == Order.Status.REFUNDED
+    assert fulfilled.payments.get().status == Payment.Status.REFUNDED
+    assert fulfilled.audit_entries().filter(actor=staff).exists()
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-1"), Decimal("100000")])
+def test_refund_amount_must_fit_what_is_left(fulfilled, amount):
+    with pytest.raises(OrderError) as error:
+        refund_order(order=fulfilled, amount=amount)
+    assert error.value.code == "amount_invalid"
+    assert not Refund.objects.exists()
+
+
+def test_unpaid_order_cannot_be_refunded(customer, esim_plan):
+    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    with pytest.raises(OrderError):
+        refund_order(order=order)
+
+
+def test_partner_order_debits_the_wallet_in_the_same_transaction(partner, esim_plan):
+    order = place_order(kind="purchase", plan=esim_plan, partner=partner, quantity=2)
+    assert order.status == Order.Status.PAID
+    assert order.total == Decimal("563") * 2 * Decimal("0.92")
+    assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE - order.total
+    payment = order.payments.get()
+    assert payment.gateway == "wallet" and payment.status == Payment.Status.SUCCEEDED
+
+
+def test_not_enough_balance_gives_a_clear_error_and_no_order(partner, esim_plan):
+    adjust_wallet(
+        partner=partner,
+        amount=-PARTNER_OPENING_BALANCE + 100,
+        reason="test",
+        actor=None,
+        kind=WalletEntry.Kind.ADJUSTMENT,
+    )
+    with pytest.raises(OrderError) as error:
+        place_order(kind="purchase", plan=esim_plan, partner=partner)
+    assert error.value.code == "insufficient_funds"
+    assert not Order.objects.exists() and not Payment.objects.exists()
+    Partner.objects.filter(pk=partner.pk).update(credit_limit=Decimal("1000"))
+    partner.refresh_from_db()
+    assert place_order(kind="purchase", plan=esim_plan, partner=partner).status == "paid"
+    assert WalletEntry.balance_of(partner) < 0
+
+
+def test_wallet_refund_credits_the_ledger(partner, esim_plan):
+    order = place_order(kind="purchase", plan=esim_plan, partner=partner)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_ATTENTION)
+    refund_order(order=order, reason="could not provision")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE
+    kinds = list(WalletEntry.objects.filter(order=order).values_list("kind", flat=True))
+    assert sorted(kinds) == ["order_debit", "refund"]
+
+
+def test_same_idempotency_key_returns_the_same_order(partner, esim_plan):
+    first = place_order(kind="purchase", plan=esim_plan, partner=partner, idempotency_key="k1")
+    again = place_order(kind="purchase", plan=esim_plan, partner=partner, idempotency_key="k1")
+    assert first.pk == again.pk
+    assert WalletEntry.objects.filter(kind="order_debit").count() == 1
+
+
+def test_staff_wallet_changes_need_a_reason_and_are_audited(partner, django_user_model):
+    staff = django_user_model.objects.get(is_staff=True)
+    with pytest.raises(OrderError):
+        adjust_wallet(partner=partner, amount=Decimal("10"), reason=" ", actor=staff)
+    adjust_wallet(partner=partner, amount=Decimal("10"), reason="bank transfer 123", actor=staff)
+    assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE + 10
+    assert partner_audit(partner, staff)
+
+
+def partner_audit(partner, staff):
+    from portal.audit import entries_for
+
+    return entries_for(partner).filter(actor=staff, action="wallet.adjusted").exists()
