@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
+from orders.payments.base import GatewayError
 from orders.services import notifications, provisioning, webhooks
 from plans.providers.base import TransientProviderError
 from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
@@ -34,6 +35,11 @@ def process_webhook_event(self, event_id: int) -> None:
         webhooks.process_webhook_event(event_id)
     except webhooks.PaymentNotFoundYet as exc:
         raise self.retry(countdown=WEBHOOK_RETRY_SECONDS) from exc
+    except GatewayError as exc:
+        if not exc.transient:
+            webhooks.record_event_error(event_id, str(exc))
+            return
+        raise self.retry(countdown=backoff(self.request.retries)) from exc
 
 
 @shared_task

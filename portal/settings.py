@@ -159,6 +159,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "test"
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET.strip():
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET as well.")
 if PRODUCTION and PAYMENT_GATEWAY == "test" and not env.bool("ALLOW_TEST_PAYMENTS", False):
     raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY (or ALLOW_TEST_PAYMENTS=1).")
 

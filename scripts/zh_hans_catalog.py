@@ -105,6 +105,53 @@ ZH_HANS = {
     "This ICCID's check digit is wrong.": "ICCID 校验位不正确。",
     "Enter a valid phone number in international form, e.g. +923001234567.": "请输入国际格式的有效手机号，例如 +923001234567。",
     "Enter a Pakistani mobile number, e.g. 0300 1234567.": "请输入巴基斯坦手机号，例如 0300 1234567。",
+    "The upstream's order or operator transaction id.": "上游订单号或运营商交易号。",
+    "A paid order is refunded, not cancelled.": "已支付的订单只能退款，不能取消。",
+    "This payment method is not available.": "该支付方式暂不可用。",
+    "Enter the reference of your payment.": "请输入您的付款流水号。",
+    "This order is already paid or closed.": "该订单已支付或已关闭。",
+    "Payment could not be started. Try again.": "无法发起支付，请重试。",
+    "Choose a currency.": "请选择币种。",
+    "This plan cannot be bought for this order.": "该套餐不能用于此订单。",
+    "Choose a quantity between 1 and %d.": "请选择 1 到 %d 之间的数量。",
+    "SIM not found.": "未找到该 SIM 卡。",
+    "This SIM can no longer be renewed.": "该 SIM 卡已无法续费。",
+    "This plan does not fit this SIM.": "该套餐不适用于此 SIM 卡。",
+    "This plan is for another operator.": "该套餐属于其他运营商。",
+    "This plan is not sold in %s.": "该套餐不支持以 %s 购买。",
+    "This promotion code is not valid.": "优惠码无效。",
+    "This promotion code has been used up.": "优惠码已被用完。",
+    "This promotion code applies to payments in %s.": "该优惠码仅适用于以 %s 支付的订单。",
+    "This order has no payment that can be refunded.": "该订单没有可退款的付款。",
+    "Refund between 0 and %(remaining)s.": "退款金额应大于 0 且不超过 %(remaining)s。",
+    "The refund did not go through: %s": "退款未成功：%s",
+    "Not enough wallet balance: %(total)s %(currency)s needed.": "钱包余额不足：需要 %(total)s %(currency)s。",
+    "Give a reason for the wallet change.": "请填写钱包变动原因。",
+    "The amount cannot be zero.": "金额不能为零。",
+    "Your order %(number)s is ready.": "您的订单 %(number)s 已就绪。",
+    "Plan": "套餐",
+    "Activation code": "激活码",
+    "SM-DP+ address": "SM-DP+ 地址",
+    "Activation code (matching ID)": "激活码（Matching ID）",
+    "Confirmation code": "确认码",
+    "Install on iPhone (iOS 17.4 or later)": "在 iPhone 上一键安装（iOS 17.4 及以上）",
+    "Install on Android": "在安卓手机上一键安装",
+    "Valid until": "有效期至",
+    "Your SIM now expires on": "您的 SIM 卡有效期现至",
+    "%(number)s has been recharged. Operator reference: %(reference)s.": "%(number)s 已充值成功。运营商流水号：%(reference)s。",
+    "Test checkout": "测试收银台",
+    "No real money moves here. Choose what the payment should do.": "此处不会产生真实扣款。请选择这笔支付的结果。",
+    "Amount": "金额",
+    "Status": "状态",
+    "Pay": "支付",
+    "Fail the payment": "让支付失败",
+    "Pay later (bank confirms afterwards)": "稍后支付（银行稍后确认）",
+    "Bank confirms the payment": "银行确认付款",
+    "Bank rejects the payment": "银行拒绝付款",
+    "Questions? Write to %(support_email)s.": "有疑问？请发邮件至 %(support_email)s。",
+    "Renew eSIM": "eSIM 续费",
+    "Cancel eSIM": "注销 eSIM",
+    "Empty: unlimited; 0: no data.": "留空：不限流量；0：不含流量。",
 }
 
 PO_FILE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
@@ -124,6 +171,7 @@ def main() -> None:
     )
     for entry in catalog:
         if entry.msgid in ZH_HANS and (not entry.msgstr or entry.fuzzy):
+            entry.previous_msgid = None
             entry.msgstr = ZH_HANS[entry.msgid]
             if entry.fuzzy:
                 entry.flags.remove("fuzzy")

@@ -1,5 +1,6 @@
 """Helpers for tests that run the project's own commands as real processes."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,3 +37,55 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def worker_database_url() -> str:
+    """DATABASE_URL of the test database this pytest process uses (for worker processes)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
+    """A real Celery worker process on the test database and the real Redis."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "PORTAL_VAR_DIR": str(var_dir),
+        "DATABASE_URL": worker_database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    env.update(env_overrides)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def kill_group(process: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to the process and all its children; wait for it to end."""
+    import signal as signals
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signals.SIGKILL)
+        process.wait(timeout=30)

@@ -56,7 +56,8 @@ def is_transient(exc: stripe.StripeError) -> bool:
         return True
     if exc.http_status is None:
         return isinstance(exc, stripe.APIError)
-    return exc.http_status >= 500 or exc.code in TRANSIENT_CODES
+    code = exc.code or getattr(exc.error, "code", None)
+    return exc.http_status >= 500 or code in TRANSIENT_CODES
 
 
 @contextmanager

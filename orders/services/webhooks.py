@@ -78,8 +78,11 @@ def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -
     """Change our records to match what the gateway reports."""
     note = f"{event.source} event {event.event_id} ({event.event_type})"
     if update.outcome == OUTCOME_PAID:
-        if update.amount is not None and update.amount != payment.amount:
-            raise ValueError(f"Paid amount {update.amount} differs from {payment.amount}")
+        if (update.amount, update.currency) != (payment.amount, payment.currency):
+            raise ValueError(
+                f"Paid {update.currency} {update.amount}, expected "
+                f"{payment.currency} {payment.amount}"
+            )
         mark_payment_succeeded(payment=payment, note=note)
     elif update.outcome == OUTCOME_FAILED:
         mark_payment_failed(payment=payment, note=note)
@@ -90,6 +93,11 @@ def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -
             action="payment.disputed", target=payment.order, actor_label=event.source, note=note
         )
         logger.warning("Payment %s of order %s disputed", payment.pk, payment.order.number)
+
+
+def record_event_error(event_id: int, error: str) -> None:
+    """Keep why an event could not be processed, for staff to see."""
+    WebhookEvent.objects.filter(pk=event_id).update(error=error[:2000])
 
 
 def unprocessed_events(now=None):

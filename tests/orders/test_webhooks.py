@@ -156,3 +156,32 @@ def test_dispute_is_recorded_on_the_order(payment, post):
     post(paid_event(payment), secret=signing_secret())
     post(build_event("charge.dispute.created", payment), secret=signing_secret())
     assert payment.order.audit_entries().filter(action="payment.disputed").exists()
+
+
+@pytest.mark.parametrize(("transient", "retried"), [(True, True), (False, False)])
+def test_gateway_errors_while_re_reading(payment, monkeypatch, transient, retried):
+    from celery.exceptions import Retry
+
+    from orders import tasks
+    from orders.payments.base import GatewayError
+    from orders.payments.test import TestGateway
+
+    def unavailable(self, event):
+        raise GatewayError("stripe said no", transient=transient)
+
+    monkeypatch.setattr(TestGateway, "read_event", unavailable)
+    event = WebhookEvent.objects.create(
+        source="test",
+        event_id="evt_e",
+        event_type="checkout.session.completed",
+        payload=json.loads(paid_event(payment)),
+    )
+    if retried:
+        with pytest.raises(Retry):
+            tasks.process_webhook_event.apply(args=[event.pk], throw=True)
+    else:
+        tasks.process_webhook_event.apply(args=[event.pk], throw=True)
+        event.refresh_from_db()
+        assert event.error == "stripe said no" and event.processed_at is None
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING

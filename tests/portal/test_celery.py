@@ -45,7 +45,7 @@ def test_ping_round_trip_through_a_real_worker_process(real_broker, tmp_path):
         env={**os.environ, "PORTAL_VAR_DIR": str(tmp_path)},
     )
     try:
-        answer = ping.apply_async().get(timeout=60)
+        answer = ping.apply_async().get(timeout=60, disable_sync_subtasks=False)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -11,6 +11,33 @@ import pytest
 
 from tests.processes import ROOT, clean_env, free_port, manage
 
+# Places an order for the demo customer, pays it by posting a signed test-gateway event to the
+# running web server, and waits for the worker process to provision it.
+PAY_THROUGH_THE_TEST_GATEWAY = """
+import time, urllib.request
+from accounts.models import User
+from orders.models import Order
+from orders.payments import signing
+from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
+from orders.services.payments import start_payment
+from orders.services.placing import place_order
+from plans.models import Plan
+order = place_order(kind="purchase", plan=Plan.objects.filter(kind="esim").first(),
+                    customer=User.objects.get(email="customer@paksim.example"), currency="PKR")
+payment, _ = start_payment(order=order, gateway_key="test", method="card")
+body = build_event("checkout.session.completed", payment, payment_status="paid")
+request = urllib.request.Request("http://127.0.0.1:%d/webhooks/test/", data=body, headers={
+    SIGNATURE_HEADER: signing.sign(body, signing_secret()), "Content-Type": "application/json"})
+assert urllib.request.urlopen(request, timeout=10).status == 200
+for _ in range(100):
+    order.refresh_from_db()
+    if order.status == "fulfilled":
+        break
+    time.sleep(0.2)
+sim = order.issued_sims.first()
+print(order.status, sim.iccid if sim else "", sim.activation_code if sim else "")
+"""
+
 
 class OutputCollector(threading.Thread):
     def __init__(self, stream):
@@ -65,6 +92,10 @@ def test_run_command_serves_the_portal_and_runs_tasks_in_the_worker(tmp_path):
         answer = manage("check_worker", "--timeout", "60", env=env)
         assert answer.returncode == 0, answer.stderr
         assert "pong from" in answer.stdout
+        paid = manage("shell", "-v", "0", "-c", PAY_THROUGH_THE_TEST_GATEWAY % port, env=env)
+        assert paid.returncode == 0, paid.stderr
+        assert paid.stdout.startswith("fulfilled 8992"), paid.stdout + paid.stderr
+        assert "LPA:1$" in paid.stdout
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)

@@ -78,6 +78,7 @@ def test_production_uses_s3_storage_when_a_bucket_is_configured(tmp_path):
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
         ({"DEBUG": "1"}, "DEBUG"),
         ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET"),
         ({"PORTAL_MODE": "staging"}, "PORTAL_MODE"),
     ],
 )

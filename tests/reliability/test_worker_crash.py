@@ -1,0 +1,70 @@
+"""A real worker process killed with SIGKILL in the middle of provisioning loses nothing."""
+
+import signal
+import time
+
+import pytest
+
+from accounts.models import Partner
+from orders import tasks
+from orders.models import Order, ProvisioningAttempt, Sim
+from orders.services.placing import place_order
+from plans.models import Plan, Provider
+from plans.models_sandbox import SandboxOrder
+from portal.demo import load_demo_data
+from tests.processes import kill_group, start_worker
+
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+WORKER_ENV = {"PROVISIONING_LEASE_SECONDS": "3", "RECONCILE_AFTER_SECONDS": "1"}
+
+
+def wait_until(predicate, timeout: float, what: str, every: float = 0.2, action=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if action:
+            action()
+        time.sleep(every)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_order_is_fulfilled_once_after_its_worker_is_killed(real_broker, tmp_path):
+    load_demo_data()
+    Provider.objects.update(settings={"latency_seconds": 5})
+    real_broker.control.purge()
+    plan = Plan.objects.filter(kind="esim", operator__code="zong").first()
+    order = place_order(kind="purchase", plan=plan, partner=Partner.objects.get())
+
+    first = start_worker(tmp_path, **WORKER_ENV)
+    try:
+        wait_until(
+            lambda: order.provisioning_attempts.filter(
+                outcome=ProvisioningAttempt.Outcome.IN_PROGRESS
+            ).exists(),
+            90,
+            "the first worker to start provisioning",
+        )
+    finally:
+        kill_group(first, signal.SIGKILL)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING
+
+    second = start_worker(tmp_path, **WORKER_ENV)
+    try:
+        wait_until(
+            lambda: Order.objects.get(pk=order.pk).status == Order.Status.FULFILLED,
+            120,
+            "the reconciler and the second worker to finish the order",
+            every=2,
+            action=lambda: tasks.reconcile_orders.delay(),
+        )
+    finally:
+        kill_group(second, signal.SIGTERM)
+
+    assert SandboxOrder.objects.count() == 1
+    assert Sim.objects.filter(issued_by_order=order).count() == 1
+    outcomes = list(order.provisioning_attempts.values_list("outcome", flat=True))
+    assert outcomes[0] == ProvisioningAttempt.Outcome.TRANSIENT_ERROR
+    assert outcomes[-1] == ProvisioningAttempt.Outcome.SUCCEEDED
