@@ -127,3 +127,20 @@ def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan):
     assert order.status == Order.Status.FULFILLED
     assert order.issued_sims.count() == 3 == SandboxOrder.objects.count()
     assert set(order.issued_sims.values_list("partner", flat=True)) == {partner.pk}
+
+
+def test_replacement_issues_a_new_profile_for_the_same_line(bought_sim, customer, esim_plan):
+    order = place_order(
+        kind="replacement", plan=esim_plan, customer=customer, currency="PKR", sim=bought_sim
+    )
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    assert provisioning.provision_order(order.pk) == Order.Status.FULFILLED
+    bought_sim.refresh_from_db()
+    new = bought_sim.replaced_by
+    assert bought_sim.status == "replaced" and new is not None
+    assert new.iccid != bought_sim.iccid and new.msisdn == bought_sim.msisdn
+    assert (new.expires_at, new.data_remaining_mb) == (
+        bought_sim.expires_at,
+        bought_sim.data_remaining_mb,
+    )
+    assert new.owner == customer and new.status == "issued"
