@@ -5,9 +5,10 @@ Used to sign and verify the test gateway's events, so they take the same path as
 
 import hashlib
 import hmac
+import json
 import time
 
-from orders.payments.base import SignatureError
+from orders.payments.base import SignatureError, VerifiedEvent
 
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -36,3 +37,15 @@ def verify(
     expected = sign(body, secret, timestamp).split("v1=", 1)[1]
     if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
         raise SignatureError("Signature does not match.")
+
+
+def verified_event(
+    body: bytes, header: str | None, secret: str, tolerance: int = DEFAULT_TOLERANCE_SECONDS
+) -> VerifiedEvent:
+    """Verify ``body`` against its signature header and parse it as a Stripe-shaped event."""
+    verify(body, header, secret, tolerance)
+    try:
+        payload = json.loads(body)
+        return VerifiedEvent(payload["id"], payload["type"], payload)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SignatureError("Malformed event body.") from exc
