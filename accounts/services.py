@@ -77,3 +77,110 @@ def register_customer(
     user = User.objects.create_user(email=email, password=password, phone=phone)
     CustomerProfile.objects.create(user=user, preferred_language=language)
     return user
+
+
+@transaction.atomic
+def update_profile(
+    *, user: User, phone: str, language: str, notify_by_email: bool, notify_by_sms: bool
+) -> CustomerProfile:
+    """Save a customer's contact details and preferences."""
+    profile, _ = CustomerProfile.objects.select_for_update().get_or_create(user=user)
+    before = {
+        "phone": user.phone,
+        "language": profile.preferred_language,
+        "email": profile.notify_by_email,
+        "sms": profile.notify_by_sms,
+    }
+    user.phone = phone
+    user.save(update_fields=["phone"])
+    profile.preferred_language = language
+    profile.notify_by_email = notify_by_email
+    profile.notify_by_sms = notify_by_sms
+    profile.save()
+    after = {"phone": phone, "language": language, "email": notify_by_email, "sms": notify_by_sms}
+    if after != before:
+        audit.record(action="profile.updated", target=user, actor=user, before=before, after=after)
+    return profile
+
+
+def export_customer_data(user: User) -> dict:
+    """Everything we hold about a customer, for the customer to download."""
+    from orders.models import Order, Sim
+
+    profile = CustomerProfile.objects.filter(user=user).first()
+    orders = (
+        Order.objects.filter(customer=user)
+        .select_related("plan")
+        .prefetch_related("payments")
+        .order_by("created_at")
+    )
+    sims = Sim.objects.filter(owner=user).select_related("operator").order_by("created_at")
+    return {
+        "account": {
+            "email": user.email,
+            "phone": user.phone,
+            "joined": user.date_joined,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+        },
+        "preferences": profile
+        and {
+            "language": profile.preferred_language,
+            "notify_by_email": profile.notify_by_email,
+            "notify_by_sms": profile.notify_by_sms,
+        },
+        "orders": [
+            {
+                "number": o.number,
+                "kind": o.kind,
+                "status": o.status,
+                "plan": o.plan.name,
+                "currency": o.currency,
+                "total": o.total,
+                "created_at": o.created_at,
+                "recharge_number": o.recharge_msisdn,
+                "payments": [
+                    {
+                        "gateway": p.gateway,
+                        "method": p.method,
+                        "status": p.status,
+                        "amount": p.amount,
+                    }
+                    for p in o.payments.all()
+                ],
+            }
+            for o in orders
+        ],
+        "sims": [
+            {
+                "iccid": s.iccid,
+                "number": s.msisdn,
+                "operator": s.operator.name,
+                "status": s.status,
+                "expires_at": s.expires_at,
+            }
+            for s in sims
+        ],
+    }
+
+
+@transaction.atomic
+def delete_account(*, user: User) -> None:
+    """Erase a customer's personal data and close the account.
+
+    Orders, payments and SIM records stay for accounting and the operators' records, attached to
+    an anonymous, inactive user.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    CustomerProfile.objects.filter(user=user).delete()
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.phone = user.first_name = user.last_name = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+    audit.record(action="account.deleted", target=user, actor_label="customer")

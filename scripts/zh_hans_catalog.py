@@ -3,6 +3,7 @@
 Run after ``manage.py makemessages -l zh_Hans``; then ``manage.py compilemessages``.
 """
 
+import json
 from pathlib import Path
 
 import polib
@@ -154,7 +155,17 @@ ZH_HANS = {
     "Empty: unlimited; 0: no data.": "留空：不限流量；0：不含流量。",
 }
 
-PO_FILE = Path(__file__).resolve().parent.parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+ROOT = Path(__file__).resolve().parent.parent
+PO_FILE = ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"
+GLOSSARY_DIR = ROOT / "locale/glossary"
+
+
+def glossary() -> dict[str, str]:
+    """The table above plus every ``locale/glossary/*.json`` file ({English: Chinese})."""
+    table = dict(ZH_HANS)
+    for path in sorted(GLOSSARY_DIR.glob("*.json")):
+        table.update(json.loads(path.read_text(encoding="utf-8")))
+    return table
 
 
 def main() -> None:
@@ -169,10 +180,11 @@ def main() -> None:
             "Last-Translator": "Portal team",
         }
     )
+    table = glossary()
     for entry in catalog:
-        if entry.msgid in ZH_HANS and (not entry.msgstr or entry.fuzzy):
+        if entry.msgid in table and (not entry.msgstr or entry.fuzzy):
             entry.previous_msgid = None
-            entry.msgstr = ZH_HANS[entry.msgid]
+            entry.msgstr = table[entry.msgid]
             if entry.fuzzy:
                 entry.flags.remove("fuzzy")
     catalog.save()

@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from orders.payments import signing
 from orders.payments.base import (
@@ -54,10 +55,10 @@ class TestGateway(PaymentGateway):
 
     def start(self, payment, *, success_url: str, cancel_url: str) -> PaymentStart:
         reference = f"cs_test_{payment.idempotency_key}"
-        return PaymentStart(
-            redirect_url=reverse("test_checkout", args=[reference]),
-            external_reference=reference,
-        )
+        url = reverse("test_checkout", args=[reference])
+        if success_url:
+            url += "?" + urlencode({"next": success_url})
+        return PaymentStart(redirect_url=url, external_reference=reference)
 
     def verify_event(self, body: bytes, headers) -> VerifiedEvent:
         return signing.verified_event(body, headers.get(SIGNATURE_HEADER), signing_secret())

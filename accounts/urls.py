@@ -1,0 +1,9 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.profile, name="account_profile"),
+    path("export/", views.export, name="account_export"),
+    path("delete/", views.delete, name="account_delete"),
+]
