@@ -8,6 +8,7 @@ from plans.models import (
     PlanPrice,
     Promotion,
     Provider,
+    SandboxOrder,
 )
 
 
@@ -70,3 +71,18 @@ class PromotionAdmin(admin.ModelAdmin):
         "is_active",
     ]
     search_fields = ["code"]
+
+
+@admin.register(SandboxOrder)
+class SandboxOrderAdmin(admin.ModelAdmin):
+    """What the built-in sandbox upstream has been asked for (read-only)."""
+
+    list_display = ["reference", "operation", "iccid", "msisdn", "plan_sku", "calls", "created_at"]
+    list_filter = ["operation"]
+    search_fields = ["reference", "iccid", "msisdn"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
