@@ -1,8 +1,9 @@
 from django.urls import path
 
-from portal.views import home
+from plans import views
 
 app_name = "plans"
 urlpatterns = [
-    path("", home, name="list"),
+    path("", views.plan_list, name="list"),
+    path("<int:pk>/", views.plan_detail, name="detail"),
 ]

@@ -252,3 +252,16 @@ PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=300)
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)
 PROVISIONING_RETRY_BASE_SECONDS = env.int("PROVISIONING_RETRY_BASE_SECONDS", default=15)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=120)
+
+# Where customers send manual payments, shown on the payment page, e.g.
+# MANUAL_PAYMENT_ACCOUNTS="bank_transfer=IBAN PK00 MEZN 0000 0000 0000,jazzcash=0300 1234567"
+MANUAL_PAYMENT_ACCOUNTS = env.dict(
+    "MANUAL_PAYMENT_ACCOUNTS",
+    default={}
+    if PRODUCTION
+    else {
+        "bank_transfer": "Demo Bank · IBAN PK36 DEMO 0000 0012 3456 7802",
+        "jazzcash": "0300 0000000 (Pak SIM)",
+        "easypaisa": "0345 0000000 (Pak SIM)",
+    },
+)

@@ -21,12 +21,14 @@ def install_links(activation_code: str) -> dict[str, str]:
     return {"ios": IOS_INSTALL_URL + encoded, "android": ANDROID_INSTALL_URL + encoded}
 
 
-def send_order_ready_email(order_id: int) -> bool:
-    """Email the customer that the order is ready, with every eSIM's activation details; once."""
+def send_order_ready_email(order_id: int, *, force: bool = False) -> bool:
+    """Email the customer that the order is ready, with every eSIM's activation details; once.
+
+    ``force`` sends it again (the customer asked for a resend); every send is audited.
+    """
     order = Order.objects.select_related("customer", "plan__operator", "sim").get(pk=order_id)
-    if (
-        order.customer is None
-        or audit.entries_for(order).filter(action=READY_EMAIL_ACTION).exists()
+    if order.customer is None or (
+        not force and audit.entries_for(order).filter(action=READY_EMAIL_ACTION).exists()
     ):
         return False
     sims = [
@@ -54,6 +56,10 @@ def send_order_ready_email(order_id: int) -> bool:
     message.attach_alternative(html, "text/html")
     message.send()
     audit.record(
-        action=READY_EMAIL_ACTION, target=order, actor_label="worker", note=order.customer.email
+        action=READY_EMAIL_ACTION,
+        target=order,
+        actor=order.customer if force else None,
+        actor_label="" if force else "worker",
+        note=order.customer.email,
     )
     return True

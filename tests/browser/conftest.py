@@ -42,7 +42,9 @@ def open_page(browser, live_server):
 
     def _open(locale: str = "en-US"):
         context = browser.new_context(
-            base_url=live_server.url, viewport=PHONE, locale=locale,
+            base_url=live_server.url,
+            viewport=PHONE,
+            locale=locale,
             extra_http_headers={"Accept-Language": locale},
         )
         context.set_default_timeout(15_000)

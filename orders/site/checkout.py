@@ -1,0 +1,212 @@
+"""The customer's checkout and orders: buy a plan, pay, follow the order, receipts."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders.models import Gateway, Order, Payment, Refund
+from orders.services.errors import OrderError
+from orders.services.lifecycle import PAYABLE_STATES
+from orders.services.notifications import send_order_ready_email
+from orders.services.payments import methods_for, start_payment
+from orders.services.placing import place_order
+from orders.site.checkout_forms import BuyForm, PaymentForm, method_label
+from plans.models import Plan, PlanKind
+from plans.views import data_label, plan_prices, render_plan_page
+
+ORDERS_PER_PAGE = 20
+LIVE_STATES = {
+    Order.Status.CREATED,
+    Order.Status.AWAITING_PAYMENT,
+    Order.Status.PAID,
+    Order.Status.PROVISIONING,
+}
+PROGRESS_STEPS = {Order.Status.PAID: 1, Order.Status.PROVISIONING: 2, Order.Status.FULFILLED: 3}
+PAID_STATES = {Payment.Status.SUCCEEDED, Payment.Status.REFUNDED}
+
+
+def install_url(iccid: str) -> str:
+    """The install page of an issued eSIM, or "" while that page does not exist."""
+    try:
+        return reverse("sims:install", args=[iccid])
+    except NoReverseMatch:
+        return ""
+
+
+def national_number(msisdn: str) -> str:
+    """``+923001234567`` as Pakistanis write it: ``0300 1234567``."""
+    if msisdn.startswith("+92") and len(msisdn) == 13:
+        return f"0{msisdn[3:6]} {msisdn[6:]}"
+    return msisdn
+
+
+def owned_order(request, number: str) -> Order:
+    """The signed-in customer's order; anyone else's is a 404."""
+    queryset = Order.objects.select_related(
+        "plan__operator", "sim__operator", "recharge_operator", "promotion"
+    ).filter(customer=request.user)
+    return get_object_or_404(queryset, number=number)
+
+
+def summary_context(order: Order) -> dict:
+    """What every page about one order shows."""
+    order.plan.data_label = data_label(order.plan)
+    return {"order": order, "recharge_number": national_number(order.recharge_msisdn)}
+
+
+def status_context(order: Order) -> dict:
+    """The live status block: plain-language state, progress, install links, next steps."""
+    context = {
+        "order": order,
+        "live": order.status in LIVE_STATES,
+        "step": PROGRESS_STEPS.get(order.status, 0),
+        "pay_again": order.status in PAYABLE_STATES,
+    }
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        payment = order.payments.filter(status=Payment.Status.PENDING).order_by("-pk").first()
+        context["manual_payment"] = (
+            payment if payment and payment.gateway == Gateway.MANUAL else None
+        )
+    if order.status == Order.Status.FULFILLED:
+        context["sims"] = [
+            {"sim": sim, "install_url": install_url(sim.iccid)}
+            for sim in order.issued_sims.order_by("pk")
+        ]
+        context["recharge_number"] = national_number(order.recharge_msisdn)
+    return context
+
+
+@require_POST
+def buy(request, plan_id: int):
+    """Place a purchase of a plan, then go to payment; errors re-render the plan page."""
+    plan = get_object_or_404(
+        Plan.objects.select_related("operator").filter(kind=PlanKind.ESIM, is_active=True),
+        pk=plan_id,
+    )
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("plans:detail", args=[plan.pk]))
+    prices = plan_prices(plan)
+    form = BuyForm(request.POST, prices=prices)
+    if form.is_valid():
+        try:
+            order = place_order(
+                kind=Order.Kind.PURCHASE,
+                plan=plan,
+                customer=request.user,
+                currency=form.cleaned_data["currency"],
+                promotion_code=form.cleaned_data["promotion_code"],
+            )
+        except OrderError as exc:
+            field = "promotion_code" if exc.code.startswith("promotion") else None
+            form.add_error(field, exc.message)
+        else:
+            return redirect("orders:pay", number=order.number)
+    return render_plan_page(request, plan, form, prices)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay(request, number: str):
+    """Choose how to pay any kind of order; start the payment and follow the gateway."""
+    order = owned_order(request, number)
+    order_url = reverse("orders:detail", args=[order.number])
+    if order.status not in PAYABLE_STATES:
+        messages.info(request, _("This order is already paid or closed."))
+        return redirect(order_url)
+    methods = methods_for(order.currency)
+    form = PaymentForm(request.POST or None, methods=methods)
+    if request.method == "POST" and form.is_valid():
+        gateway = form.cleaned_data["gateway"]
+        try:
+            _payment, started = start_payment(
+                order=order,
+                gateway_key=gateway,
+                method=form.cleaned_data["method_key"],
+                success_url=request.build_absolute_uri(order_url),
+                cancel_url=request.build_absolute_uri(request.path),
+                customer_reference=(
+                    form.cleaned_data["reference"] if gateway == Gateway.MANUAL else ""
+                ),
+            )
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(started.redirect_url or order_url)
+    manual = [method for gateway, method in methods if gateway == Gateway.MANUAL]
+    accounts = settings.MANUAL_PAYMENT_ACCOUNTS
+    context = summary_context(order) | {
+        "form": form,
+        "options": form.method_options(),
+        "manual_methods": manual,
+        "manual_accounts": [
+            (method_label(Gateway.MANUAL, method), accounts[method])
+            for method in manual
+            if accounts.get(method)
+        ],
+    }
+    return render(request, "orders/site/checkout_pay.html", context)
+
+
+@login_required
+def order_list(request):
+    """The customer's orders, newest first."""
+    orders = Order.objects.filter(customer=request.user).select_related("plan__operator")
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/site/order_list.html", {"page": page})
+
+
+@login_required
+def order_detail(request, number: str):
+    """The order page: summary and a status block that updates itself."""
+    order = owned_order(request, number)
+    context = summary_context(order) | status_context(order)
+    return render(request, "orders/site/order_detail.html", context)
+
+
+@never_cache
+@login_required
+def order_status(request, number: str):
+    """The status block alone, for the order page to poll."""
+    order = owned_order(request, number)
+    return render(request, "orders/site/order_status.html", status_context(order))
+
+
+@login_required
+def order_receipt(request, number: str):
+    """A printable receipt for a paid order: items, amounts, payment, refunds."""
+    order = owned_order(request, number)
+    if order.paid_at is None:
+        messages.info(request, _("The receipt is ready once the order is paid."))
+        return redirect("orders:detail", number=order.number)
+    payments = list(
+        order.payments.filter(status__in=PAID_STATES).prefetch_related("refunds").order_by("pk")
+    )
+    refunds = []
+    for payment in payments:
+        payment.label = method_label(payment.gateway, payment.method)
+        refunds += [r for r in payment.refunds.all() if r.status != Refund.Status.FAILED]
+    context = summary_context(order) | {"payments": payments, "refunds": refunds}
+    return render(request, "orders/site/order_receipt.html", context)
+
+
+@login_required
+@require_POST
+def resend(request, number: str):
+    """Email the ready order's details again."""
+    order = owned_order(request, number)
+    if order.status != Order.Status.FULFILLED:
+        messages.error(request, _("The email is sent once the order is ready."))
+    elif send_order_ready_email(order.pk, force=True):
+        messages.success(
+            request, _("We sent the email again to %(email)s.") % {"email": request.user.email}
+        )
+    else:
+        messages.error(request, _("The email could not be sent. Please write to support."))
+    return redirect("orders:detail", number=order.number)
