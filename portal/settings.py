@@ -56,13 +56,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
-    "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    # Our apps come before allauth so that our templates override its layouts.
     "portal",
     "accounts",
     "plans",
     "orders",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [

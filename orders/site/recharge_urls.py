@@ -1,8 +1,9 @@
 from django.urls import path
 
-from portal.views import home
+from orders.site import recharge
 
 app_name = "recharge"
 urlpatterns = [
-    path("", home, name="start"),
+    path("", recharge.start, name="start"),
+    path("confirm/", recharge.confirm, name="confirm"),
 ]

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from portal.views import home
+from orders.site import sims
 
 app_name = "sims"
 urlpatterns = [
-    path("", home, name="list"),
+    path("", sims.sim_list, name="list"),
+    path("<str:iccid>/install/", sims.install, name="install"),
+    path("<str:iccid>/renew/", sims.renew, name="renew"),
 ]

@@ -1,0 +1,265 @@
+"""The customer's SIMs (我的套餐): data and expiry at a glance, the install page, renewal."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orders.models import Order, Sim
+from orders.services.errors import OrderError
+from orders.services.notifications import install_links
+from orders.services.placing import RENEWABLE_SIM_STATES, place_order
+from orders.site.recharge_forms import local_number
+from orders.site.sim_forms import RenewForm, renewal_plans
+from plans.models import Plan
+from portal.currency import current_currency
+from portal.money import Currency, format_money
+
+SIMS_PER_PAGE = 50
+EXPIRING_WITHIN = timedelta(days=3)
+CLOSED_STATES = [Sim.Status.REPLACED, Sim.Status.CANCELLED]
+
+
+def payment_url(order: Order) -> str:
+    """Where a just-placed order is paid."""
+    return reverse("orders:pay", args=[order.number])
+
+
+def data_amount(mb: int) -> str:
+    """``512 MB``, ``1.5 GB``, ``10 GB``."""
+    if mb < 1024:
+        return f"{mb} MB"
+    gb = (Decimal(mb) / 1024).quantize(Decimal("0.1")).normalize()
+    return f"{gb:f} GB"
+
+
+def days_text(days: int) -> str:
+    return _("1 day") if days == 1 else _("%(count)s days") % {"count": days}
+
+
+def countdown(expires_at: datetime | None, now: datetime) -> str:
+    """``3 days left``, ``expires today``, ``expired 2 days ago`` (calendar days, local time)."""
+    if expires_at is None:
+        return _("No expiry")
+    days = (timezone.localdate(expires_at) - timezone.localdate(now)).days
+    if expires_at > now:
+        if days <= 0:
+            return _("expires today")
+        return _("1 day left") if days == 1 else _("%(count)s days left") % {"count": days}
+    if days >= 0:
+        return _("expired today")
+    if days == -1:
+        return _("expired 1 day ago")
+    return _("expired %(count)s days ago") % {"count": -days}
+
+
+def sim_state(sim: Sim, now: datetime) -> tuple[str, str]:
+    """The badge: (CSS class, label)."""
+    if sim.status in CLOSED_STATES:
+        return sim.status, sim.get_status_display()
+    if sim.status == Sim.Status.EXPIRED or (sim.expires_at and sim.expires_at <= now):
+        return "expired", str(Sim.Status.EXPIRED.label)
+    if sim.status == Sim.Status.ISSUED:
+        return "issued", str(Sim.Status.ISSUED.label)
+    if sim.expires_at and sim.expires_at - now <= EXPIRING_WITHIN:
+        return "expiring", _("Expiring soon")
+    return "active", str(Sim.Status.ACTIVE.label)
+
+
+def sim_label(sim: Sim) -> str:
+    """The phone number, else the ICCID's last six digits."""
+    if sim.msisdn:
+        return local_number(sim.msisdn)
+    return _("ICCID …%(tail)s") % {"tail": sim.iccid[-6:]}
+
+
+def data_usage(sim: Sim) -> dict | None:
+    """Used/left/total for display; None when the data is unlimited."""
+    total = sim.data_total_mb
+    if total is None:
+        return None
+    left = sim.data_remaining_mb
+    usage = {"total": data_amount(total), "known": left is not None and total > 0}
+    if usage["known"]:
+        usage.update(
+            total_mb=total,
+            left_mb=left,
+            low=total // 5,
+            high=total // 2,
+            used=data_amount(total - left),
+            left=data_amount(left),
+        )
+    return usage
+
+
+def usage_synced(sim: Sim, now: datetime) -> str:
+    if sim.usage_synced_at is None:
+        return _("Usage not synced yet")
+    return _("Usage updated %(time)s ago") % {"time": timesince(sim.usage_synced_at, now, depth=1)}
+
+
+def _replace_url(iccid: str) -> str:
+    """The replacement request page, once it exists."""
+    try:
+        return reverse("sims:replace", args=[iccid])
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass
+class SimRow:
+    sim: Sim
+    label: str
+    state: str
+    state_label: str
+    countdown: str
+    usage_synced: str
+    data: dict | None
+    closed: bool
+    install_url: str = ""
+    renew_url: str = ""
+    recharge_url: str = ""
+    replace_url: str = ""
+
+
+def sim_row(sim: Sim, now: datetime) -> SimRow:
+    state, state_label = sim_state(sim, now)
+    closed = sim.status in CLOSED_STATES
+    row = SimRow(
+        sim=sim,
+        label=sim_label(sim),
+        state=state,
+        state_label=state_label,
+        countdown=countdown(sim.expires_at, now),
+        usage_synced=usage_synced(sim, now),
+        data=data_usage(sim),
+        closed=closed,
+    )
+    if sim.form == Sim.Form.ESIM and not closed:
+        row.install_url = reverse("sims:install", args=[sim.iccid])
+        row.renew_url = reverse("sims:renew", args=[sim.iccid])
+    if sim.form == Sim.Form.PHYSICAL and sim.msisdn and not closed:
+        query = urlencode({"phone": local_number(sim.msisdn)})
+        row.recharge_url = f"{reverse('recharge:start')}?{query}"
+    if sim.status in (Sim.Status.ACTIVE, Sim.Status.EXPIRED):
+        row.replace_url = _replace_url(sim.iccid)
+    return row
+
+
+def _own_sims(request):
+    return Sim.objects.filter(owner=request.user).select_related("operator", "current_plan")
+
+
+@login_required
+@require_GET
+def sim_list(request):
+    """My SIMs, live ones first; replaced and cancelled ones last and muted."""
+    sims = _own_sims(request).annotate(
+        is_closed=Case(
+            When(status__in=CLOSED_STATES, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    page = Paginator(sims.order_by("is_closed", "-created_at", "-id"), SIMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    rows = [sim_row(sim, now) for sim in page]
+    return render(request, "orders/site/sim_list.html", {"page": page, "rows": rows})
+
+
+@never_cache
+@login_required
+@require_GET
+def install(request, iccid: str):
+    """QR code, activation code, one-tap links and instructions for one eSIM."""
+    sim = get_object_or_404(
+        _own_sims(request).exclude(status__in=CLOSED_STATES).exclude(activation_code=""),
+        iccid=iccid,
+        form=Sim.Form.ESIM,
+    )
+    qr = segno.make(sim.activation_code, error="m")
+    title = _("QR code to install this eSIM")
+    # segno's SVG is generated markup (the title is escaped by segno), safe to inline.
+    context = {
+        "sim": sim,
+        "label": sim_label(sim),
+        "qr_svg": mark_safe(qr.svg_inline(scale=4, title=title)),
+        "links": install_links(sim.activation_code),
+        "countdown": countdown(sim.expires_at, timezone.now()),
+    }
+    return render(request, "orders/site/sim_install.html", context)
+
+
+def renewal_offer(plan: Plan, currency: str, start: datetime) -> dict:
+    if plan.data_unlimited:
+        data = _("Unlimited data")
+    elif plan.data_mb:
+        data = _("+%(amount)s data") % {"amount": data_amount(plan.data_mb)}
+    else:
+        data = ""
+    return {
+        "plan": plan,
+        "price": format_money(plan.price_amount, currency),
+        "validity": days_text(plan.validity_days),
+        "data": data,
+        "expires_at": start + timedelta(days=plan.validity_days),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def renew(request, iccid: str):
+    """Renewal plans that fit the SIM, with the expiry each would give; POST places the order."""
+    sim = get_object_or_404(
+        _own_sims(request),
+        iccid=iccid,
+        form=Sim.Form.ESIM,
+        status__in=RENEWABLE_SIM_STATES,
+    )
+    currency = current_currency(request)
+    form = RenewForm(
+        request.POST or None, sim=sim, currency=currency, initial={"currency": currency}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = place_order(
+                kind=Order.Kind.RENEWAL,
+                plan=form.cleaned_data["plan"],
+                customer=request.user,
+                currency=form.cleaned_data["currency"],
+                sim=sim,
+                actor=request.user,
+            )
+        except OrderError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(payment_url(order))
+    now = timezone.now()
+    expired = sim.expires_at is None or sim.expires_at <= now
+    start = now if expired else sim.expires_at
+    context = {
+        "sim": sim,
+        "label": sim_label(sim),
+        "form": form,
+        "currency": currency,
+        "currencies": Currency.values,
+        "expired": expired,
+        "countdown": countdown(sim.expires_at, now),
+        "offers": [renewal_offer(plan, currency, start) for plan in renewal_plans(sim, currency)],
+    }
+    return render(request, "orders/site/sim_renew.html", context)
