@@ -182,7 +182,7 @@ def main() -> None:
     )
     table = glossary()
     for entry in catalog:
-        if entry.msgid in table and (not entry.msgstr or entry.fuzzy):
+        if entry.msgid in table:
             entry.previous_msgid = None
             entry.msgstr = table[entry.msgid]
             if entry.fuzzy:
