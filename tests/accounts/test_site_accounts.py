@@ -173,3 +173,31 @@ def test_account_pages_need_login(client):
 def test_pages_carry_a_content_security_policy(client):
     policy = client.get("/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_password_reset_by_email(client):
+    user = verified_customer()
+    client.post("/accounts/password/reset/", {"email": user.email})
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    form_page = client.get(link.group(1), follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(1),
+        {"password1": "New-secret-42!", "password2": "New-secret-42!"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("New-secret-42!")
+
+
+def test_login_with_a_recovery_code(client):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    user = verified_customer()
+    TOTP.activate(user, generate_totp_secret())
+    codes = RecoveryCodes.activate(user).get_unused_codes()
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": codes[0]})
+    assert client.get("/account/").status_code == 200
+    client.logout()
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": codes[0]})  # used up
+    assert client.get("/account/").status_code == 302
