@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.admin_review import IdentityCheckAdmin
 from accounts.models import (
     ApiKey,
     CustomerProfile,
     IdentityCheck,
-    IdentityDocument,
     Partner,
     User,
 )
@@ -52,18 +52,4 @@ class PartnerAdmin(admin.ModelAdmin):
     inlines = [ApiKeyInline]
 
 
-class IdentityDocumentInline(admin.TabularInline):
-    model = IdentityDocument
-    fields = ["kind", "content_type", "size_bytes", "created_at", "purged_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-
-@admin.register(IdentityCheck)
-class IdentityCheckAdmin(admin.ModelAdmin):
-    list_display = ["id", "customer", "full_name", "document_type", "status", "created_at"]
-    list_filter = ["status", "document_type"]
-    list_select_related = ["customer"]
-    readonly_fields = ["status", "reviewed_by", "reviewed_at"]
-    inlines = [IdentityDocumentInline]
+admin.site.register(IdentityCheck, IdentityCheckAdmin)

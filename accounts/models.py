@@ -70,6 +70,9 @@ class CustomerProfile(models.Model):
     )
     notify_by_email = models.BooleanField(default=True)
     notify_by_sms = models.BooleanField(default=False)
+    identity_flagged = models.BooleanField(
+        default=False, help_text=_("Several identity checks were rejected: staff should look.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -135,6 +138,16 @@ class DocumentType(models.TextChoices):
     PASSPORT = "passport", _("Passport")
 
 
+class RejectionReason(models.TextChoices):
+    UNREADABLE = "unreadable", _("The document photos are not readable")
+    NAME_MISMATCH = "name_mismatch", _("The name does not match the document")
+    NUMBER_MISMATCH = "number_mismatch", _("The document number does not match")
+    SELFIE_MISMATCH = "selfie_mismatch", _("The selfie does not match the document")
+    EXPIRED = "expired", _("The document has expired")
+    NOT_OWNER = "not_owner", _("The line is registered to someone else")
+    OTHER = "other", _("Other reason")
+
+
 class IdentityCheck(models.Model):
     """A claimed identity with its documents, reviewed by a person before a replacement."""
 
@@ -166,11 +179,21 @@ class IdentityCheck(models.Model):
         related_name="identity_reviews",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.CharField(max_length=50, blank=True)
+    rejection_reason = models.CharField(max_length=50, blank=True, choices=RejectionReason.choices)
     rejection_note = models.TextField(blank=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("With two-person approval: the first of the two reviewers."),
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]
+        permissions = [("review_identitycheck", "Can approve or reject identity checks")]
 
     def __str__(self):
         return f"Identity check #{self.pk} ({self.full_name})"

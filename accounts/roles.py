@@ -43,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_replacementticket",
         "accounts.view_identitycheck",
         "accounts.change_identitycheck",
+        "accounts.review_identitycheck",
         "accounts.view_identitydocument",
     ],
     CATALOG_MANAGERS: [

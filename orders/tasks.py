@@ -48,6 +48,17 @@ def send_order_ready_email(order_id: int) -> None:
 
 
 @shared_task
+def send_replacement_email(ticket_id: int, event: str) -> None:
+    notifications.send_replacement_email(ticket_id, event)
+
+
+@shared_task
+def cancel_replaced_profile(sim_id: int) -> None:
+    """Retire the replaced SIM's profile upstream so it stops working."""
+    provisioning.cancel_replaced_profile(sim_id)
+
+
+@shared_task
 def reconcile_orders() -> dict:
     """Periodic: resume provisioning that stopped half-way and events left unprocessed."""
     order_ids = list(provisioning.stuck_orders())

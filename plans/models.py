@@ -72,6 +72,7 @@ class PlanKind(models.TextChoices):
     ESIM = "esim", _("eSIM plan")
     RENEWAL = "renewal", _("eSIM renewal")
     RECHARGE = "recharge", _("Physical SIM recharge")
+    REPLACEMENT = "replacement", _("eSIM replacement fee")
 
 
 class Period(models.TextChoices):

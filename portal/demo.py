@@ -62,6 +62,9 @@ ESIM_PLANS = [
 RENEWAL_PLANS = [p for p in ESIM_PLANS if p[3] != Period.DAILY]
 RECHARGE_AMOUNTS = [Decimal("100"), Decimal("300"), Decimal("500"), Decimal("1000")]
 
+# What operators charge to move a line to a new eSIM (PKR); free where not listed.
+REPLACEMENT_FEES = {"telenor": Decimal("200")}
+
 RETAIL_MARKUP = Decimal("1.25")
 PKR_PER_UNIT = {Currency.CNY: Decimal("39"), Currency.USD: Decimal("280")}
 
@@ -78,7 +81,7 @@ def retail_prices(cost_pkr: Decimal, markup: Decimal = RETAIL_MARKUP) -> dict[st
     prices = {Currency.PKR: pkr}
     for currency, rate in PKR_PER_UNIT.items():
         whole = (pkr / rate).quantize(Decimal("1"), rounding=ROUND_CEILING)
-        prices[currency] = whole - Decimal("0.01")
+        prices[currency] = max(whole - Decimal("0.01"), Decimal(0))
     return prices
 
 
@@ -163,6 +166,25 @@ def load_demo_data() -> DemoResult:
                 },
             )
             _prices(get_or_create, plan, amount, markup=Decimal("1.03"))
+        if esim:
+            fee = REPLACEMENT_FEES.get(code, Decimal(0))
+            plan = get_or_create(
+                Plan,
+                provider=sandbox,
+                provider_sku=f"{code}-replacement",
+                defaults={
+                    "operator": operator,
+                    "kind": PlanKind.REPLACEMENT,
+                    "name": f"{name} eSIM replacement",
+                    "name_zh": f"{name} eSIM 补卡",
+                    "period": Period.NONE,
+                    "validity_days": 0,
+                    "cost": fee,
+                    "cost_currency": Currency.PKR,
+                    "ordering": order + 1,
+                },
+            )
+            _prices(get_or_create, plan, fee, markup=Decimal(1))
 
     for tier, discount in [
         (PriceTier.STANDARD, "5"),

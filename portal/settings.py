@@ -180,6 +180,7 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pak SIM <support@paksim.example>")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@paksim.example")
 
@@ -266,3 +267,27 @@ MANUAL_PAYMENT_ACCOUNTS = env.dict(
         "easypaisa": "0345 0000000 (Pak SIM)",
     },
 )
+
+# Identity review: with two-person approval a second, different reviewer completes an approval.
+IDENTITY_TWO_PERSON_APPROVAL = env.bool("IDENTITY_TWO_PERSON_APPROVAL", default=False)
+
+# Identity documents: uploads are re-encoded, encrypted with the first of these Fernet keys (any of
+# them decrypts, so keys can be rotated with `manage.py rotate_document_keys`) and purged after the
+# decision. Outside production, one key is derived from SECRET_KEY.
+IDENTITY_DOCUMENT_KEYS = env.list("IDENTITY_DOCUMENT_KEYS", default=[])
+if not IDENTITY_DOCUMENT_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("Production needs IDENTITY_DOCUMENT_KEYS")
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    _derived = HKDF(hashes.SHA256(), length=32, salt=None, info=b"identity-documents")
+    IDENTITY_DOCUMENT_KEYS = [
+        base64.urlsafe_b64encode(_derived.derive(SECRET_KEY.encode())).decode()
+    ]
+IDENTITY_UPLOAD_MAX_BYTES = env.int("IDENTITY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+IDENTITY_UPLOAD_MAX_PIXELS = env.int("IDENTITY_UPLOAD_MAX_PIXELS", default=40_000_000)
+IDENTITY_IMAGE_MAX_SIDE = env.int("IDENTITY_IMAGE_MAX_SIDE", default=2400)
+IDENTITY_DOCUMENT_RETENTION_DAYS = env.int("IDENTITY_DOCUMENT_RETENTION_DAYS", default=30)

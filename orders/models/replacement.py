@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.money import currency_field
 from portal.state import TransitionMap
 
 
@@ -53,6 +54,7 @@ class ReplacementTicket(models.Model):
     )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    currency = currency_field(default="PKR", help_text=_("Currency the customer pays any fee in."))
     delivery_address = models.TextField(blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

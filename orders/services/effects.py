@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from orders.models import Order, Sim
+from orders.models import Order, ReplacementTicket, Sim
 from plans.providers.base import IssuedProfile, RenewalResult
 from portal.state import transition
 
@@ -39,6 +39,9 @@ def call_upstream(adapter, order: Order) -> list:
             for unit in range(1, order.quantity + 1)
         ]
     if order.kind == Order.Kind.REPLACEMENT:
+        current = order.sim.current_plan
+        if current is not None and current.provider_id == order.plan.provider_id:
+            sku = current.provider_sku  # the same package on the new profile
         return [
             adapter.issue_esim(
                 reference=order.provider_reference, plan_sku=sku, msisdn=order.sim.msisdn
@@ -146,4 +149,12 @@ def _replace(order: Order, profile: IssuedProfile) -> None:
             actor_label="worker",
             changes={"replaced_by": new},
             note=f"replaced by {order}",
+        )
+        from orders import tasks
+
+        tasks.cancel_replaced_profile.delay_on_commit(old.pk)
+    ticket = ReplacementTicket.objects.select_for_update().filter(order=order).first()
+    if ticket is not None and ticket.status == ReplacementTicket.Status.APPROVED:
+        transition(
+            ticket, ReplacementTicket.Status.ISSUED, actor_label="worker", changes={"new_sim": new}
         )

@@ -5,6 +5,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from orders.models import Order
@@ -63,3 +64,37 @@ def send_order_ready_email(order_id: int, *, force: bool = False) -> bool:
         note=order.customer.email,
     )
     return True
+
+
+def send_replacement_email(ticket_id: int, event: str) -> None:
+    """Tell the customer where their replacement request stands (requested/approved/rejected)."""
+    from orders.models import ReplacementTicket
+
+    ticket = ReplacementTicket.objects.select_related(
+        "sim__operator", "sim__owner", "identity_check", "order"
+    ).get(pk=ticket_id)
+    customer = ticket.sim.owner
+    if customer is None or not customer.is_active:
+        return
+    context = {
+        "ticket": ticket,
+        "check": ticket.identity_check,
+        "status_url": settings.SITE_URL + reverse("sims:replace", args=[ticket.sim.iccid]),
+        "pay_url": settings.SITE_URL + reverse("orders:pay", args=[ticket.order.number])
+        if ticket.order and ticket.order.total > 0
+        else "",
+        "support_email": settings.SUPPORT_EMAIL,
+    }
+    bodies = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            bodies.append(render_to_string(f"orders/email/replacement_{event}.txt", context))
+    subject = {
+        "requested": "补卡申请已收到 / Replacement request received",
+        "approved": "补卡申请已通过 / Replacement approved",
+        "rejected": "补卡申请未通过 / Replacement request not approved",
+    }[event]
+    EmailMultiAlternatives(
+        subject=subject, body="\n\n----------\n\n".join(bodies), to=[customer.email]
+    ).send()
+    audit.record(action=f"replacement.email_{event}", target=ticket, actor_label="worker")

@@ -19,7 +19,7 @@ PLAN_KIND_FOR_ORDER = {
     Order.Kind.PURCHASE: PlanKind.ESIM,
     Order.Kind.RENEWAL: PlanKind.RENEWAL,
     Order.Kind.RECHARGE: PlanKind.RECHARGE,
-    Order.Kind.REPLACEMENT: PlanKind.ESIM,
+    Order.Kind.REPLACEMENT: PlanKind.REPLACEMENT,
 }
 RENEWABLE_SIM_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}
 MAX_QUANTITY = 50

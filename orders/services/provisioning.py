@@ -160,3 +160,15 @@ def stuck_orders(now=None):
         provisioning_attempts__started_at__gte=lease_start,
     )
     return (paid | provisioning).values_list("pk", flat=True)
+
+
+def cancel_replaced_profile(sim_id: int) -> None:
+    """Cancel a replaced SIM's profile upstream (safe to repeat: our reference is stable)."""
+    from orders.models import Sim
+    from portal import audit
+
+    sim = Sim.objects.select_related("provider").get(pk=sim_id)
+    if sim.status != Sim.Status.REPLACED or sim.provider is None:
+        return
+    get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
+    audit.record(action="sim.cancelled_upstream", target=sim, actor_label="worker")

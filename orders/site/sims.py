@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
@@ -22,6 +22,7 @@ from orders.models import Order, Sim
 from orders.services.errors import OrderError
 from orders.services.notifications import install_links
 from orders.services.placing import RENEWABLE_SIM_STATES, place_order
+from orders.services.replacement import REPLACEABLE_STATES
 from orders.site.recharge_forms import local_number
 from orders.site.sim_forms import RenewForm, renewal_plans
 from plans.models import Plan
@@ -111,14 +112,6 @@ def usage_synced(sim: Sim, now: datetime) -> str:
     return _("Usage updated %(time)s ago") % {"time": timesince(sim.usage_synced_at, now, depth=1)}
 
 
-def _replace_url(iccid: str) -> str:
-    """The replacement request page, once it exists."""
-    try:
-        return reverse("sims:replace", args=[iccid])
-    except NoReverseMatch:
-        return ""
-
-
 @dataclass
 class SimRow:
     sim: Sim
@@ -154,8 +147,8 @@ def sim_row(sim: Sim, now: datetime) -> SimRow:
     if sim.form == Sim.Form.PHYSICAL and sim.msisdn and not closed:
         query = urlencode({"phone": local_number(sim.msisdn)})
         row.recharge_url = f"{reverse('recharge:start')}?{query}"
-    if sim.status in (Sim.Status.ACTIVE, Sim.Status.EXPIRED):
-        row.replace_url = _replace_url(sim.iccid)
+    if sim.status in REPLACEABLE_STATES:
+        row.replace_url = reverse("sims:replace", args=[sim.iccid])
     return row
 
 

@@ -12,7 +12,7 @@ from orders import tasks
 from orders.models import Order, ProvisioningAttempt
 from orders.services import provisioning
 from orders.services.placing import place_order
-from plans.models import Provider
+from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
 from plans.providers.base import TransientProviderError
 
@@ -130,8 +130,9 @@ def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan):
 
 
 def test_replacement_issues_a_new_profile_for_the_same_line(bought_sim, customer, esim_plan):
+    fee = Plan.objects.get(kind="replacement", operator=esim_plan.operator)
     order = place_order(
-        kind="replacement", plan=esim_plan, customer=customer, currency="PKR", sim=bought_sim
+        kind="replacement", plan=fee, customer=customer, currency="PKR", sim=bought_sim
     )
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     assert provisioning.provision_order(order.pk) == Order.Status.FULFILLED

@@ -17,6 +17,7 @@ def production_env(tmp_path, **overrides):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "STRIPE_SECRET_KEY": "sk_test_123",
         "STRIPE_WEBHOOK_SECRET": "whsec_123",
+        "IDENTITY_DOCUMENT_KEYS": secrets.token_urlsafe(32) + "=",  # a Fernet key
     }
     values.update(overrides)
     return clean_env(tmp_path, **{k: v for k, v in values.items() if v is not None})
@@ -80,6 +81,7 @@ def test_production_uses_s3_storage_when_a_bucket_is_configured(tmp_path):
         ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY"),
         ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET"),
         ({"PORTAL_MODE": "staging"}, "PORTAL_MODE"),
+        ({"IDENTITY_DOCUMENT_KEYS": None}, "IDENTITY_DOCUMENT_KEYS"),
     ],
 )
 def test_production_mode_refuses_unsafe_settings(tmp_path, overrides, message):

@@ -8,42 +8,17 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.http import HttpResponse
-from django.urls import include, path
 from django.utils import timezone
 
 from accounts.models import User
 from orders.models import Order, Sim
 from orders.services.payments import start_payment
 from orders.services.placing import place_order
-from orders.site import sim_urls
 from plans.models import Operator, Plan, PlanKind
-from portal import urls as portal_urls
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.factories import make_iccid
 
 _iccids = itertools.count(700_000)
-
-
-def _replace_stub(request, iccid):
-    return HttpResponse(iccid)
-
-
-urlpatterns = [
-    path(
-        "sims/",
-        include(
-            (
-                [
-                    *sim_urls.urlpatterns,
-                    path("<str:iccid>/replace/", _replace_stub, name="replace"),
-                ],
-                "sims",
-            )
-        ),
-    ),
-    *[p for p in portal_urls.urlpatterns if getattr(p, "namespace", None) != "sims"],
-]
 
 
 @pytest.fixture

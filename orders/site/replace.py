@@ -1,0 +1,63 @@
+"""Replacement (补卡) on the customer site: request with documents, then follow its status."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.documents import DocumentRejected
+from orders.models import ReplacementTicket, Sim
+from orders.services.errors import OrderError
+from orders.services.replacement import ineligibility, open_ticket, request_replacement
+from orders.site.replace_forms import ReplacementForm
+from portal.currency import current_currency
+
+REVIEW_HOURS = (24, 48)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def replace(request, iccid: str):
+    """The request form, or the status of the request in progress."""
+    sim = get_object_or_404(Sim.objects.select_related("operator"), iccid=iccid, owner=request.user)
+    if sim.form == Sim.Form.ESIM and sim.status == Sim.Status.CANCELLED:
+        raise Http404
+    tickets = sim.replacement_tickets.select_related("identity_check", "order", "new_sim").order_by(
+        "-created_at"
+    )
+    latest = tickets.first()
+    context = {"sim": sim, "latest": latest, "review_hours": REVIEW_HOURS}
+    if open_ticket(sim) or (latest and latest.status == ReplacementTicket.Status.ISSUED):
+        return render(request, "orders/site/replace_status.html", context)
+    problem = ineligibility(sim, request.user)
+    physical = sim.form == Sim.Form.PHYSICAL
+    form = ReplacementForm(
+        request.POST or None,
+        request.FILES or None,
+        physical=physical,
+        initial={"currency": current_currency(request)},
+    )
+    if request.method == "POST" and not problem and form.is_valid():
+        data = form.cleaned_data
+        try:
+            request_replacement(
+                sim=sim,
+                customer=request.user,
+                reason=data["reason"],
+                full_name=data["full_name"],
+                document_type=data["document_type"],
+                document_number=data["document_number"],
+                front=data["front"],
+                back=data["back"],
+                selfie=data["selfie"],
+                currency=data["currency"],
+                delivery_address=data.get("delivery_address", ""),
+            )
+        except DocumentRejected as rejected:
+            form.add_error(None, rejected.message)
+        except OrderError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("sims:replace", iccid=sim.iccid)
+    context.update(form=form, problem=problem)
+    return render(request, "orders/site/replace_form.html", context)

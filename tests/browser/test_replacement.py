@@ -1,0 +1,84 @@
+"""Journey 5 in a real browser: a customer asks for a replacement eSIM, a reviewer approves it in
+the admin, and the customer finds the new install page with the old SIM marked replaced."""
+
+import io
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from PIL import Image
+
+from accounts.models import User
+from accounts.roles import IDENTITY_REVIEWERS
+from orders.models import Sim
+from portal.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, load_demo_data
+from tests.browser.conftest import screenshot
+from tests.browser.journeys import decode_qr, log_in
+from tests.browser.test_journeys import issued_sim
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+REVIEWER_PASSWORD = "Reviewer-pass-2026"
+
+
+def jpeg(colour) -> dict:
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 500), colour).save(buffer, "JPEG")
+    return {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+def test_request_review_and_install_the_replacement(open_page, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path, "base_url": None},
+        },
+    }
+    load_demo_data()
+    customer = User.objects.get(email=CUSTOMER_EMAIL)
+    EmailAddress.objects.create(user=customer, email=customer.email, verified=True, primary=True)
+    old = issued_sim(customer)
+    reviewer = User.objects.create_user(
+        email="reviewer@paksim.example", password=REVIEWER_PASSWORD, is_staff=True
+    )
+    reviewer.groups.add(Group.objects.get(name=IDENTITY_REVIEWERS))
+
+    page = open_page()
+    log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
+    page.goto("/sims/")
+    page.get_by_role("link", name="Replacement").first.click()
+    page.select_option("#id_reason", "lost")
+    page.fill("#id_full_name", "Li Wei")
+    page.get_by_label("Passport").check()
+    page.fill("#id_document_number", "EA1234567")
+    page.set_input_files("#id_front", jpeg((220, 200, 170)))
+    page.set_input_files("#id_back", jpeg((200, 220, 170)))
+    page.set_input_files("#id_selfie", jpeg((170, 200, 220)))
+    screenshot(page, "replacement-request")
+    page.get_by_role("button", name="Send the request").click()
+    assert "24 to 48 hours" in page.locator("main").inner_text()
+
+    staff = open_page()
+    staff.goto("/admin/login/")
+    staff.fill("#id_username", reviewer.email)
+    staff.fill("#id_password", REVIEWER_PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.goto("/admin/accounts/identitycheck/")
+    staff.locator("#result_list tbody a").first.click()
+    assert staff.locator("figure img").count() == 3
+    staff.wait_for_function(
+        "[...document.querySelectorAll('figure img')].every(i => i.complete && i.naturalWidth)"
+    )
+    screenshot(staff, "replacement-review")
+    staff.get_by_role("button", name="Approve and issue the new eSIM").click()
+    assert "Approved." in staff.locator("body").inner_text()
+
+    page.reload()
+    page.get_by_role("link", name="Install the new eSIM").click()
+    old.refresh_from_db()
+    new = old.replaced_by
+    assert old.status == Sim.Status.REPLACED and new is not None
+    assert decode_qr(page, "main svg") == new.activation_code
+    screenshot(page, "replacement-install")
+    page.goto("/sims/")
+    assert "Replaced" in page.locator("main").inner_text()
