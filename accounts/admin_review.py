@@ -85,7 +85,9 @@ class IdentityCheckAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not can_review(request.user):
             raise PermissionDenied
-        check = get_object_or_404(IdentityCheck.objects.select_related("customer"), pk=object_id)
+        check = get_object_or_404(
+            IdentityCheck.objects.select_related("customer", "partner"), pk=object_id
+        )
         ticket = ReplacementTicket.objects.select_related("sim__operator").get(identity_check=check)
         context = {
             **self.admin_site.each_context(request),

@@ -163,7 +163,19 @@ class IdentityCheck(models.Model):
     )
 
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_checks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="identity_checks",
+    )
+    partner = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="identity_checks",
+        help_text=_("Set when a partner sent the request for its end customer."),
     )
     full_name = models.CharField(max_length=200)
     document_type = models.CharField(max_length=20, choices=DocumentType.choices)
@@ -194,6 +206,12 @@ class IdentityCheck(models.Model):
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]
         permissions = [("review_identitycheck", "Can approve or reject identity checks")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(partner__isnull=False),
+                name="identity_check_has_a_requester",
+            )
+        ]
 
     def __str__(self):
         return f"Identity check #{self.pk} ({self.full_name})"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api.urls")),
     path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
 ]

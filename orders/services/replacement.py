@@ -7,13 +7,13 @@ looked at. A free replacement is provisioned as soon as it is approved.
 
 import re
 
-from accounts.documents import sanitize_image, store_document
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.documents import sanitize_image, store_document
 from accounts.models import (
     CustomerProfile,
     DocumentType,
@@ -42,9 +42,12 @@ def open_ticket(sim: Sim) -> ReplacementTicket | None:
     return sim.replacement_tickets.filter(status__in=OPEN_STATES).first()
 
 
-def ineligibility(sim: Sim, customer) -> str:
-    """Why ``customer`` cannot ask to replace ``sim`` ("" when they can)."""
-    if sim.owner_id != customer.pk:
+def ineligibility(sim: Sim, customer=None, partner=None) -> str:
+    """Why ``customer`` (or ``partner``) cannot ask to replace ``sim`` ("" when they can)."""
+    holder = (
+        sim.owner_id == customer.pk if customer else sim.partner_id == getattr(partner, "pk", None)
+    )
+    if not holder:
         return _("SIM not found.")
     if sim.status not in REPLACEABLE_STATES:
         return _("This SIM has already been replaced or closed.")
@@ -70,7 +73,8 @@ def normalize_document_number(document_type: str, number: str) -> str:
 def request_replacement(
     *,
     sim: Sim,
-    customer,
+    customer=None,
+    partner=None,
     reason: str,
     full_name: str,
     document_type: str,
@@ -81,8 +85,11 @@ def request_replacement(
     currency: str,
     delivery_address: str = "",
 ) -> ReplacementTicket:
-    """Record a replacement request with its identity documents for staff to review."""
-    problem = ineligibility(sim, customer)
+    """Record a replacement request with its identity documents for staff to review.
+
+    A customer asks for their own SIM; a partner asks for a SIM it sold, for its end customer.
+    """
+    problem = ineligibility(sim, customer, partner)
     if problem:
         raise OrderError("not_eligible", problem)
     if reason not in ReplacementTicket.Reason.values:
@@ -184,7 +191,7 @@ def approve_replacement(*, ticket: ReplacementTicket, reviewer) -> ReplacementTi
         )
         locked.order = order
         locked.save(update_fields=["order", "updated_at"])
-        if order.total == 0:
+        if order.total == 0 and order.status != Order.Status.PAID:
             mark_order_paid(order=order, actor=reviewer)
     ticket.refresh_from_db()
     _notify(ticket, "approved")
@@ -216,9 +223,13 @@ def reject_replacement(
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.REJECTED, actor=reviewer, note=reason)
-        rejections = IdentityCheck.objects.filter(
-            customer_id=check.customer_id, status=IdentityCheck.Status.REJECTED
-        ).count()
+        rejections = (
+            IdentityCheck.objects.filter(
+                customer_id=check.customer_id, status=IdentityCheck.Status.REJECTED
+            ).count()
+            if check.customer_id
+            else 0
+        )
         if rejections >= FLAG_AFTER_REJECTIONS:
             flagged = CustomerProfile.objects.filter(user_id=check.customer_id).update(
                 identity_flagged=True

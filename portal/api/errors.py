@@ -1,0 +1,61 @@
+"""One error body everywhere: ``{"error": {"code", "message", "details"}}``."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from orders.services.errors import OrderError
+
+# OrderError codes that are conflicts with the current state rather than bad input.
+ORDER_ERROR_STATUS = {
+    "insufficient_funds": 402,
+    "not_payable": 409,
+    "already_decided": 409,
+    "not_eligible": 409,
+    "price_changed": 409,
+}
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def exception_handler(exc, context):
+    """Render every API error with the same body."""
+    if isinstance(exc, OrderError):
+        return Response(
+            error_body(exc.code, str(exc.message)),
+            status=ORDER_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST),
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        code, message, details = "validation_error", "The request is not valid.", exc.detail
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        message, details = str(detail), {}
+    response.data = error_body(code, message, details)
+    return response
+
+
+def json_not_found(request, *args, **kwargs):
+    """Unknown API paths answer in the API's error format."""
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
