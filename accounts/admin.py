@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_review import IdentityCheckAdmin
 from accounts.models import (
@@ -9,6 +10,7 @@ from accounts.models import (
     Partner,
     User,
 )
+from accounts.services import issue_api_key, revoke_api_key
 
 
 @admin.register(User)
@@ -50,6 +52,67 @@ class PartnerAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ApiKeyInline]
+    actions = ["issue_key"]
+
+    @admin.action(description=_("Issue a new API key (shown once)"))
+    def issue_key(self, request, queryset):
+        for partner in queryset:
+            issued = issue_api_key(
+                partner=partner, name="Issued in the admin", created_by=request.user
+            )
+            messages.warning(
+                request,
+                _("New API key for %(partner)s — copy it now, it will not be shown again: %(key)s")
+                % {"partner": partner, "key": issued.plaintext},
+            )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "prefix",
+        "partner",
+        "name",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["partner"]
+    list_select_related = ["partner"]
+    search_fields = ["prefix", "partner__name", "name"]
+    fields = [
+        "partner",
+        "name",
+        "prefix",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "allowed_ips",
+        "revoked_at",
+        "last_used_at",
+    ]
+    readonly_fields = [
+        "partner",
+        "prefix",
+        "created_at",
+        "created_by",
+        "revoked_at",
+        "last_used_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are issued from the partner list, where the secret is shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            revoke_api_key(api_key=api_key, actor=request.user)
+        messages.success(request, _("Revoked."))
 
 
 admin.site.register(IdentityCheck, IdentityCheckAdmin)

@@ -29,7 +29,14 @@ class IssuedApiKey:
 
 @transaction.atomic
 def issue_api_key(
-    *, partner: Partner, name: str, created_by=None, prefix: str = "", secret: str = ""
+    *,
+    partner: Partner,
+    name: str,
+    created_by=None,
+    prefix: str = "",
+    secret: str = "",
+    allowed_ips: list[str] | None = None,
+    expires_at=None,
 ) -> IssuedApiKey:
     """Create an API key for ``partner``; the returned plaintext is the only copy."""
     prefix = prefix or secrets.token_hex(API_KEY_PREFIX_BYTES)
@@ -40,6 +47,8 @@ def issue_api_key(
         prefix=prefix,
         secret_hash=hash_api_key_secret(secret),
         created_by=created_by,
+        allowed_ips=allowed_ips or [],
+        expires_at=expires_at,
     )
     audit.record(action="api_key.issued", target=api_key, actor=created_by)
     return IssuedApiKey(api_key=api_key, plaintext=f"{prefix}.{secret}")

@@ -32,6 +32,10 @@ app.conf.update(
     timezone="Asia/Karachi",
     beat_schedule={
         "reconcile-orders": {"task": "orders.tasks.reconcile_orders", "schedule": 120.0},
+        "purge-idempotency-records": {
+            "task": "portal.purge_idempotency_records",
+            "schedule": 86400.0,
+        },
         "purge-identity-documents": {
             "task": "accounts.tasks.purge_identity_documents",
             "schedule": 86400.0,

@@ -10,3 +10,11 @@ from celery import shared_task
 def ping() -> dict:
     """Health check: answers from whichever worker ran it."""
     return {"pong": True, "worker": socket.gethostname(), "pid": os.getpid()}
+
+
+@shared_task(name="portal.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    """Daily: forget Idempotency-Key records older than their 48 h retention."""
+    from portal.api.idempotency import purge_expired_records
+
+    return purge_expired_records()
