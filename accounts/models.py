@@ -245,3 +245,6 @@ class IdentityDocument(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for check #{self.check_request_id}"
+
+
+from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

@@ -40,6 +40,7 @@ app.conf.update(
             "task": "accounts.tasks.purge_identity_documents",
             "schedule": 86400.0,
         },
+        "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 60.0},
     },
 )
 app.autodiscover_tasks()

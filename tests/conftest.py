@@ -37,3 +37,32 @@ def real_broker():
         pytest.fail("This test needs the real Redis: run it through scripts/test.")
     celery_app.conf.task_always_eager = False
     return celery_app
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests never reach the network: only loopback (live server, PostgreSQL, Redis) is open."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in LOCAL_HOSTS and not str(host).startswith("127."):
+            raise socket.gaierror(f"network access blocked in tests: {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(sock, address):
+        if (
+            isinstance(address, tuple)
+            and address[0] not in LOCAL_HOSTS
+            and not str(address[0]).startswith("127.")
+        ):
+            raise OSError(f"network access blocked in tests: {address[0]}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)

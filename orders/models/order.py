@@ -99,6 +99,9 @@ class Order(models.Model):
     )
     idempotency_key = models.CharField(max_length=100, blank=True)
     customer_reference = models.CharField(max_length=100, blank=True)
+    webhook_url = models.URLField(
+        blank=True, max_length=500, help_text=_("Partner URL told about this order's progress.")
+    )
     upstream_reference = models.CharField(
         max_length=100,
         blank=True,

@@ -1,5 +1,7 @@
 """Placing orders of every kind, priced from the retail list or the partner's price rule."""
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,9 +48,14 @@ def place_order(
     promotion_code: str = "",
     idempotency_key: str = "",
     customer_reference: str = "",
+    webhook_url: str = "",
+    max_price: Decimal | None = None,
     actor=None,
 ) -> Order:
-    """Create an order. A partner's order is paid from its wallet in the same transaction."""
+    """Create an order. A partner's order is paid from its wallet in the same transaction.
+
+    With ``max_price``, a total above it is refused (``price_changed``) and nothing is written.
+    """
     if (customer is None) == (partner is None):
         raise OrderError("buyer_required", "An order has exactly one buyer.")
     if partner is not None and idempotency_key:
@@ -70,6 +77,12 @@ def place_order(
         raise OrderError("currency_invalid", _("Choose a currency."))
     unit = partner_price(plan, partner) if partner else retail_price(plan, currency)
     subtotal = unit * quantity
+    if max_price is not None and subtotal > max_price:
+        raise OrderError(
+            "price_changed",
+            _("The price is now %(total)s %(currency)s, above your maximum.")
+            % {"total": subtotal, "currency": currency},
+        )
     try:
         with transaction.atomic():
             promotion, discount = (None, 0)
@@ -88,6 +101,7 @@ def place_order(
                 promotion=promotion,
                 idempotency_key=idempotency_key,
                 customer_reference=customer_reference,
+                webhook_url=webhook_url,
                 **fields,
             )
             audit.record(
@@ -142,6 +156,9 @@ def _validated_fields(*, kind, plan, customer, partner, quantity, sim, msisdn, o
 
 
 def _pay_from_wallet(order: Order) -> None:
+    if order.total == 0:  # e.g. a free replacement: nothing to debit
+        mark_order_paid(order=order, paid_at=timezone.now())
+        return
     entry = wallet.debit_for_order(order=order)
     Payment.objects.create(
         order=order,

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import webhooks
 from orders.models import Order, ProvisioningAttempt
 from orders.services import effects
 from plans.providers import get_adapter
@@ -72,6 +73,7 @@ def provision_order(order_id: int) -> str:
             from orders import tasks
 
             tasks.send_order_ready_email.delay_on_commit(order.pk)
+        webhooks.emit_order_event(order)  # order.fulfilled, partner orders only
     return Order.Status.FULFILLED
 
 
@@ -123,6 +125,7 @@ def _record_failure(attempt, outcome, summary, reraise=None) -> str:
         )
         if give_up and order.status == Order.Status.PROVISIONING:
             transition(order, Order.Status.NEEDS_ATTENTION, actor_label="worker", note=summary)
+            webhooks.emit_order_event(order)  # order.failed, partner orders only
             return Order.Status.NEEDS_ATTENTION
     if reraise is not None and not give_up:
         raise reraise

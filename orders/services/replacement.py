@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.documents import sanitize_image, store_document
+from accounts import webhooks
+from accounts.documents import DocumentRejected, sanitize_image, store_document
 from accounts.models import (
     CustomerProfile,
     DocumentType,
@@ -104,26 +105,32 @@ def request_replacement(
         IdentityDocument.Kind.BACK: back,
         IdentityDocument.Kind.SELFIE: selfie,
     }
-    for upload in uploads.values():
-        sanitize_image(upload)  # refuse bad files before anything is written
-        upload.seek(0)
+    sanitized = {}
+    for kind, upload in uploads.items():
+        try:
+            sanitized[kind] = sanitize_image(upload)  # refuse bad files before anything is written
+        except DocumentRejected as rejected:
+            rejected.field = kind  # which upload was refused (the field names match the kinds)
+            raise
     stored = []
     try:
         with transaction.atomic():
             Sim.objects.select_for_update().get(pk=sim.pk)
             if open_ticket(sim) is not None:
-                raise OrderError("not_eligible", ineligibility(sim, customer))
+                raise OrderError("not_eligible", ineligibility(sim, customer, partner))
             check = IdentityCheck.objects.create(
                 customer=customer,
+                partner=partner,
                 full_name=full_name.strip(),
                 document_type=document_type,
                 document_number=number,
             )
-            for kind, upload in uploads.items():
-                stored.append(store_document(check=check, kind=kind, upload=upload))
+            for kind, image in sanitized.items():
+                stored.append(store_document(check=check, kind=kind, upload=image))
             ticket = ReplacementTicket.objects.create(
                 sim=sim,
                 requested_by=customer,
+                partner=partner,
                 identity_check=check,
                 reason=reason,
                 currency=currency,
@@ -133,6 +140,7 @@ def request_replacement(
                 action="replacement.requested",
                 target=ticket,
                 actor=customer,
+                actor_label=f"partner:{partner.slug}" if partner else "",
                 after={"reason": reason, "sim": sim.iccid},
             )
     except Exception:
@@ -181,10 +189,12 @@ def approve_replacement(*, ticket: ReplacementTicket, reviewer) -> ReplacementTi
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.APPROVED, actor=reviewer)
+        webhooks.emit_replacement_event(locked)  # replacement.approved, partner SIMs only
         order = place_order(
             kind=Order.Kind.REPLACEMENT,
             plan=_fee_plan(locked.sim),
             customer=locked.sim.owner,
+            partner=locked.sim.partner,  # a partner's SIM: the fee comes from its wallet
             currency=locked.currency,
             sim=locked.sim,
             actor=reviewer,
@@ -223,6 +233,7 @@ def reject_replacement(
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.REJECTED, actor=reviewer, note=reason)
+        webhooks.emit_replacement_event(locked)  # replacement.rejected, partner SIMs only
         rejections = (
             IdentityCheck.objects.filter(
                 customer_id=check.customer_id, status=IdentityCheck.Status.REJECTED

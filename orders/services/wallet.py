@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts import webhooks
 from accounts.models import Partner
 from orders.models import Order, WalletEntry
 from orders.services.errors import OrderError
@@ -30,7 +31,7 @@ def debit_for_order(*, order: Order) -> WalletEntry:
             _("Not enough wallet balance: %(total)s %(currency)s needed.")
             % {"total": order.total, "currency": order.currency},
         )
-    return WalletEntry.objects.create(
+    entry = WalletEntry.objects.create(
         partner=partner,
         kind=WalletEntry.Kind.ORDER_DEBIT,
         amount=-order.total,
@@ -38,6 +39,8 @@ def debit_for_order(*, order: Order) -> WalletEntry:
         order=order,
         reason=f"Order {order.number}",
     )
+    webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
+    return entry
 
 
 def credit_back_order(*, order: Order, reason: str) -> WalletEntry | None:
@@ -79,6 +82,7 @@ def adjust_wallet(
         reason=reason,
         created_by=actor,
     )
+    webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
     audit.record(
         action="wallet.adjusted",
         target=partner,

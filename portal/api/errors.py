@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -46,6 +47,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def json_not_found(request, *args, **kwargs):
     """Unknown API paths answer in the API's error format."""
     return JsonResponse(error_body("not_found", "Not found."), status=404)

@@ -25,10 +25,26 @@ MAX_KEY_LENGTH = 255
 
 
 def fingerprint(request) -> str:
+    """What identifies "the same request": method, path and content, not transport details.
+
+    Multipart bodies are fingerprinted by their fields and each file's content, so a retry with
+    a new boundary still matches and large uploads are never read into memory whole.
+    """
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())
-    digest.update(request.headers.get("Content-Type", "").split(";")[0].encode() + b"\n")
-    digest.update(request.body)
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    digest.update(content_type.encode() + b"\n")
+    if content_type == "multipart/form-data":
+        for name, values in sorted(request.POST.lists()):
+            digest.update(repr((name, values)).encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(name.encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 

@@ -1,0 +1,223 @@
+"""Partner API: webhook endpoints, their delivery log, redelivery and the order webhook secret.
+
+Every query is limited to the calling key's partner; another partner's object answers 404.
+"""
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from accounts import webhooks
+from accounts.api.serializers import (
+    OrderWebhookSecretCreatedSerializer,
+    OrderWebhookSecretSerializer,
+    WebhookDeliverySerializer,
+    WebhookEndpointCreatedSerializer,
+    WebhookEndpointCreateSerializer,
+    WebhookEndpointSerializer,
+)
+from accounts.models_webhooks import OrderWebhookSecret, WebhookDelivery, WebhookEndpoint
+
+TAGS = ["webhooks"]
+
+
+ENDPOINT_ID = OpenApiParameter(
+    "endpoint_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The endpoint's id."
+)
+ENDPOINT_PK = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The endpoint's id."
+)
+DELIVERY_PK = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The delivery's id."
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def conflict(error: webhooks.WebhookError) -> Conflict:
+    return Conflict(error.message, code=error.code)
+
+
+class PartnerScopedMixin:
+    model = None
+
+    def partner_rows(self, model=None):
+        model = model or self.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.objects.none()
+        return model.objects.filter(partner=self.request.user.partner)
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status", "event_type"]
+
+
+class DeliveryLogMixin(PartnerScopedMixin):
+    model = WebhookDelivery
+    serializer_class = WebhookDeliverySerializer
+    filterset_class = DeliveryFilter
+
+    def deliveries(self):
+        return self.partner_rows().prefetch_related("attempt_log")
+
+
+@extend_schema_view(
+    get=extend_schema(tags=TAGS, summary="List webhook endpoints"),
+    post=extend_schema(
+        tags=TAGS,
+        summary="Add a webhook endpoint",
+        description="The answer holds the endpoint's signing secret: it is never shown again.",
+        request=WebhookEndpointCreateSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+    ),
+)
+class WebhookEndpointListView(PartnerScopedMixin, generics.ListCreateAPIView):
+    model = WebhookEndpoint
+    serializer_class = WebhookEndpointSerializer
+
+    def get_queryset(self):
+        return self.partner_rows()
+
+    def create(self, request, *args, **kwargs):
+        serializer = WebhookEndpointCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            endpoint = webhooks.create_endpoint(
+                partner=request.user.partner,
+                url=serializer.validated_data["url"],
+                events=serializer.validated_data.get("events", []),
+            )
+        except webhooks.WebhookError as error:
+            raise conflict(error) from error
+        return Response(
+            WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(tags=TAGS, summary="Read a webhook endpoint", parameters=[ENDPOINT_PK]),
+    patch=extend_schema(
+        tags=TAGS,
+        summary="Change a webhook endpoint's URL, events or state",
+        parameters=[ENDPOINT_PK],
+    ),
+    delete=extend_schema(
+        tags=TAGS,
+        summary="Delete a webhook endpoint and its delivery log",
+        parameters=[ENDPOINT_PK],
+    ),
+)
+class WebhookEndpointDetailView(PartnerScopedMixin, generics.RetrieveUpdateDestroyAPIView):
+    model = WebhookEndpoint
+    serializer_class = WebhookEndpointSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return self.partner_rows()
+
+    def perform_update(self, serializer):
+        serializer.instance = webhooks.update_endpoint(
+            endpoint=serializer.instance, changes=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        webhooks.delete_endpoint(endpoint=instance)
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="An endpoint's delivery log",
+    description="Newest first, each delivery with all its attempts (status code, duration, error).",
+    parameters=[ENDPOINT_ID],
+)
+class WebhookEndpointDeliveriesView(DeliveryLogMixin, generics.ListAPIView):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WebhookDelivery.objects.none()
+        endpoint = get_object_or_404(
+            self.partner_rows(WebhookEndpoint), pk=self.kwargs["endpoint_id"]
+        )
+        return self.deliveries().filter(endpoint=endpoint)
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="List all webhook deliveries",
+    description="Every endpoint's deliveries and those to orders' own webhook_url, newest first.",
+)
+class WebhookDeliveryListView(DeliveryLogMixin, generics.ListAPIView):
+    def get_queryset(self):
+        return self.deliveries()
+
+
+@extend_schema(
+    tags=TAGS, summary="Read a webhook delivery with its attempts", parameters=[DELIVERY_PK]
+)
+class WebhookDeliveryDetailView(DeliveryLogMixin, generics.RetrieveAPIView):
+    def get_queryset(self):
+        return self.deliveries()
+
+
+@extend_schema(
+    tags=TAGS,
+    summary="Send a delivery again now",
+    description="Makes a new attempt at once, whatever the delivery's status; the answer shows "
+    "the delivery as queued. A disabled endpoint must be switched on first (409).",
+    request=None,
+    responses={202: WebhookDeliverySerializer},
+    parameters=[DELIVERY_PK],
+)
+class WebhookRedeliverView(DeliveryLogMixin, generics.GenericAPIView):
+    filterset_class = None
+
+    def get_queryset(self):
+        return self.deliveries()
+
+    def post(self, request, *args, **kwargs):
+        delivery = self.get_object()
+        try:
+            webhooks.redeliver(delivery=delivery)
+        except webhooks.WebhookError as error:
+            raise conflict(error) from error
+        delivery = self.deliveries().get(pk=delivery.pk)
+        return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=TAGS,
+        summary="When the order webhook secret was made",
+        description="Deliveries to an order's own webhook_url are signed with this secret. "
+        "404 until one exists (the first such delivery or a POST here makes one).",
+        responses={200: OrderWebhookSecretSerializer},
+    ),
+    post=extend_schema(
+        tags=TAGS,
+        summary="Make a new order webhook secret",
+        description="Answers the new secret, once; the previous one stops signing at once.",
+        request=None,
+        responses={201: OrderWebhookSecretCreatedSerializer},
+    ),
+)
+class OrderWebhookSecretView(generics.GenericAPIView):
+    serializer_class = OrderWebhookSecretSerializer
+    pagination_class = None
+
+    def get(self, request, *args, **kwargs):
+        secret = get_object_or_404(OrderWebhookSecret, partner=request.user.partner)
+        return Response(OrderWebhookSecretSerializer(secret).data)
+
+    def post(self, request, *args, **kwargs):
+        secret = webhooks.rotate_order_webhook_secret(partner=request.user.partner)
+        return Response(
+            OrderWebhookSecretCreatedSerializer(secret).data, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,127 @@
+"""Order endpoints: eSIM purchases and recharges paid from the wallet; list and read orders."""
+
+import hashlib
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from orders.api.serializers import (
+    OrderSerializer,
+    PurchaseSerializer,
+    RechargeSerializer,
+    orders_with_sims,
+)
+from orders.models import Order
+from orders.services.placing import place_order
+from portal.api.filters import UtcIsoDateTimeFilter
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string up to 255 characters: a retry with it returns the first answer.",
+)
+ORDER_KEY_LENGTH = Order._meta.get_field("idempotency_key").max_length
+
+
+def order_idempotency_key(request) -> str:
+    """The request's Idempotency-Key as stored on the order (hashed when too long for it)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(key) > ORDER_KEY_LENGTH:
+        return hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def placed(request, *, kind: str, data: dict, **extra) -> Response:
+    """Place an order for the calling partner and answer 201 with it."""
+    order = place_order(
+        kind=kind,
+        partner=request.user.partner,
+        plan=data["plan"],
+        max_price=data.get("max_price"),
+        customer_reference=data["customer_reference"],
+        webhook_url=data["webhook_url"],
+        idempotency_key=order_idempotency_key(request),
+        **extra,
+    )
+    order = orders_with_sims().get(pk=order.pk)
+    return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=Order.Kind.choices)
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    customer_reference = django_filters.CharFilter()
+
+    class Meta:
+        model = Order
+        fields = []
+
+
+class PartnerOrdersMixin:
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return orders_with_sims().filter(partner=self.request.user.partner)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["orders"], summary="List your orders"),
+    post=extend_schema(
+        tags=["orders"],
+        summary="Buy eSIMs",
+        description="Places a purchase of 1 to 50 eSIMs of an `esim` plan, paid from your "
+        "wallet at once. The eSIMs are issued in the background: read the order, or give a "
+        "`webhook_url`, to learn when it is fulfilled.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=PurchaseSerializer,
+        responses={201: OrderSerializer},
+    ),
+)
+class OrderListCreateView(PartnerOrdersMixin, generics.ListCreateAPIView):
+    filterset_class = OrderFilter
+
+    def create(self, request, *args, **kwargs):
+        serializer = PurchaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return placed(request, kind=Order.Kind.PURCHASE, data=data, quantity=data["quantity"])
+
+
+@extend_schema(tags=["orders"], summary="Read one order")
+class OrderDetailView(PartnerOrdersMixin, generics.RetrieveAPIView):
+    lookup_field = "number"
+
+
+@extend_schema(
+    tags=["recharges"],
+    summary="Recharge a number",
+    description="Sends airtime to a Pakistani mobile number, paid from your wallet. The "
+    "operator is detected from the number when left out (numbers can be ported: give it when "
+    "you know it).",
+    parameters=[IDEMPOTENCY_KEY],
+    request=RechargeSerializer,
+    responses={201: OrderSerializer},
+)
+class RechargeCreateView(generics.GenericAPIView):
+    serializer_class = RechargeSerializer
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return placed(
+            request,
+            kind=Order.Kind.RECHARGE,
+            data=data,
+            msisdn=data["msisdn"],
+            operator=data.get("operator"),
+        )

@@ -1,0 +1,83 @@
+"""SIM endpoints: list and read your SIMs, see a SIM's renewal plans and renew it."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+
+from orders.api.orders import IDEMPOTENCY_KEY, placed
+from orders.api.serializers import OrderSerializer, RenewalSerializer, SimSerializer
+from orders.models import Order, Sim
+from plans.api.views import CatalogPagination, PartnerCatalogMixin
+from plans.models import Plan, PlanKind
+
+
+class SimFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Sim.Status.choices)
+    operator = django_filters.CharFilter(
+        field_name="operator__code", help_text="Operator code, e.g. `jazz`."
+    )
+
+    class Meta:
+        model = Sim
+        fields = []
+
+
+def partner_sim(request, iccid: str) -> Sim:
+    """The caller's SIM with this ICCID, else 404."""
+    return get_object_or_404(Sim.objects.filter(partner=request.user.partner), iccid=iccid)
+
+
+class PartnerSimsMixin:
+    serializer_class = SimSerializer
+    lookup_field = "iccid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Sim.objects.none()
+        return Sim.objects.filter(partner=self.request.user.partner).select_related(
+            "operator", "replaced_by"
+        )
+
+
+@extend_schema(tags=["sims"], summary="List your SIMs")
+class SimListView(PartnerSimsMixin, generics.ListAPIView):
+    filterset_class = SimFilter
+
+
+@extend_schema(tags=["sims"], summary="Read one SIM")
+class SimDetailView(PartnerSimsMixin, generics.RetrieveAPIView):
+    """Activation details and usage as of its last sync with the operator."""
+
+
+@extend_schema(tags=["sims"], summary="List a SIM's renewal plans at your prices")
+class SimRenewalPlansView(PartnerCatalogMixin, generics.ListAPIView):
+    """Active renewal plans of the SIM's operator, priced in your wallet currency."""
+
+    pagination_class = CatalogPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Plan.objects.none()
+        sim = partner_sim(self.request, self.kwargs["iccid"])
+        return super().get_queryset().filter(kind=PlanKind.RENEWAL, operator_id=sim.operator_id)
+
+
+@extend_schema(
+    tags=["sims"],
+    summary="Renew a SIM",
+    description="Adds a renewal plan of the SIM's operator, paid from your wallet. Validity "
+    "runs from the later of now and the current expiry; the data is added to what is left.",
+    parameters=[IDEMPOTENCY_KEY],
+    request=RenewalSerializer,
+    responses={201: OrderSerializer},
+)
+class SimRenewalCreateView(generics.GenericAPIView):
+    serializer_class = RenewalSerializer
+
+    def post(self, request, *args, **kwargs):
+        sim = partner_sim(request, self.kwargs["iccid"])
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return placed(request, kind=Order.Kind.RENEWAL, data=serializer.validated_data, sim=sim)

@@ -1,0 +1,116 @@
+"""Fixtures for the partner API: the demo partner, its client, and a second partner's client."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import Partner, PriceTier
+from accounts.services import issue_api_key
+from orders.models import Sim, WalletEntry
+from plans.models import Operator, Plan
+from portal.demo import PARTNER_SLUG, load_demo_data
+from portal.money import Currency
+from tests.factories import make_iccid
+
+
+def client_for(plaintext: str) -> APIClient:
+    """A DRF test client that sends ``Authorization: Bearer <plaintext>``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters are keyed by key id, which tests reuse: start each test at zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_partner(db):
+    """The demo partner (silver tier, PKR wallet funded with 50,000) over the demo catalog."""
+    load_demo_data()
+    return Partner.objects.get(slug=PARTNER_SLUG)
+
+
+@pytest.fixture
+def api_key(api_partner):
+    """A fresh API key of the demo partner (``.api_key`` row and ``.plaintext``)."""
+    return issue_api_key(partner=api_partner, name="Test key")
+
+
+@pytest.fixture
+def api_client(api_key):
+    """An APIClient authenticated as the demo partner."""
+    return client_for(api_key.plaintext)
+
+
+@pytest.fixture
+def other_partner(api_partner):
+    """A second partner (standard tier, PKR, funded wallet) on the same catalog."""
+    partner = Partner.objects.create(
+        name="Karachi Tours",
+        slug="karachi-tours",
+        contact_email="api@karachi-tours.example",
+        tier=PriceTier.STANDARD,
+        currency=Currency.PKR,
+    )
+    WalletEntry.objects.create(
+        partner=partner,
+        kind=WalletEntry.Kind.TOP_UP,
+        amount=Decimal("50000"),
+        currency=partner.currency,
+        reason="Test opening balance",
+    )
+    return partner
+
+
+@pytest.fixture
+def other_partner_client(other_partner):
+    """An APIClient authenticated as the second partner."""
+    return client_for(issue_api_key(partner=other_partner, name="Other key").plaintext)
+
+
+@pytest.fixture
+def plan_by_sku(api_partner):
+    """Look up a demo plan by SKU, e.g. ``jazz-esim-week-10gb`` or ``jazz-recharge-100``."""
+    return lambda sku: Plan.objects.get(provider_sku=sku)
+
+
+@pytest.fixture
+def make_sims(api_partner):
+    """Bulk-create ``count`` active eSIMs for a partner (default: the demo partner)."""
+
+    def make(count, *, partner=None, operator="jazz", start=0, **fields):
+        operator = Operator.objects.get(code=operator)
+        defaults = {
+            "partner": partner or api_partner,
+            "operator": operator,
+            "status": Sim.Status.ACTIVE,
+            "data_total_mb": 10240,
+            "data_remaining_mb": 4096,
+            "expires_at": timezone.now() + timedelta(days=7),
+        }
+        sims = [
+            Sim(
+                iccid=make_iccid(start + n),
+                activation_code=f"LPA:1$smdp.sandbox.example$M{start + n}",
+                **{**defaults, **fields},
+            )
+            for n in range(count)
+        ]
+        return Sim.objects.bulk_create(sims)
+
+    return make
+
+
+@pytest.fixture
+def partner_sim(make_sims):
+    """One active Jazz eSIM of the demo partner."""
+    return make_sims(1, start=900_000)[0]
