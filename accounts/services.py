@@ -193,3 +193,12 @@ def delete_account(*, user: User) -> None:
     user.set_unusable_password()
     user.save()
     audit.record(action="account.deleted", target=user, actor_label="customer")
+
+
+def mark_notifications_read(*, user: User) -> int:
+    """Mark all of the user's unread in-site notifications as read; return how many."""
+    from accounts.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -27,3 +27,11 @@ def send_due_webhooks() -> int:
     from accounts import webhook_delivery
 
     return webhook_delivery.dispatch_due()
+
+
+@shared_task
+def send_reminders() -> dict[str, int]:
+    """Every 15 minutes: expiry and low-data reminders (each sent once per SIM and period)."""
+    from accounts import reminders
+
+    return reminders.send_reminders()

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from orders.payments.base import GatewayError
-from orders.services import notifications, provisioning, webhooks
+from orders.services import notifications, provisioning, usage, webhooks
 from plans.providers.base import TransientProviderError
 from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
 
@@ -68,3 +68,17 @@ def reconcile_orders() -> dict:
     for event_id in event_ids:
         process_webhook_event.delay_on_commit(event_id)
     return {"orders": len(order_ids), "events": len(event_ids)}
+
+
+@shared_task
+def sync_usage(provider_id: int | None = None) -> dict:
+    """Periodic: read usage for SIMs due a sync, within each provider's rate limit."""
+    return usage.sync_usage(provider_id=provider_id)
+
+
+@shared_task
+def run_auto_renewals() -> dict:
+    """Periodic: charge saved cards for SIMs due to renew, retry declines once (never twice)."""
+    from orders.services.autorenew_charges import run_auto_renewals as run
+
+    return run()

@@ -32,6 +32,8 @@ app.conf.update(
     timezone="Asia/Karachi",
     beat_schedule={
         "reconcile-orders": {"task": "orders.tasks.reconcile_orders", "schedule": 120.0},
+        "run-auto-renewals": {"task": "orders.tasks.run_auto_renewals", "schedule": 1800.0},
+        "sync-usage": {"task": "orders.tasks.sync_usage", "schedule": 60.0},
         "purge-idempotency-records": {
             "task": "portal.purge_idempotency_records",
             "schedule": 86400.0,
@@ -41,6 +43,7 @@ app.conf.update(
             "schedule": 86400.0,
         },
         "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 60.0},
+        "send-reminders": {"task": "accounts.tasks.send_reminders", "schedule": 900.0},
     },
 )
 app.autodiscover_tasks()

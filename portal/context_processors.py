@@ -6,4 +6,15 @@ def portal(request):
     return {
         "test_payments": settings.PAYMENT_GATEWAY == "test",
         "support_email": settings.SUPPORT_EMAIL,
+        "unread_notifications": _unread_notifications(request),
     }
+
+
+def _unread_notifications(request) -> int:
+    """The signed-in user's unread notifications: one indexed count, none for visitors."""
+    from accounts.models import Notification
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -279,6 +279,17 @@ PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)
 PROVISIONING_RETRY_BASE_SECONDS = env.int("PROVISIONING_RETRY_BASE_SECONDS", default=15)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=120)
 
+# Auto-renew: charge the saved card this many hours before expiry; retry a decline once after
+# the retry delay.
+AUTO_RENEW_LEAD_HOURS = env.int("AUTO_RENEW_LEAD_HOURS", default=24)
+AUTO_RENEW_RETRY_HOURS = env.int("AUTO_RENEW_RETRY_HOURS", default=6)
+
+# Usage sync: SIMs not synced for the interval are read from their provider in batches, at most
+# this many calls per provider per minute (the rest wait for the next run).
+USAGE_SYNC_BATCH_SIZE = env.int("USAGE_SYNC_BATCH_SIZE", default=200)
+USAGE_SYNC_INTERVAL_MINUTES = env.int("USAGE_SYNC_INTERVAL_MINUTES", default=60)
+USAGE_SYNC_RATE_PER_MINUTE = env.int("USAGE_SYNC_RATE_PER_MINUTE", default=120)
+
 # Where customers send manual payments, shown on the payment page, e.g.
 # MANUAL_PAYMENT_ACCOUNTS="bank_transfer=IBAN PK00 MEZN 0000 0000 0000,jazzcash=0300 1234567"
 MANUAL_PAYMENT_ACCOUNTS = env.dict(
@@ -315,3 +326,9 @@ IDENTITY_UPLOAD_MAX_BYTES = env.int("IDENTITY_UPLOAD_MAX_BYTES", default=10 * 10
 IDENTITY_UPLOAD_MAX_PIXELS = env.int("IDENTITY_UPLOAD_MAX_PIXELS", default=40_000_000)
 IDENTITY_IMAGE_MAX_SIDE = env.int("IDENTITY_IMAGE_MAX_SIDE", default=2400)
 IDENTITY_DOCUMENT_RETENTION_DAYS = env.int("IDENTITY_DOCUMENT_RETENTION_DAYS", default=30)
+
+# SMS reminders: "console" logs them (and keeps them in accounts.sms.outbox), "twilio" sends them.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from orders import provider_callbacks
 from orders import views as order_views
+from orders.site import autorenew as autorenew_views
 from portal import views
 
 # No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
@@ -16,8 +18,15 @@ urlpatterns = [
     path("recharge/", include("orders.site.recharge_urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("notifications/", include("accounts.notifications_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),
+    path(
+        "providers/<int:provider_id>/callbacks/",
+        provider_callbacks.provider_callback,
+        name="provider_callback",
+    ),
+    path("pay/test/setup/<str:token>/", autorenew_views.test_card_setup, name="test_card_setup"),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
 ]

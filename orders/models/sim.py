@@ -84,6 +84,7 @@ class Sim(models.Model):
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["usage_synced_at", "id"], name="sim_usage_sync_order"),
         ]
 
     def __str__(self):

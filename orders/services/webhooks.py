@@ -17,6 +17,7 @@ from orders.payments.base import (
     PaymentUpdate,
     VerifiedEvent,
 )
+from orders.payments.saved_cards import is_setup_event
 from orders.services.payments import mark_payment_failed, mark_payment_succeeded
 from orders.services.refunds import record_gateway_refunds
 from portal import audit
@@ -55,6 +56,8 @@ def process_webhook_event(event_id: int) -> None:
     event = WebhookEvent.objects.get(pk=event_id)
     if event.processed_at:
         return
+    if is_setup_event(event.event_type, event.payload):  # a card saved for auto-renew
+        return _process_setup_event(event)
     gateway = get_gateway(event.source)
     update = gateway.read_event(VerifiedEvent(event.event_id, event.event_type, event.payload))
     payment = Payment.objects.filter(
@@ -72,6 +75,19 @@ def process_webhook_event(event_id: int) -> None:
         locked.processed_at = timezone.now()
         locked.error = ""
         locked.save(update_fields=["processed_at", "error"])
+
+
+def _process_setup_event(event: WebhookEvent) -> None:
+    from orders.services.autorenew import SetupNotFoundYet, complete_setup_event
+
+    try:
+        complete_setup_event(event)
+    except SetupNotFoundYet as exc:
+        WebhookEvent.objects.filter(pk=event.pk).update(error="card setup not found yet")
+        raise PaymentNotFoundYet(str(exc)) from exc
+    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), error=""
+    )
 
 
 def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.site import replace, sims
+from orders.site import autorenew, replace, sims
 
 app_name = "sims"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("<str:iccid>/install/", sims.install, name="install"),
     path("<str:iccid>/renew/", sims.renew, name="renew"),
     path("<str:iccid>/replace/", replace.replace, name="replace"),
+    path("<str:iccid>/auto-renew/", autorenew.auto_renew, name="auto_renew"),
+    path("<str:iccid>/auto-renew/card/", autorenew.save_card, name="auto_renew_card"),
 ]

@@ -1,0 +1,77 @@
+"""In-site notifications: one row per reminder, which is also what makes a reminder send once."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """A message to a customer (or about a partner's SIM) and the channels it went out on.
+
+    ``UniqueConstraint(sim, kind, period_key)`` is the "sent once" guarantee: a sweep inserts the
+    rows first and sends only for the rows it inserted itself (``run_id``).
+    """
+
+    class Kind(models.TextChoices):
+        EXPIRY_3D = "expiry_3d", _("SIM expires in 3 days")
+        EXPIRY_1D = "expiry_1d", _("SIM expires in 1 day")
+        EXPIRED = "expired", _("SIM expired")
+        DATA_80 = "data_80", _("Data running low")
+        DATA_100 = "data_100", _("All data used")
+        AUTO_RENEW_FAILED = "auto_renew_failed", _("Automatic renewal failed")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        WEBHOOK = "webhook", _("Webhook")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    sim = models.ForeignKey(
+        "orders.Sim", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    period_key = models.CharField(
+        max_length=64, help_text=_("Identifies the SIM's period (its expiry time).")
+    )
+    period_end = models.DateTimeField(
+        null=True, blank=True, help_text=_("The SIM's expiry time this reminder was about.")
+    )
+    channels = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    run_id = models.UUIDField(null=True, blank=True, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sim", "kind", "period_key"], name="notification_once_per_sim_period"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.period_key})"

@@ -1,0 +1,278 @@
+"""Reminder sweeps: expiry in 3 days and 1 day, expired, 80 % and 100 % of data used.
+
+Each sweep selects the due SIMs in SQL (time windows on indexed columns and NOT EXISTS on an
+earlier reminder for the same period), walks them in primary-key pages, inserts the notification
+rows with ``bulk_create(ignore_conflicts=True)`` and sends only for the rows this run inserted:
+the unique constraint decides what is sent, so overlapping sweeps cannot send twice. Sending is
+at most once: a crash between the insert and the send loses that reminder, never repeats it.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Exists, F, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts import sms
+from accounts.models import Language, User
+from accounts.models_notifications import Notification
+from accounts.models_webhooks import EventType
+from accounts.webhooks import emit_sim_event
+from orders.models import Sim
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+BATCH_SIZE = 2000
+EXPIRED_LOOKBACK = timedelta(days=2)
+LIVE = [Sim.Status.ISSUED, Sim.Status.ACTIVE]
+SWEPT_KINDS = [Kind.EXPIRY_3D, Kind.EXPIRY_1D, Kind.EXPIRED, Kind.DATA_80, Kind.DATA_100]
+PARTNER_EVENTS = {
+    Kind.EXPIRY_3D: EventType.SIM_EXPIRING,
+    Kind.EXPIRY_1D: EventType.SIM_EXPIRING,
+    Kind.DATA_80: EventType.SIM_LOW_DATA,
+    Kind.DATA_100: EventType.SIM_LOW_DATA,
+}
+SIM_FIELDS = (
+    "pk",
+    "iccid",
+    "msisdn",
+    "status",
+    "owner_id",
+    "partner_id",
+    "expires_at",
+    "data_total_mb",
+    "data_remaining_mb",
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    phone: str
+    language: str
+    by_email: bool
+    by_sms: bool
+
+
+def due_filters(now) -> dict[str, Q]:
+    """What makes a SIM due for each reminder at ``now`` (before the "already sent" check).
+
+    The 3-day window ends where the 1-day one starts, so a short plan gets one reminder.
+    """
+    not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    has_quota = Q(status__in=LIVE, data_total_mb__gt=0, data_remaining_mb__isnull=False)
+    return {
+        Kind.EXPIRY_3D: Q(
+            status__in=LIVE,
+            expires_at__gt=now + timedelta(days=1),
+            expires_at__lte=now + timedelta(days=3),
+        ),
+        Kind.EXPIRY_1D: Q(
+            status__in=LIVE, expires_at__gt=now, expires_at__lte=now + timedelta(days=1)
+        ),
+        # An expired status is fine here (usage sync may have set it first); replaced and
+        # cancelled SIMs never get reminders.
+        Kind.EXPIRED: Q(
+            status__in=[*LIVE, Sim.Status.EXPIRED],
+            expires_at__gt=now - EXPIRED_LOOKBACK,
+            expires_at__lte=now,
+        ),
+        Kind.DATA_80: has_quota
+        & not_expired
+        & Q(data_remaining_mb__gt=0, data_total_mb__gte=F("data_remaining_mb") * 5),
+        Kind.DATA_100: has_quota & not_expired & Q(data_remaining_mb=0),
+    }
+
+
+def due_sims(kind: str, now):
+    """SIMs due for ``kind`` that have no reminder of that kind for their current period."""
+    sent = Notification.objects.filter(sim=OuterRef("pk"), kind=kind)
+    return Sim.objects.filter(
+        due_filters(now)[kind],
+        Q(owner__isnull=False) | Q(partner__isnull=False),
+        Q(~Exists(sent.filter(period_end=OuterRef("expires_at"))), expires_at__isnull=False)
+        | Q(~Exists(sent.filter(period_end__isnull=True)), expires_at__isnull=True),
+    ).order_by("pk")
+
+
+def period_key(expires_at) -> str:
+    """The SIM's current period: its expiry time in UTC (a renewal starts a new one)."""
+    return expires_at.astimezone(UTC).isoformat() if expires_at else "none"
+
+
+def send_reminders(now=None) -> dict[str, int]:
+    """Run every sweep once; return how many reminders of each kind were created."""
+    now = now or timezone.now()
+    return {kind: sweep(kind, now) for kind in SWEPT_KINDS}
+
+
+def sweep(kind: str, now) -> int:
+    """Create and send one kind of reminder for every due SIM, a page at a time."""
+    query, last_pk, created = due_sims(kind, now), 0, 0
+    while True:
+        page = list(query.filter(pk__gt=last_pk).values(*SIM_FIELDS)[:BATCH_SIZE])
+        if not page:
+            return created
+        created += _process_page(kind, page)
+        last_pk = page[-1]["pk"]
+
+
+def _process_page(kind: str, page: list[dict]) -> int:
+    contacts = _contacts({row["owner_id"] for row in page if row["owner_id"]})
+    run_id = uuid.uuid4()
+    rows = {}
+    for sim in page:
+        contact = contacts.get(sim["owner_id"])
+        if sim["owner_id"] and contact is None:
+            continue  # an inactive account
+        language = contact.language if contact else Language.ENGLISH
+        title, body = render_texts(kind, sim, language)
+        rows[sim["pk"]] = Notification(
+            user_id=sim["owner_id"],
+            partner_id=sim["partner_id"],
+            sim_id=sim["pk"],
+            kind=kind,
+            period_key=period_key(sim["expires_at"]),
+            period_end=sim["expires_at"],
+            title=title,
+            body=body,
+            run_id=run_id,
+        )
+    Notification.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=500)
+    inserted = dict(
+        Notification.objects.filter(run_id=run_id, sim_id__in=list(rows)).values_list(
+            "sim_id", "pk"
+        )
+    )
+    sent = []
+    connection = get_connection()
+    for sim in page:
+        if sim["pk"] not in inserted:
+            continue
+        notification = rows[sim["pk"]]
+        notification.pk = inserted[sim["pk"]]
+        _deliver(notification, sim, contacts.get(sim["owner_id"]), connection)
+        sent.append(notification)
+    connection.close()
+    _record_outcomes(sent)
+    return len(sent)
+
+
+def _record_outcomes(sent: list[Notification]) -> None:
+    """Save channels and errors with one UPDATE per distinct outcome (there are few)."""
+    groups: dict[tuple, list[int]] = {}
+    for notification in sent:
+        key = (tuple(notification.channels), notification.error)
+        groups.setdefault(key, []).append(notification.pk)
+    for (channels, error), pks in groups.items():
+        if channels or error:
+            Notification.objects.filter(pk__in=pks).update(channels=list(channels), error=error)
+
+
+def _contacts(user_ids: set[int]) -> dict[int, Contact]:
+    """Active owners' addresses and preferences (defaults when they have no profile yet)."""
+    values = User.objects.filter(pk__in=user_ids, is_active=True).values_list(
+        "pk",
+        "email",
+        "phone",
+        "profile__preferred_language",
+        "profile__notify_by_email",
+        "profile__notify_by_sms",
+    )
+    return {
+        pk: Contact(
+            email=email,
+            phone=phone,
+            language=language or Language.CHINESE,
+            by_email=True if by_email is None else by_email,
+            by_sms=bool(by_sms),
+        )
+        for pk, email, phone, language, by_email, by_sms in values
+    }
+
+
+def sim_label(sim: dict) -> str:
+    return sim["msisdn"] or f"…{sim['iccid'][-6:]}"
+
+
+def render_texts(kind: str, sim: dict, language: str) -> tuple[str, str]:
+    """The title and body of a reminder in ``language``."""
+    with translation.override(language):
+        expires = sim["expires_at"]
+        values = {
+            "sim": sim_label(sim),
+            "date": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M") if expires else "",
+            "remaining": sim["data_remaining_mb"],
+            "total": sim["data_total_mb"],
+        }
+        if kind == Kind.EXPIRY_3D:
+            title = _("Your SIM expires in 3 days")
+            body = _(
+                "Your SIM %(sim)s expires on %(date)s. Renew it before it runs out to keep "
+                "your number and data."
+            )
+        elif kind == Kind.EXPIRY_1D:
+            title = _("Your SIM expires tomorrow")
+            body = _("Your SIM %(sim)s expires on %(date)s. Renew it today so it keeps working.")
+        elif kind == Kind.EXPIRED:
+            title = _("Your SIM has expired")
+            body = _("Your SIM %(sim)s expired on %(date)s. Renew it to get back online.")
+        elif kind == Kind.DATA_80:
+            title = _("Your data is running low")
+            body = _(
+                "Your SIM %(sim)s has %(remaining)s MB of %(total)s MB left. Renew or add "
+                "data before it runs out."
+            )
+        else:
+            title = _("Your data is used up")
+            body = _("Your SIM %(sim)s has no data left. Renew it to get back online.")
+        return title, body % values
+
+
+def _deliver(notification: Notification, sim: dict, contact: Contact | None, connection) -> None:
+    """Send one inserted reminder by the channels that apply; record them and any error."""
+    errors = []
+    if sim["partner_id"]:
+        event_type = PARTNER_EVENTS.get(notification.kind)
+        if event_type:
+            emit_sim_event(
+                sim=Sim(**{k: v for k, v in sim.items() if k != "msisdn"}), event_type=event_type
+            )
+            notification.channels.append(Notification.Channel.WEBHOOK)
+        return
+    url = settings.SITE_URL + reverse("sims:renew", args=[sim["iccid"]])
+    if contact.by_email and contact.email:
+        try:
+            _email(notification, contact, url, connection)
+            notification.channels.append(Notification.Channel.EMAIL)
+        except Exception as exc:  # one failed email must not stop the SMS or the sweep
+            logger.warning("Reminder email %s failed: %s", notification.pk, exc)
+            errors.append(f"email: {exc}")
+    if contact.by_sms and contact.phone:
+        try:
+            sms.get_sender().send(contact.phone, f"{notification.body} {url}")
+            notification.channels.append(Notification.Channel.SMS)
+        except sms.SmsError as exc:
+            logger.warning("Reminder SMS %s failed: %s", notification.pk, exc.message)
+            errors.append(f"sms: {exc.message}")
+    notification.error = "\n".join(errors)
+
+
+def _email(notification: Notification, contact: Contact, url: str, connection) -> None:
+    context = {"notification": notification, "url": url, "support_email": settings.SUPPORT_EMAIL}
+    with translation.override(contact.language):
+        text = render_to_string("accounts/email/reminder.txt", context)
+        html = render_to_string("accounts/email/reminder.html", context)
+    message = EmailMultiAlternatives(
+        subject=notification.title, body=text, to=[contact.email], connection=connection
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()

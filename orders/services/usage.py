@@ -1,0 +1,242 @@
+"""Usage sync: data left, expiry and status of our SIMs as their upstream provider sees them.
+
+A periodic sweep (:func:`sync_usage`) reads due SIMs in keyset-ordered batches, calls each SIM's
+provider outside any lock under a per-provider rate limit (an atomic cache counter per minute),
+then locks the batch, re-checks and writes it. Provider callbacks apply the same update
+(:func:`apply_usage`). A reading older than the stored ``usage_synced_at`` is ignored, so
+out-of-order callbacks and slow sweeps never move a SIM back in time.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from orders.models import Sim
+from orders.payments import signing
+from plans.providers import get_adapter
+from plans.providers.base import PermanentProviderError, TransientProviderError, Usage
+from portal.state import IllegalTransition, transition
+
+logger = logging.getLogger(__name__)
+
+Status = Sim.Status
+# Statuses a reading may update; replaced and cancelled SIMs are never touched.
+SYNCED_STATES = (Status.ISSUED, Status.ACTIVE, Status.EXPIRED)
+EXPIRED_SYNC_WINDOW = timedelta(days=1)  # expired SIMs are still read for a day (late renewals)
+USAGE_FIELDS = ["data_total_mb", "data_remaining_mb", "expires_at", "usage_synced_at"]
+ORDER = (F("usage_synced_at").asc(nulls_first=True), "pk")
+ACTOR_LABEL = "usage sync"
+SANDBOX_SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+
+def due_sims(now, provider_id: int | None = None):
+    """SIMs whose usage is due for a read: live ones, and expired ones for a day after expiry."""
+    cutoff = now - timedelta(minutes=settings.USAGE_SYNC_INTERVAL_MINUTES)
+    sims = Sim.objects.filter(
+        Q(status__in=(Status.ISSUED, Status.ACTIVE))
+        | Q(status=Status.EXPIRED, expires_at__gte=now - EXPIRED_SYNC_WINDOW),
+        Q(usage_synced_at__isnull=True) | Q(usage_synced_at__lt=cutoff),
+        provider__isnull=False,
+        provider__is_active=True,
+    )
+    return sims.filter(provider_id=provider_id) if provider_id is not None else sims
+
+
+def sync_usage(*, provider_id: int | None = None, batch_size: int | None = None, now=None) -> dict:
+    """Read and store usage for due SIMs; returns counts of synced, deferred and errors.
+
+    When a provider's budget for the current minute is used up, its remaining SIMs are left for
+    the next run (counted as deferred); other providers carry on. Provider errors skip the SIM.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or settings.USAGE_SYNC_BATCH_SIZE
+    counts = {"synced": 0, "deferred": 0, "errors": 0}
+    exhausted: set[int] = set()
+    failed: list[int] = []
+    adapters: dict[int, object] = {}
+    cursor = None
+    while True:
+        batch_query = due_sims(now, provider_id).select_related("provider").order_by(*ORDER)
+        if exhausted:
+            batch_query = batch_query.exclude(provider_id__in=exhausted)
+        batch = list(batch_query.filter(_after(cursor))[:batch_size])
+        if not batch:
+            break
+        cursor = (batch[-1].usage_synced_at, batch[-1].pk)
+        readings = []
+        for sim in batch:
+            if sim.provider_id in exhausted:
+                continue
+            if not take_rate_budget(sim.provider_id):
+                exhausted.add(sim.provider_id)
+                continue
+            usage = _read(sim, adapters)
+            if usage is None:
+                failed.append(sim.pk)
+            else:
+                readings.append((sim, usage))
+        counts["synced"] += _record_batch(readings)
+    counts["errors"] = len(failed)
+    if exhausted:
+        counts["deferred"] = (
+            due_sims(now, provider_id)
+            .filter(provider_id__in=exhausted)
+            .exclude(pk__in=failed)
+            .count()
+        )
+        logger.info("usage sync: rate limit reached for providers %s", sorted(exhausted))
+    return counts
+
+
+def take_rate_budget(provider_id: int) -> bool:
+    """Count one call against the provider's budget for this minute; False once it is used up."""
+    key = f"usage-sync:rate:{provider_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 0, timeout=120)
+        used = cache.incr(key)
+    return used <= settings.USAGE_SYNC_RATE_PER_MINUTE
+
+
+def apply_usage(sim: Sim, usage: Usage, *, actor_label: str = ACTOR_LABEL) -> bool:
+    """Store one reading under the row lock; False if it is older than what we have."""
+    with transaction.atomic():
+        locked = Sim.objects.select_for_update().get(pk=sim.pk)
+        if locked.status not in SYNCED_STATES or _is_stale(locked, usage):
+            return False
+        _set_usage(locked, usage)
+        locked.save(update_fields=[*USAGE_FIELDS, "updated_at"])
+    _apply_status(locked, usage, actor_label)
+    return True
+
+
+def _after(cursor) -> Q:
+    """Rows after ``cursor`` in ``ORDER`` (usage_synced_at nulls first, then pk)."""
+    if cursor is None:
+        return Q()
+    synced_at, pk = cursor
+    if synced_at is None:
+        return Q(usage_synced_at__isnull=True, pk__gt=pk) | Q(usage_synced_at__isnull=False)
+    return Q(usage_synced_at__gt=synced_at) | Q(usage_synced_at=synced_at, pk__gt=pk)
+
+
+def _read(sim: Sim, adapters: dict) -> Usage | None:
+    """The upstream's reading for ``sim`` (no lock held), or None after logging the error."""
+    try:
+        if sim.provider_id not in adapters:
+            adapters[sim.provider_id] = get_adapter(sim.provider)
+        return adapters[sim.provider_id].read_usage(iccid=sim.iccid)
+    except TransientProviderError as exc:
+        logger.info("usage sync: SIM %s skipped, transient error: %s", sim.pk, exc.summary)
+    except PermanentProviderError as exc:
+        logger.warning("usage sync: SIM %s skipped, permanent error: %s", sim.pk, exc.summary)
+    except Exception:
+        logger.exception("usage sync: SIM %s skipped, unexpected error", sim.pk)
+    return None
+
+
+def _record_batch(readings: list[tuple[Sim, Usage]]) -> int:
+    """Lock the batch, drop rows that changed meanwhile, write the rest in one statement."""
+    if not readings:
+        return 0
+    by_pk = {sim.pk: usage for sim, usage in readings}
+    written = []
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Sim.objects.select_for_update().filter(pk__in=by_pk, status__in=SYNCED_STATES)
+        for sim in locked.order_by("pk"):
+            if _is_stale(sim, by_pk[sim.pk]):
+                continue
+            _set_usage(sim, by_pk[sim.pk])
+            sim.updated_at = now
+            written.append(sim)
+        Sim.objects.bulk_update(written, [*USAGE_FIELDS, "updated_at"])
+    for sim in written:
+        _apply_status(sim, by_pk[sim.pk], ACTOR_LABEL)
+    return len(written)
+
+
+def _is_stale(sim: Sim, usage: Usage) -> bool:
+    return sim.usage_synced_at is not None and usage.as_of <= sim.usage_synced_at
+
+
+def _set_usage(sim: Sim, usage: Usage) -> None:
+    """Copy the reading onto ``sim``, clamped so that remaining <= total (the DB constraint)."""
+    total = None if usage.data_total_mb is None else max(usage.data_total_mb, 0)
+    remaining = usage.data_remaining_mb
+    if remaining is not None:
+        remaining = None if total is None else min(max(remaining, 0), total)
+    sim.data_total_mb = total
+    sim.data_remaining_mb = remaining
+    if usage.expires_at is not None:
+        sim.expires_at = usage.expires_at
+    sim.usage_synced_at = usage.as_of
+
+
+def target_status(sim: Sim, usage: Usage) -> str | None:
+    """The status a reading implies for ``sim`` (already stored), or None for no change."""
+    if sim.status not in SYNCED_STATES:
+        return None
+    if usage.status == "expired" or (sim.expires_at and sim.expires_at <= usage.as_of):
+        target = Status.EXPIRED
+    elif usage.status == "active" or (sim.status == Status.ISSUED and _data_used(usage)):
+        target = Status.ACTIVE
+    else:
+        return None
+    return None if target == sim.status else target
+
+
+def _data_used(usage: Usage) -> bool:
+    total, remaining = usage.data_total_mb, usage.data_remaining_mb
+    return total is not None and remaining is not None and remaining < total
+
+
+def _apply_status(sim: Sim, usage: Usage, actor_label: str) -> None:
+    target = target_status(sim, usage)
+    if target is None:
+        return
+    try:
+        transition(sim, target, actor_label=actor_label, note=f"upstream status {usage.status}")
+    except IllegalTransition as exc:  # the SIM was replaced or cancelled meanwhile
+        logger.info("usage sync: SIM %s status left alone: %s", sim.pk, exc)
+
+
+def callback_secret(provider) -> str:
+    """The provider's callback signing secret: its settings, else derived from SECRET_KEY."""
+    configured = (provider.settings or {}).get("callback_secret")
+    if configured:
+        return configured
+    message = f"provider-callback:{provider.pk}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def build_sandbox_callback(
+    sim: Sim, *, event_id: str, usage: Usage | None = None, secret: str | None = None
+) -> tuple[bytes, dict]:
+    """A signed ``usage.updated`` callback as the sandbox sends it: (raw body, headers)."""
+    usage = usage or get_adapter(sim.provider).read_usage(iccid=sim.iccid)
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "type": "usage.updated",
+            "iccid": sim.iccid,
+            "data_total_mb": usage.data_total_mb,
+            "data_remaining_mb": usage.data_remaining_mb,
+            "expires_at": usage.expires_at.isoformat() if usage.expires_at else None,
+            "status": usage.status,
+            "as_of": usage.as_of.isoformat(),
+        }
+    ).encode()
+    signature = signing.sign(body, secret or callback_secret(sim.provider))
+    return body, {SANDBOX_SIGNATURE_HEADER: signature}
