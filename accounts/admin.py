@@ -8,6 +8,7 @@ from accounts.models import (
     ApiKey,
     CustomerProfile,
     IdentityCheck,
+    Notification,
     Partner,
     User,
 )
@@ -225,3 +226,20 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         if refused:
             message = _("Deliveries not sent because their endpoint is switched off: %(count)d.")
             self.message_user(request, message % {"count": refused}, messages.WARNING)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Reminders and messages sent to customers (read-only)."""
+
+    list_display = ["created_at", "user", "partner", "kind", "sim", "channels", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "partner", "sim__operator"]
+    search_fields = ["user__email", "sim__iccid"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,11 +1,14 @@
 from django.contrib import admin
 
 from orders.models import (
+    AutoRenewal,
+    AutoRenewalCharge,
     Order,
     Payment,
     ProvisioningAttempt,
     Refund,
     ReplacementTicket,
+    SavedPaymentMethod,
     Sim,
     WalletEntry,
     WebhookEvent,
@@ -122,3 +125,40 @@ class ReplacementTicketAdmin(admin.ModelAdmin):
     list_select_related = ["sim__operator"]
     readonly_fields = ["status"]
     raw_id_fields = ["sim", "requested_by", "partner", "identity_check", "order", "new_sim"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the services; staff read them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutoRenewal)
+class AutoRenewalAdmin(ReadOnlyAdmin):
+    list_display = ["sim", "enabled", "plan", "currency", "payment_method", "updated_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["sim__operator", "plan", "payment_method"]
+    search_fields = ["sim__iccid", "sim__owner__email"]
+
+
+@admin.register(AutoRenewalCharge)
+class AutoRenewalChargeAdmin(ReadOnlyAdmin):
+    list_display = ["auto_renewal", "period_key", "status", "attempts", "order", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["auto_renewal__sim__operator", "order"]
+    search_fields = ["auto_renewal__sim__iccid", "order__number"]
+
+
+@admin.register(SavedPaymentMethod)
+class SavedPaymentMethodAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "gateway", "label", "saved_at", "revoked_at"]
+    list_filter = ["gateway"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__email"]

@@ -183,14 +183,17 @@ class StripeGateway(PaymentGateway):
         return _update(found.data[0], outcome, refunds)
 
     def refund(self, refund) -> str:
-        """Refund part or all of the session's payment intent; returns the Stripe refund id."""
+        """Refund part or all of the payment intent; returns the Stripe refund id."""
         payment = refund.payment
         if not payment.external_reference:
             raise GatewayError("The payment has no Stripe checkout session.")
         client = self._client()
         with stripe_errors():
-            session = client.v1.checkout.sessions.retrieve(payment.external_reference)
-            intent_id = _id(getattr(session, "payment_intent", None))
+            if payment.external_reference.startswith("pi_"):  # an off-session (auto-renew) charge
+                intent_id = payment.external_reference
+            else:
+                session = client.v1.checkout.sessions.retrieve(payment.external_reference)
+                intent_id = _id(getattr(session, "payment_intent", None))
             if not intent_id:
                 raise GatewayError("The checkout session has no payment to refund.")
             created = client.v1.refunds.create(

@@ -546,6 +546,20 @@ def paid_payment() -> Payment:
 
 @pytest.mark.django_db
 @responses.activate
+def test_refund_of_an_off_session_charge_uses_its_payment_intent(gateway):
+    payment = make_payment(status=Payment.Status.SUCCEEDED, external_reference="pi_auto_7")
+    refund = RefundFactory(payment=payment, amount=Decimal("100"), currency="PKR")
+    created = responses.post(
+        f"{API}/refunds",
+        json=refund_json("re_7", 10000),
+        match=[form_has({"payment_intent": "pi_auto_7", "amount": "10000"})],
+    )
+    assert gateway.refund(refund) == "re_7"
+    assert created.call_count == 1  # no checkout session to look up
+
+
+@pytest.mark.django_db
+@responses.activate
 def test_refund_refunds_the_sessions_payment_intent(gateway):
     refund = RefundFactory(payment=paid_payment(), amount=Decimal("150.50"), currency="PKR")
     responses.get(f"{SESSIONS}/{SESSION_ID}", json={**session_json(), "payment_intent": "pi_1"})
