@@ -1,0 +1,73 @@
+"""Staff credit and debit partner wallets in the admin, with a reason; Support cannot."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.models import Partner
+from accounts.roles import FINANCE, SUPPORT
+from orders.models import WalletEntry
+from portal.demo import PARTNER_OPENING_BALANCE, STAFF_EMAIL, load_demo_data
+from portal.models import AuditEntry
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def partner():
+    load_demo_data()
+    return Partner.objects.get()
+
+
+def staff_in(group_name):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def url(partner):
+    return f"/admin/accounts/partner/{partner.pk}/wallet/"
+
+
+def test_finance_credits_and_debits_with_a_reason(client, partner):
+    finance = staff_in(FINANCE)
+    client.force_login(finance)
+    assert client.get(url(partner)).status_code == 200
+    client.post(url(partner), {"amount": "2500", "reason": "Bank transfer FT-778"})
+    client.post(url(partner), {"amount": "-100", "reason": "Correction"})
+    assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE + Decimal("2400")
+    entry = WalletEntry.objects.filter(reason="Bank transfer FT-778").get()
+    assert entry.created_by == finance and entry.kind == "top_up"
+    assert AuditEntry.objects.filter(action="wallet.adjusted", actor=finance).count() == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"amount": "0", "reason": "x"},
+        {"amount": "10", "reason": ""},
+        {"amount": "abc", "reason": "x"},
+    ],
+)
+def test_bad_input_changes_nothing(client, partner, data):
+    client.force_login(staff_in(FINANCE))
+    response = client.post(url(partner), data)
+    assert response.status_code == 200 and response.context["form"].errors
+    assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE
+
+
+def test_support_cannot_touch_wallets(client, partner):
+    client.force_login(staff_in(SUPPORT))
+    assert client.get(url(partner)).status_code == 403
+    assert client.post(url(partner), {"amount": "5", "reason": "x"}).status_code == 403
+
+
+def test_partner_list_shows_the_ledger_balance(
+    client, partner, django_user_model, django_assert_max_num_queries
+):
+    client.force_login(django_user_model.objects.get(email=STAFF_EMAIL))
+    with django_assert_max_num_queries(8):
+        response = client.get("/admin/accounts/partner/")
+    assert "50000" in response.content.decode().replace(",", "")
