@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPPORT: [
         *_READ_CUSTOMERS,
         *_READ_ORDERS,
+        "orders.change_order",  # retry provisioning, cancel unpaid orders
         "orders.view_provisioningattempt",
         "orders.view_replacementticket",
         "portal.view_auditentry",

@@ -1,8 +1,16 @@
-from django.contrib import admin
+from datetime import timedelta
+from functools import partial
 
+from django.contrib import admin, messages
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orders.admin_order_views import REFUND_PERMISSION, order_timeline, refund_view
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
+    Gateway,
     Order,
     Payment,
     ProvisioningAttempt,
@@ -13,6 +21,9 @@ from orders.models import (
     WalletEntry,
     WebhookEvent,
 )
+from orders.services import lifecycle, payments, provisioning, refunds
+from orders.services.errors import OrderError
+from portal.state import IllegalTransition
 
 
 class PaymentInline(admin.TabularInline):
@@ -30,6 +41,55 @@ class ProvisioningAttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")  # each row's str()
+
+
+class ProblemsFilter(admin.SimpleListFilter):
+    """Orders a member of staff should look at now."""
+
+    title = _("problems")
+    parameter_name = "problem"
+    STUCK_AFTER = timedelta(minutes=10)
+
+    def lookups(self, request, model_admin):
+        return [
+            ("needs_attention", _("Needs attention")),
+            ("stuck_paid", _("Paid, not provisioning for over 10 minutes")),
+            ("manual_payment", _("Awaiting manual confirmation")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "needs_attention":
+            return queryset.filter(status=Order.Status.NEEDS_ATTENTION)
+        if self.value() == "stuck_paid":
+            return queryset.filter(
+                status=Order.Status.PAID, updated_at__lt=timezone.now() - self.STUCK_AFTER
+            )
+        if self.value() == "manual_payment":
+            return queryset.filter(
+                status=Order.Status.AWAITING_PAYMENT,
+                pk__in=Payment.objects.filter(
+                    gateway=Gateway.MANUAL, status=Payment.Status.PENDING
+                ).values("order_id"),
+            )
+        return queryset
+
+
+def _report(modeladmin, request, order, done: str, call) -> None:
+    """Run one service call for one order; report success or the refusal, never a 500."""
+    try:
+        call()
+    except (OrderError, IllegalTransition) as exc:
+        reason = exc.message if isinstance(exc, OrderError) else _("not allowed in its status")
+        modeladmin.message_user(
+            request,
+            _("%(number)s: %(reason)s") % {"number": order.number, "reason": reason},
+            messages.ERROR,
+        )
+    else:
+        modeladmin.message_user(request, f"{order.number}: {done}", messages.SUCCESS)
+
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
@@ -43,14 +103,126 @@ class OrderAdmin(admin.ModelAdmin):
         "currency",
         "created_at",
     ]
-    list_filter = ["status", "kind", "currency"]
+    list_filter = [
+        ProblemsFilter,
+        "status",
+        "kind",
+        "payments__gateway",
+        "partner",
+        "currency",
+        "created_at",
+    ]
     list_select_related = ["customer", "partner"]
-    search_fields = ["number", "customer__email", "recharge_msisdn"]
+    search_fields = [
+        "=number",
+        "=customer__email",
+        "=issued_sims__iccid",
+        "=sim__iccid",
+        "=recharge_msisdn",
+    ]
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ["number", "status", "paid_at", "fulfilled_at", "created_at", "updated_at"]
     raw_id_fields = ["customer", "partner", "plan", "sim", "promotion"]
     inlines = [PaymentInline, ProvisioningAttemptInline]
+    change_form_template = "admin/orders/order/change_form.html"
+    actions = [
+        "retry_provisioning",
+        "cancel_unpaid",
+        "confirm_manual_payment",
+        "refund_in_full",
+    ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # orders are closed through the services
+        return actions
+
+    def has_payment_permission(self, request):
+        return request.user.has_perm(REFUND_PERMISSION)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(refund_view, self))
+        return [
+            path("<path:object_id>/refund/", view, name="orders_order_refund"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        order = self.get_object(request, object_id)
+        if order is not None:
+            extra_context["order_timeline"] = order_timeline(order)
+            extra_context["can_refund"] = self.has_payment_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Retry provisioning"), permissions=["change"])
+    def retry_provisioning(self, request, queryset):
+        for order in queryset:
+            if order.status != Order.Status.NEEDS_ATTENTION:
+                self.message_user(
+                    request,
+                    _("%(number)s: only orders that need attention are retried.")
+                    % {"number": order.number},
+                    messages.WARNING,
+                )
+                continue
+            _report(
+                self,
+                request,
+                order,
+                _("provisioning retried"),
+                lambda o=order: provisioning.retry_provisioning(order=o, actor=request.user),
+            )
+
+    @admin.action(description=_("Cancel unpaid orders"), permissions=["change"])
+    def cancel_unpaid(self, request, queryset):
+        for order in queryset:
+            _report(
+                self,
+                request,
+                order,
+                _("cancelled"),
+                lambda o=order: lifecycle.cancel_order(
+                    order=o, actor=request.user, reason="cancelled by staff"
+                ),
+            )
+
+    @admin.action(description=_("Confirm manual payment"), permissions=["payment"])
+    def confirm_manual_payment(self, request, queryset):
+        pending = Payment.objects.filter(
+            order__in=queryset, gateway=Gateway.MANUAL, status=Payment.Status.PENDING
+        ).select_related("order")
+        by_order = {payment.order_id: payment for payment in pending.order_by("created_at")}
+        for order in queryset:
+            payment = by_order.get(order.pk)
+            if payment is None:
+                self.message_user(
+                    request,
+                    _("%(number)s: no pending manual payment.") % {"number": order.number},
+                    messages.ERROR,
+                )
+                continue
+            _report(
+                self,
+                request,
+                order,
+                _("manual payment confirmed"),
+                lambda p=payment: payments.confirm_manual_payment(payment=p, actor=request.user),
+            )
+
+    @admin.action(description=_("Refund in full"), permissions=["payment"])
+    def refund_in_full(self, request, queryset):
+        for order in queryset:
+            _report(
+                self,
+                request,
+                order,
+                _("refunded in full"),
+                lambda o=order: refunds.refund_order(
+                    order=o, actor=request.user, reason="full refund by staff"
+                ),
+            )
 
 
 @admin.register(Payment)
