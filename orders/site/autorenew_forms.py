@@ -5,9 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import SavedPaymentMethod, Sim
 from orders.services.autorenew import usable_methods
-from orders.site.sim_forms import renewal_plans
-from plans.models import Plan
-from portal.money import Currency
+from orders.site.sim_forms import RenewForm
 
 
 class CardChoiceField(forms.ModelChoiceField):
@@ -15,17 +13,9 @@ class CardChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
-class AutoRenewForm(forms.Form):
+class AutoRenewForm(RenewForm):
     """A renewal plan that fits the SIM (priced in the currency shown) and a saved card."""
 
-    plan = forms.ModelChoiceField(
-        queryset=Plan.objects.none(),
-        label=_("Renewal plan"),
-        error_messages={
-            "required": _("Choose a plan."),
-            "invalid_choice": _("This plan cannot renew this SIM. Choose one of the plans shown."),
-        },
-    )
     payment_method = CardChoiceField(
         queryset=SavedPaymentMethod.objects.none(),
         label=_("Card"),
@@ -34,12 +24,8 @@ class AutoRenewForm(forms.Form):
             "invalid_choice": _("Choose one of your saved cards."),
         },
     )
-    currency = forms.ChoiceField(choices=Currency.choices, widget=forms.HiddenInput)
 
     def __init__(self, *args, sim: Sim, currency: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        posted = self.data.get("currency") if self.is_bound else None
-        if posted in Currency.values:
-            currency = posted
-        self.fields["plan"].queryset = renewal_plans(sim, currency)
+        super().__init__(*args, sim=sim, currency=currency, **kwargs)
+        self.fields["plan"].label = _("Renewal plan")
         self.fields["payment_method"].queryset = usable_methods(sim.owner)
