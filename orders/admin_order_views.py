@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +19,7 @@ from orders.models import Order, ProvisioningAttempt, Refund, WebhookEvent
 from orders.services.errors import OrderError
 from orders.services.notifications import READY_EMAIL_ACTION
 from orders.services.refunds import refund_order
+from plans.models import ProviderCall
 
 REFUND_PERMISSION = "orders.change_payment"
 
@@ -64,6 +66,9 @@ def refund_view(model_admin, request, object_id):
         "change_url": change_url,
     }
     return TemplateResponse(request, "admin/orders/order/refund.html", context)
+
+
+MAX_UPSTREAM_CALLS = 200
 
 
 def order_timeline(order: Order) -> list[dict]:
@@ -120,6 +125,7 @@ def order_timeline(order: Order) -> list[dict]:
                 detail,
             )
         )
+    events.extend(_upstream_calls(order))
     references = [p.external_reference for p in payments if p.external_reference]
     if references:
         # The gateway's object id (Stripe Checkout Session, test session) is our payment's
@@ -135,6 +141,26 @@ def order_timeline(order: Order) -> list[dict]:
             )
     events.sort(key=lambda e: e["at"])
     return events
+
+
+def _upstream_calls(order: Order) -> list[dict]:
+    """The HTTP calls made to a real upstream under this order's references (provider health)."""
+    if not order.provider_reference:
+        return []
+    calls = ProviderCall.objects.filter(
+        Q(reference=order.provider_reference)
+        | Q(reference__startswith=order.provider_reference + "-")
+    ).order_by("started_at", "id")[:MAX_UPSTREAM_CALLS]
+    return [
+        _event(
+            call.started_at,
+            _("Upstream call"),
+            f"{call.operation} · {call.method} {call.path} · "
+            f"{call.status_code or '—'} · {call.latency_ms} ms",
+            call.error or call.get_outcome_display(),
+        )
+        for call in calls
+    ]
 
 
 def _event(at, kind, title, detail="", actor=""):

@@ -25,7 +25,8 @@ def provision_order(self, order_id: int) -> str:
     except provisioning.ProvisioningBusy as busy:
         raise self.retry(countdown=max(1, int(busy.retry_in) + 1)) from busy
     except TransientProviderError as exc:
-        raise self.retry(countdown=backoff(self.request.retries)) from exc
+        countdown = max(backoff(self.request.retries), int(exc.retry_after or 0))
+        raise self.retry(countdown=min(countdown, MAX_TASK_COUNTDOWN_SECONDS)) from exc
 
 
 @shared_task(bind=True, max_retries=WEBHOOK_MAX_RETRIES)

@@ -8,6 +8,7 @@ from plans.models import (
     PlanPrice,
     Promotion,
     Provider,
+    ProviderCall,
     SandboxOrder,
 )
 
@@ -80,6 +81,34 @@ class SandboxOrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "operation", "iccid", "msisdn", "plan_sku", "calls", "created_at"]
     list_filter = ["operation"]
     search_fields = ["reference", "iccid", "msisdn"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(admin.ModelAdmin):
+    """Every call to a real upstream: latency, status and error (read-only)."""
+
+    list_display = [
+        "started_at",
+        "provider",
+        "operation",
+        "method",
+        "path",
+        "status_code",
+        "outcome",
+        "latency_ms",
+        "reference",
+    ]
+    list_filter = ["provider", "outcome", "operation"]
+    list_select_related = ["provider"]
+    search_fields = ["reference"]
+    date_hierarchy = "started_at"
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -248,4 +248,5 @@ class Promotion(models.Model):
         super().save(*args, **kwargs)
 
 
+from plans.models_calls import ProviderCall  # noqa: E402,F401
 from plans.models_sandbox import SandboxOrder  # noqa: E402,F401

@@ -279,6 +279,28 @@ PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)
 PROVISIONING_RETRY_BASE_SECONDS = env.int("PROVISIONING_RETRY_BASE_SECONDS", default=15)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=120)
 
+# Real upstream providers: credentials only from the environment. A Provider row names its
+# adapter; the sandbox needs none, the others refuse to run (and production refuses to start)
+# without theirs.
+PROVIDER_CREDENTIALS = {
+    "airalo": {
+        "client_id": env.str("AIRALO_CLIENT_ID", default=""),
+        "client_secret": env.str("AIRALO_CLIENT_SECRET", default=""),
+        "base_url": env.str("AIRALO_BASE_URL", default="https://sandbox-partners-api.airalo.com"),
+    },
+    "esimaccess": {
+        "access_code": env.str("ESIMACCESS_ACCESS_CODE", default=""),
+        "secret_key": env.str("ESIMACCESS_SECRET_KEY", default=""),
+        "base_url": env.str("ESIMACCESS_BASE_URL", default="https://api.esimaccess.com"),
+    },
+    "reloadly": {
+        "client_id": env.str("RELOADLY_CLIENT_ID", default=""),
+        "client_secret": env.str("RELOADLY_CLIENT_SECRET", default=""),
+        "base_url": env.str("RELOADLY_BASE_URL", default="https://topups-sandbox.reloadly.com"),
+        "auth_url": env.str("RELOADLY_AUTH_URL", default="https://auth.reloadly.com/oauth/token"),
+    },
+}
+
 # Auto-renew: charge the saved card this many hours before expiry; retry a decline once after
 # the retry delay.
 AUTO_RENEW_LEAD_HOURS = env.int("AUTO_RENEW_LEAD_HOURS", default=24)

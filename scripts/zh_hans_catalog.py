@@ -188,7 +188,7 @@ def main() -> None:
             if entry.fuzzy:
                 entry.flags.remove("fuzzy")
     catalog.save()
-    missing = [e.msgid for e in catalog if not e.msgstr and not e.obsolete]
+    missing = [e.msgid for e in catalog if (not e.msgstr or e.fuzzy) and not e.obsolete]
     print(f"{len(catalog)} entries, {len(missing)} untranslated")
     for msgid in missing:
         print("  missing:", msgid)

@@ -7,9 +7,6 @@ then locks the batch, re-checks and writes it. Provider callbacks apply the same
 out-of-order callbacks and slow sweeps never move a SIM back in time.
 """
 
-import hashlib
-import hmac
-import json
 import logging
 import time
 from datetime import timedelta
@@ -21,8 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from orders.models import Sim
-from orders.payments import signing
-from plans.providers import get_adapter
+from plans.providers import get_adapter, sandbox_callback
 from plans.providers.base import PermanentProviderError, TransientProviderError, Usage
 from portal.state import IllegalTransition, transition
 
@@ -35,7 +31,8 @@ EXPIRED_SYNC_WINDOW = timedelta(days=1)  # expired SIMs are still read for a day
 USAGE_FIELDS = ["data_total_mb", "data_remaining_mb", "expires_at", "usage_synced_at"]
 ORDER = (F("usage_synced_at").asc(nulls_first=True), "pk")
 ACTOR_LABEL = "usage sync"
-SANDBOX_SIGNATURE_HEADER = "X-Sandbox-Signature"
+SANDBOX_SIGNATURE_HEADER = sandbox_callback.SIGNATURE_HEADER
+callback_secret = sandbox_callback.callback_secret
 
 
 def due_sims(now, provider_id: int | None = None):
@@ -212,31 +209,11 @@ def _apply_status(sim: Sim, usage: Usage, actor_label: str) -> None:
         logger.info("usage sync: SIM %s status left alone: %s", sim.pk, exc)
 
 
-def callback_secret(provider) -> str:
-    """The provider's callback signing secret: its settings, else derived from SECRET_KEY."""
-    configured = (provider.settings or {}).get("callback_secret")
-    if configured:
-        return configured
-    message = f"provider-callback:{provider.pk}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
 def build_sandbox_callback(
     sim: Sim, *, event_id: str, usage: Usage | None = None, secret: str | None = None
 ) -> tuple[bytes, dict]:
     """A signed ``usage.updated`` callback as the sandbox sends it: (raw body, headers)."""
     usage = usage or get_adapter(sim.provider).read_usage(iccid=sim.iccid)
-    body = json.dumps(
-        {
-            "event_id": event_id,
-            "type": "usage.updated",
-            "iccid": sim.iccid,
-            "data_total_mb": usage.data_total_mb,
-            "data_remaining_mb": usage.data_remaining_mb,
-            "expires_at": usage.expires_at.isoformat() if usage.expires_at else None,
-            "status": usage.status,
-            "as_of": usage.as_of.isoformat(),
-        }
-    ).encode()
-    signature = signing.sign(body, secret or callback_secret(sim.provider))
-    return body, {SANDBOX_SIGNATURE_HEADER: signature}
+    return sandbox_callback.build(
+        sim.provider, event_id=event_id, iccid=sim.iccid, usage=usage, secret=secret
+    )

@@ -13,13 +13,14 @@ from decimal import Decimal
 class ProviderError(Exception):
     """An upstream call failed. ``summary`` is a short, log-safe description."""
 
-    def __init__(self, summary: str):
+    def __init__(self, summary: str, *, retry_after: float | None = None):
         super().__init__(summary)
         self.summary = summary
+        self.retry_after = retry_after
 
 
 class TransientProviderError(ProviderError):
-    """Worth retrying: timeouts, connection errors, 5xx, 429."""
+    """Worth retrying: timeouts, connection errors, 5xx, 429 (``retry_after`` seconds if known)."""
 
 
 class PermanentProviderError(ProviderError):
@@ -46,9 +47,10 @@ class RenewalResult:
 
 @dataclass(frozen=True)
 class RechargeResult:
-    upstream_reference: str  # the operator's transaction id
+    upstream_reference: str  # the upstream's transaction id
     delivered_amount: Decimal
     currency: str
+    operator_reference: str = ""  # the operator's own transaction id, when the upstream gives it
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,72 @@ class Usage:
     as_of: datetime
 
 
+@dataclass(frozen=True)
+class CatalogItem:
+    """One plan as an upstream sells it, mapped to our terms (see ``plans.catalog_sync``)."""
+
+    sku: str
+    name: str
+    kind: str  # a ``PlanKind`` value
+    operator_code: str  # our ``Operator.code``; "" when it maps to none of ours
+    cost: Decimal
+    cost_currency: str
+    validity_days: int
+    data_mb: int | None = None  # None: no data, or unlimited
+    data_unlimited: bool = False
+    minutes: int | None = None
+    sms: int | None = None
+    airtime_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CallbackEvent:
+    """A verified inbound provider webhook. ``usage`` is None when there is nothing to apply."""
+
+    event_id: str
+    event_type: str
+    iccid: str
+    payload: dict
+    usage: Usage | None = None
+
+
+class CallbackError(ValueError):
+    """An inbound provider webhook that is unsigned, badly signed or malformed."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
 class ProviderAdapter(ABC):
-    """What the portal needs from an upstream. ``options`` are the Provider row's settings."""
+    """What the portal needs from an upstream. ``options`` are the Provider row's settings;
+    ``credentials`` its entry in ``settings.PROVIDER_CREDENTIALS`` (from the environment)."""
+
+    required_credentials: tuple[str, ...] = ()
 
     def __init__(self, provider):
         self.provider = provider
         self.options = provider.settings or {}
+        self.credentials = self.credentials_for(provider.adapter)
+        missing = self.missing_credentials(provider.adapter)
+        if missing:
+            raise PermanentProviderError(
+                f"{provider.name}: credentials missing ({', '.join(missing)})"
+            )
+
+    @staticmethod
+    def credentials_for(adapter: str) -> dict:
+        """The credentials configured for an adapter name."""
+        from django.conf import settings
+
+        return settings.PROVIDER_CREDENTIALS.get(adapter, {})
+
+    @classmethod
+    def missing_credentials(cls, adapter: str) -> list[str]:
+        """Names of the required credentials that are not set."""
+        configured = cls.credentials_for(adapter)
+        return [name for name in cls.required_credentials if not configured.get(name)]
 
     @abstractmethod
     def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
@@ -95,3 +157,11 @@ class ProviderAdapter(ABC):
     @abstractmethod
     def cancel(self, *, reference: str, iccid: str) -> None:
         """Cancel an unused or replaced profile."""
+
+    def list_catalog(self) -> list[CatalogItem]:
+        """Everything the upstream sells now (for catalog sync)."""
+        raise PermanentProviderError(f"{self.provider.adapter} has no catalog to sync")
+
+    def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
+        """Verify and read one inbound webhook; CallbackError if it is not genuine or malformed."""
+        raise NotImplementedError

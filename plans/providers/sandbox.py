@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from plans.models import Plan
 from plans.models_sandbox import SandboxOrder
+from plans.providers import sandbox_callback
 from plans.providers.base import (
+    CallbackEvent,
     IssuedProfile,
     PermanentProviderError,
     ProviderAdapter,
@@ -164,6 +166,10 @@ class SandboxAdapter(ProviderAdapter):
         SandboxOrder.objects.filter(pk=issued.pk, cancelled_at__isnull=True).update(
             cancelled_at=timezone.now()
         )
+
+    def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
+        """The sandbox's signed ``usage.updated`` callback (see ``sandbox_callback``)."""
+        return sandbox_callback.parse(self.provider, headers=headers, body=body)
 
     def _pause(self) -> None:
         latency = float(self.options.get("latency_seconds") or 0)

@@ -1,0 +1,144 @@
+"""HTTP to real upstreams: timeouts, error mapping, cached tokens and a ``ProviderCall`` per call.
+
+Errors map onto the provider interface: a timeout, connection error, 429 or 5xx is transient
+(``UpstreamTimeout`` when the request may have reached the upstream), 401 is ``Unauthorized``
+(adapters refresh their token once), other 4xx are permanent. Query strings and bodies are never
+logged: they can hold credentials and personal data.
+"""
+
+import time
+from collections.abc import Callable
+
+import requests
+from django.core.cache import cache
+from django.utils import timezone
+
+from plans.models import ProviderCall
+from plans.providers.base import PermanentProviderError, TransientProviderError
+
+DEFAULT_TIMEOUT = (5, 30)  # seconds: connect, read
+Outcome = ProviderCall.Outcome
+
+
+class UpstreamTimeout(TransientProviderError):
+    """No answer in time: the upstream may have accepted the request. Look it up before retrying."""
+
+
+class Unauthorized(PermanentProviderError):
+    """401: the token is missing, expired or revoked."""
+
+
+class BadResponse(TransientProviderError):
+    """A 2xx answer we cannot read (not JSON, or missing what the contract promises)."""
+
+
+class UpstreamHttp:
+    """Calls to one upstream's base URL over a shared session."""
+
+    def __init__(self, provider, base_url: str, *, timeout=DEFAULT_TIMEOUT):
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def call(
+        self, method: str, path: str, *, operation: str, reference: str = "", **kwargs
+    ) -> requests.Response:
+        """Send one request; the 2xx response, or the mapped ProviderError."""
+        started_at, clock = timezone.now(), time.monotonic()
+        status_code, error = None, None
+        try:
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
+            status_code = response.status_code
+            error = _status_error(response)
+        except requests.Timeout:
+            error = UpstreamTimeout(f"{operation}: no answer within {self.timeout[1]} s")
+        except requests.RequestException as exc:
+            error = TransientProviderError(f"{operation}: {type(exc).__name__}")
+        ProviderCall.objects.create(
+            provider=self.provider,
+            operation=operation,
+            method=method.upper(),
+            path=path.split("?", 1)[0][:300],
+            reference=reference[:100],
+            status_code=status_code,
+            outcome=_outcome(error),
+            latency_ms=int((time.monotonic() - clock) * 1000),
+            error=error.summary[:500] if error else "",
+            started_at=started_at,
+        )
+        if error is not None:
+            if error.summary and not error.summary.startswith(operation):
+                error.summary = f"{operation}: {error.summary}"
+            raise error
+        return response
+
+
+def json_body(response: requests.Response, operation: str):
+    """The response's JSON body; BadResponse if it is not JSON."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BadResponse(f"{operation}: the answer is not JSON") from exc
+
+
+def cached_token(provider, fetch: Callable[[], tuple[str, int]]) -> str:
+    """The provider's access token from the cache, else ``fetch()`` → (token, lifetime seconds)."""
+    key = _token_key(provider)
+    token = cache.get(key)
+    if token is None:
+        token, lifetime = fetch()
+        cache.set(key, token, timeout=max(int(lifetime) - 60, 1))  # refresh a minute early
+    return token
+
+
+def forget_token(provider) -> None:
+    """Drop the cached token (after a 401)."""
+    cache.delete(_token_key(provider))
+
+
+def _token_key(provider) -> str:
+    return f"provider-token:{provider.pk}:{provider.adapter}"
+
+
+def _status_error(response: requests.Response):
+    status = response.status_code
+    if status < 400:
+        return None
+    detail = f"HTTP {status}: {_message(response)}".strip(": ")
+    if status == 401:
+        return Unauthorized(detail)
+    if status == 429:
+        return TransientProviderError(detail, retry_after=_retry_after(response))
+    if status >= 500 or status == 408:
+        return TransientProviderError(detail)
+    return PermanentProviderError(detail)
+
+
+def _message(response: requests.Response) -> str:
+    """A short message from an error body (JSON ``message``/``error``), else its first bytes."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("message", "errorMsg", "error_description", "error", "meta"):
+            value = body.get(key)
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value:
+                return value[:200]
+    return str(body)[:200]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.replace(".", "", 1).isdigit() else None
+
+
+def _outcome(error) -> str:
+    if error is None:
+        return Outcome.OK
+    return Outcome.TRANSIENT if isinstance(error, TransientProviderError) else Outcome.PERMANENT
