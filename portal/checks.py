@@ -11,7 +11,7 @@ def provider_credentials(app_configs=None, **kwargs):
     if not settings.PRODUCTION:
         return []
     from plans.models import Provider
-    from plans.providers.registry import ADAPTERS
+    from plans.providers.registry import adapter_class
 
     try:
         providers = list(Provider.objects.filter(is_active=True))
@@ -19,7 +19,7 @@ def provider_credentials(app_configs=None, **kwargs):
         return []
     errors = []
     for provider in providers:
-        adapter = ADAPTERS.get(provider.adapter)
+        adapter = adapter_class(provider.adapter)
         missing = adapter.missing_credentials(provider.adapter) if adapter else []
         if missing:
             errors.append(
