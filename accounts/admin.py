@@ -20,10 +20,11 @@ from accounts.models import (
 )
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from accounts.services import issue_api_key, revoke_api_key
+from portal.admin_audit import AuditedAdminMixin, AuditedModelAdmin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "phone", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "phone", "first_name", "last_name"]
@@ -37,7 +38,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(CustomerProfile)
-class CustomerProfileAdmin(admin.ModelAdmin):
+class CustomerProfileAdmin(AuditedModelAdmin):
     list_display = ["user", "preferred_language", "notify_by_email", "notify_by_sms"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
@@ -55,7 +56,7 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(AuditedModelAdmin):
     list_display = [
         "name",
         "tier",
@@ -101,7 +102,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedModelAdmin):
     list_display = [
         "prefix",
         "partner",
@@ -163,7 +164,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedModelAdmin):
     """Partners add endpoints through the API (the secret is shown to them once, never here)."""
 
     list_display = ["url", "partner", "is_active", "disabled_reason", "created_at"]
@@ -192,7 +193,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(AuditedModelAdmin):
     """The delivery log, read-only; staff may send a delivery again."""
 
     list_display = [
@@ -259,7 +260,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedModelAdmin):
     """Reminders and messages sent to customers (read-only)."""
 
     list_display = ["created_at", "user", "partner", "kind", "sim", "channels", "read_at"]

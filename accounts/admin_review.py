@@ -22,6 +22,7 @@ from orders.services.replacement import (
     reject_replacement,
 )
 from portal import audit
+from portal.admin_audit import AuditedModelAdmin
 
 SLA_TARGET = timedelta(hours=24)
 SLA_LIMIT = timedelta(hours=48)
@@ -31,7 +32,7 @@ def can_review(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION)
 
 
-class IdentityCheckAdmin(admin.ModelAdmin):
+class IdentityCheckAdmin(AuditedModelAdmin):
     """Queue oldest first with an SLA clock; decisions only through the review page."""
 
     list_display = [

@@ -23,6 +23,7 @@ from orders.models import (
 )
 from orders.services import lifecycle, payments, provisioning, refunds
 from orders.services.errors import OrderError
+from portal.admin_audit import AuditedModelAdmin
 from portal.state import IllegalTransition
 
 
@@ -92,7 +93,7 @@ def _report(modeladmin, request, order, done: str, call) -> None:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AuditedModelAdmin):
     list_display = [
         "number",
         "kind",
@@ -226,7 +227,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AuditedModelAdmin):
     list_display = ["id", "order", "gateway", "status", "amount", "currency", "created_at"]
     list_filter = ["gateway", "status"]
     list_select_related = ["order"]
@@ -236,14 +237,14 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(AuditedModelAdmin):
     list_display = ["id", "payment", "amount", "currency", "status", "created_at"]
     readonly_fields = ["status"]
     raw_id_fields = ["payment", "created_by"]
 
 
 @admin.register(Sim)
-class SimAdmin(admin.ModelAdmin):
+class SimAdmin(AuditedModelAdmin):
     list_display = [
         "iccid",
         "msisdn",
@@ -263,7 +264,7 @@ class SimAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProvisioningAttempt)
-class ProvisioningAttemptAdmin(admin.ModelAdmin):
+class ProvisioningAttemptAdmin(AuditedModelAdmin):
     list_display = ["order", "number", "operation", "outcome", "started_at", "finished_at"]
     list_filter = ["outcome", "operation"]
     list_select_related = ["order"]
@@ -271,14 +272,14 @@ class ProvisioningAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(AuditedModelAdmin):
     list_display = ["source", "event_type", "event_id", "received_at", "processed_at"]
     list_filter = ["source", "event_type"]
     search_fields = ["event_id"]
 
 
 @admin.register(WalletEntry)
-class WalletEntryAdmin(admin.ModelAdmin):
+class WalletEntryAdmin(AuditedModelAdmin):
     list_display = ["created_at", "partner", "kind", "amount", "currency", "order", "reason"]
     list_filter = ["kind", "partner"]
     list_select_related = ["partner", "order"]
@@ -291,7 +292,7 @@ class WalletEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReplacementTicket)
-class ReplacementTicketAdmin(admin.ModelAdmin):
+class ReplacementTicketAdmin(AuditedModelAdmin):
     list_display = ["id", "sim", "reason", "status", "created_at"]
     list_filter = ["status", "reason"]
     list_select_related = ["sim__operator"]
@@ -299,7 +300,7 @@ class ReplacementTicketAdmin(admin.ModelAdmin):
     raw_id_fields = ["sim", "requested_by", "partner", "identity_check", "order", "new_sim"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedModelAdmin):
     """Records written by the services; staff read them here."""
 
     def has_add_permission(self, request):

@@ -11,6 +11,7 @@ from plans.models import (
     ProviderCall,
     SandboxOrder,
 )
+from portal.admin_audit import AuditedModelAdmin
 
 
 class OperatorPrefixInline(admin.TabularInline):
@@ -19,13 +20,13 @@ class OperatorPrefixInline(admin.TabularInline):
 
 
 @admin.register(Operator)
-class OperatorAdmin(admin.ModelAdmin):
+class OperatorAdmin(AuditedModelAdmin):
     list_display = ["name", "code", "supports_esim", "supports_recharge", "ordering"]
     inlines = [OperatorPrefixInline]
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(AuditedModelAdmin):
     list_display = ["name", "adapter", "is_active"]
 
 
@@ -35,7 +36,7 @@ class PlanPriceInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedModelAdmin):
     list_display = [
         "name",
         "operator",
@@ -54,14 +55,14 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerPriceRule)
-class PartnerPriceRuleAdmin(admin.ModelAdmin):
+class PartnerPriceRuleAdmin(AuditedModelAdmin):
     list_display = ["tier", "operator", "plan", "discount_percent"]
     list_filter = ["tier"]
     list_select_related = ["operator", "plan"]
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(AuditedModelAdmin):
     list_display = [
         "code",
         "percent_off",
@@ -75,7 +76,7 @@ class PromotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxOrder)
-class SandboxOrderAdmin(admin.ModelAdmin):
+class SandboxOrderAdmin(AuditedModelAdmin):
     """What the built-in sandbox upstream has been asked for (read-only)."""
 
     list_display = ["reference", "operation", "iccid", "msisdn", "plan_sku", "calls", "created_at"]
@@ -90,7 +91,7 @@ class SandboxOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderCall)
-class ProviderCallAdmin(admin.ModelAdmin):
+class ProviderCallAdmin(AuditedModelAdmin):
     """Every call to a real upstream: latency, status and error (read-only)."""
 
     list_display = [

@@ -2,6 +2,7 @@
 
 Every call carries our own ``reference`` (stable across retries of the same order), so an
 upstream that has seen it returns the earlier result instead of buying twice.
+How to write an adapter, and the rules it keeps: docs/providers.md.
 """
 
 from abc import ABC, abstractmethod
