@@ -42,9 +42,19 @@ class UpstreamHttp:
         self.session = requests.Session()
 
     def call(
-        self, method: str, path: str, *, operation: str, reference: str = "", **kwargs
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        reference: str = "",
+        log_path: str = "",
+        **kwargs,
     ) -> requests.Response:
-        """Send one request; the 2xx response, or the mapped ProviderError."""
+        """Send one request; the 2xx response, or the mapped ProviderError.
+
+        ``log_path`` replaces ``path`` in the call log when the path holds personal data.
+        """
         started_at, clock = timezone.now(), time.monotonic()
         status_code, error = None, None
         try:
@@ -61,7 +71,7 @@ class UpstreamHttp:
             provider=self.provider,
             operation=operation,
             method=method.upper(),
-            path=path.split("?", 1)[0][:300],
+            path=(log_path or path).split("?", 1)[0][:300],
             reference=reference[:100],
             status_code=status_code,
             outcome=_outcome(error),
