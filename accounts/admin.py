@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts import webhooks
+from accounts import admin_allauth, webhooks  # noqa: F401  (admin_allauth registers itself)
 from accounts.admin_review import IdentityCheckAdmin
 from accounts.admin_wallet import wallet_view
 from accounts.models import (
@@ -21,6 +21,7 @@ from accounts.models import (
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from accounts.services import issue_api_key, revoke_api_key
 from portal.admin_audit import AuditedAdminMixin, AuditedModelAdmin
+from portal.admin_paging import EstimatedCountPaginator
 
 
 @admin.register(User)
@@ -28,6 +29,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "phone", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "phone", "first_name", "last_name"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal", {"fields": ["first_name", "last_name", "phone"]}),
@@ -42,6 +46,7 @@ class CustomerProfileAdmin(AuditedModelAdmin):
     list_display = ["user", "preferred_language", "notify_by_email", "notify_by_sms"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
+    raw_id_fields = ["user"]
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -88,7 +93,7 @@ class PartnerAdmin(AuditedModelAdmin):
         view = self.admin_site.admin_view(partial(wallet_view, self))
         return [path("<int:pk>/wallet/", view, name="accounts_partner_wallet"), *super().get_urls()]
 
-    @admin.action(description=_("Issue a new API key (shown once)"))
+    @admin.action(description=_("Issue a new API key (shown once)"), permissions=["change"])
     def issue_key(self, request, queryset):
         for partner in queryset:
             issued = issue_api_key(
@@ -229,6 +234,8 @@ class WebhookDeliveryAdmin(AuditedModelAdmin):
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -268,6 +275,8 @@ class NotificationAdmin(AuditedModelAdmin):
     list_select_related = ["user", "partner", "sim__operator"]
     search_fields = ["user__email", "sim__iccid"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

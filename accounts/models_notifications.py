@@ -66,6 +66,7 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"], name="notification_created_idx"),
             models.Index(
                 fields=["user"],
                 condition=models.Q(read_at__isnull=True),

@@ -139,6 +139,7 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["endpoint", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"], name="webhook_delivery_created_idx"),
             models.Index(
                 fields=["next_attempt_at"],
                 condition=Q(status__in=["pending", "failed"]),

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders.admin_order_views import REFUND_PERMISSION, order_timeline, refund_view
+from orders.admin_search import search_orders, search_sims
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
@@ -21,9 +22,11 @@ from orders.models import (
     WalletEntry,
     WebhookEvent,
 )
-from orders.services import lifecycle, payments, provisioning, refunds
+from orders.services import lifecycle, notifications, payments, provisioning, refunds
 from orders.services.errors import OrderError
 from portal.admin_audit import AuditedModelAdmin
+from portal.admin_filters import IndexedValuesFilter
+from portal.admin_paging import EstimatedCountPaginator
 from portal.state import IllegalTransition
 
 
@@ -121,14 +124,16 @@ class OrderAdmin(AuditedModelAdmin):
         "=sim__iccid",
         "=recharge_msisdn",
     ]
-    date_hierarchy = "created_at"
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
     readonly_fields = ["number", "status", "paid_at", "fulfilled_at", "created_at", "updated_at"]
     raw_id_fields = ["customer", "partner", "plan", "sim", "promotion"]
     inlines = [PaymentInline, ProvisioningAttemptInline]
     change_form_template = "admin/orders/order/change_form.html"
     actions = [
         "retry_provisioning",
+        "resend_ready_email",
         "cancel_unpaid",
         "confirm_manual_payment",
         "refund_in_full",
@@ -141,6 +146,10 @@ class OrderAdmin(AuditedModelAdmin):
 
     def has_payment_permission(self, request):
         return request.user.has_perm(REFUND_PERMISSION)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        return (search_orders(queryset, term), False) if term else (queryset, False)
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(refund_view, self))
@@ -174,6 +183,25 @@ class OrderAdmin(AuditedModelAdmin):
                 order,
                 _("provisioning retried"),
                 lambda o=order: provisioning.retry_provisioning(order=o, actor=request.user),
+            )
+
+    @admin.action(description=_("Resend the ready email"), permissions=["change"])
+    def resend_ready_email(self, request, queryset):
+        for order in queryset.select_related("customer"):
+            if order.status != Order.Status.FULFILLED or order.customer is None:
+                self.message_user(
+                    request,
+                    _("%(number)s: only fulfilled orders of a customer have a ready email.")
+                    % {"number": order.number},
+                    messages.WARNING,
+                )
+                continue
+            notifications.send_order_ready_email(order.pk, force=True, actor=request.user)
+            self.message_user(
+                request,
+                _("%(number)s: ready email sent to %(email)s")
+                % {"number": order.number, "email": order.customer.email},
+                messages.SUCCESS,
             )
 
     @admin.action(description=_("Cancel unpaid orders"), permissions=["change"])
@@ -234,11 +262,15 @@ class PaymentAdmin(AuditedModelAdmin):
     search_fields = ["order__number", "external_reference"]
     readonly_fields = ["status"]
     raw_id_fields = ["order"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(Refund)
 class RefundAdmin(AuditedModelAdmin):
     list_display = ["id", "payment", "amount", "currency", "status", "created_at"]
+    list_select_related = ["payment"]
     readonly_fields = ["status"]
     raw_id_fields = ["payment", "created_by"]
 
@@ -259,8 +291,16 @@ class SimAdmin(AuditedModelAdmin):
     list_select_related = ["operator", "owner", "partner"]
     search_fields = ["iccid", "msisdn", "owner__email"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
     readonly_fields = ["status"]
     raw_id_fields = ["owner", "partner", "issued_by_order", "current_plan", "replaced_by"]
+
+    def get_search_results(self, request, queryset, search_term):
+        found = search_sims(queryset, search_term.strip())
+        if found is None:
+            return super().get_search_results(request, queryset, search_term)
+        return found, False
 
 
 @admin.register(ProvisioningAttempt)
@@ -269,13 +309,20 @@ class ProvisioningAttemptAdmin(AuditedModelAdmin):
     list_filter = ["outcome", "operation"]
     list_select_related = ["order"]
     search_fields = ["order__number", "reference"]
+    raw_id_fields = ["order"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(AuditedModelAdmin):
     list_display = ["source", "event_type", "event_id", "received_at", "processed_at"]
-    list_filter = ["source", "event_type"]
+    list_filter = ["source", ("event_type", IndexedValuesFilter)]
     search_fields = ["event_id"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(WalletEntry)
@@ -283,6 +330,10 @@ class WalletEntryAdmin(AuditedModelAdmin):
     list_display = ["created_at", "partner", "kind", "amount", "currency", "order", "reason"]
     list_filter = ["kind", "partner"]
     list_select_related = ["partner", "order"]
+    raw_id_fields = ["order", "created_by"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -47,7 +47,10 @@ class AuditEntry(AppendOnlyModel):
     class Meta:
         verbose_name_plural = "audit entries"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "created_at"]),
+            models.Index(fields=["action", "-created_at"], name="audit_action_idx"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"

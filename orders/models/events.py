@@ -23,7 +23,11 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "event_id"], name="webhook_event_once")
         ]
-        indexes = [models.Index(fields=["processed_at", "received_at"])]
+        indexes = [
+            models.Index(fields=["processed_at", "received_at"]),
+            models.Index(fields=["-received_at", "-id"], name="webhook_event_received_idx"),
+            models.Index(fields=["event_type", "-received_at"], name="webhook_event_type_idx"),
+        ]
 
     def __str__(self):
         return f"{self.source}:{self.event_type} {self.event_id}"

@@ -55,6 +55,14 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_gte_0"),
         ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="payment_created_idx"),
+            models.Index(  # the admin's "awaiting manual confirmation" filter
+                fields=["order"],
+                condition=Q(gateway="manual", status="pending"),
+                name="payment_manual_pending_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_gateway_display()} {self.currency} {self.amount} ({self.status})"

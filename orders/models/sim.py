@@ -85,6 +85,7 @@ class Sim(models.Model):
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["usage_synced_at", "id"], name="sim_usage_sync_order"),
+            models.Index(fields=["-created_at", "-id"], name="sim_created_idx"),
         ]
 
     def __str__(self):

@@ -46,7 +46,10 @@ class WalletEntry(AppendOnlyModel):
                 name="wallet_entry_once_per_order_and_kind",
             ),
         ]
-        indexes = [models.Index(fields=["partner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["partner", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"], name="wallet_entry_created_idx"),
+        ]
 
     def __str__(self):
         return f"{self.partner} {self.get_kind_display()} {self.currency} {self.amount}"
