@@ -9,6 +9,7 @@ import hmac
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 
@@ -248,4 +249,7 @@ def _user(result: DemoResult, email: str, password: str, **fields) -> User:
     if user is None:
         user = User.objects.create_user(email=email, password=password, **fields)
         result.created += 1
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )  # demo logins work at once; real sign-ups verify their address
     return user

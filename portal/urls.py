@@ -4,7 +4,7 @@ from django.urls import include, path
 from orders import provider_callbacks
 from orders import views as order_views
 from orders.site import autorenew as autorenew_views
-from portal import views
+from portal import staff_mfa, views
 
 # No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
 # what the browser asks for, else English.
@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("notifications/", include("accounts.notifications_urls")),
+    path("admin/login/", staff_mfa.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),

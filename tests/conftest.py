@@ -22,6 +22,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (rate limits, tokens, used TOTP codes)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks():
     """In-process tests run tasks eagerly; worker tests turn this off (see ``real_broker``)."""
     celery_app.conf.task_always_eager = True

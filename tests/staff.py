@@ -4,7 +4,12 @@ import time
 
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
 
 STAFF_TOTP_SECRET = generate_totp_secret()
 
@@ -29,3 +34,8 @@ def login_staff(client, user):
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
     return user
+
+
+def totp_code(secret: str = STAFF_TOTP_SECRET) -> str:
+    """The authenticator app's current code for ``secret``."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))

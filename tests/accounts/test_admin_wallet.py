@@ -11,6 +11,7 @@ from orders.models import WalletEntry
 from portal.demo import PARTNER_OPENING_BALANCE, STAFF_EMAIL, load_demo_data
 from portal.models import AuditEntry
 from tests.factories import UserFactory
+from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def url(partner):
 
 def test_finance_credits_and_debits_with_a_reason(client, partner):
     finance = staff_in(FINANCE)
-    client.force_login(finance)
+    login_staff(client, finance)
     assert client.get(url(partner)).status_code == 200
     client.post(url(partner), {"amount": "2500", "reason": "Bank transfer FT-778"})
     client.post(url(partner), {"amount": "-100", "reason": "Correction"})
@@ -52,14 +53,14 @@ def test_finance_credits_and_debits_with_a_reason(client, partner):
     ],
 )
 def test_bad_input_changes_nothing(client, partner, data):
-    client.force_login(staff_in(FINANCE))
+    login_staff(client, staff_in(FINANCE))
     response = client.post(url(partner), data)
     assert response.status_code == 200 and response.context["form"].errors
     assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE
 
 
 def test_support_cannot_touch_wallets(client, partner):
-    client.force_login(staff_in(SUPPORT))
+    login_staff(client, staff_in(SUPPORT))
     assert client.get(url(partner)).status_code == 403
     assert client.post(url(partner), {"amount": "5", "reason": "x"}).status_code == 403
 
@@ -67,7 +68,7 @@ def test_support_cannot_touch_wallets(client, partner):
 def test_partner_list_shows_the_ledger_balance(
     client, partner, django_user_model, django_assert_max_num_queries
 ):
-    client.force_login(django_user_model.objects.get(email=STAFF_EMAIL))
+    login_staff(client, django_user_model.objects.get(email=STAFF_EMAIL))
     with django_assert_max_num_queries(8):
         response = client.get("/admin/accounts/partner/")
     assert "50000" in response.content.decode().replace(",", "")

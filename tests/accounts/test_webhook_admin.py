@@ -5,6 +5,7 @@ import responses
 
 from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import PartnerFactory, UserFactory
+from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 URL = "https://hooks.partner.example/paksim"
@@ -14,7 +15,7 @@ ENDPOINTS = "/admin/accounts/webhookendpoint/"
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    login_staff(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 

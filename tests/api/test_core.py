@@ -16,6 +16,7 @@ from portal.api.idempotency import purge_expired_records
 from portal.celery import app as celery_app
 from portal.demo import load_demo_data
 from portal.models import IdempotencyRecord
+from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 PING = "/api/v1/wallet/"
@@ -158,7 +159,7 @@ def test_issue_api_key_command_prints_the_key_once(partner, capsys):
 
 def test_admin_issues_and_revokes_keys(client, partner, django_user_model):
     staff = django_user_model.objects.get(is_staff=True)
-    client.force_login(staff)
+    login_staff(client, staff)
     response = client.post(
         "/admin/accounts/partner/",
         {"action": "issue_key", "_selected_action": [partner.pk]},

@@ -14,6 +14,7 @@ from orders.models import Order, ReplacementTicket, Sim, WalletEntry
 from orders.services.placing import place_order
 from plans.models import Plan
 from tests.factories import IdentityCheckFactory, SimFactory, UserFactory
+from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/replacements/"
@@ -189,7 +190,7 @@ def test_decisions_show_in_the_api(
     sim = partner_sim(api_partner, django_capture_on_commit_callbacks, operator="telenor")
     ticket_id = ask(api_client, sim).json()["id"]
     check_id = ReplacementTicket.objects.get(pk=ticket_id).identity_check_id
-    client.force_login(reviewer())
+    login_staff(client, reviewer())
     queue = client.get("/admin/accounts/identitycheck/").content.decode()
     assert f"/admin/accounts/identitycheck/{check_id}/change/" in queue
     before = WalletEntry.balance_of(api_partner)
@@ -222,7 +223,7 @@ def test_a_free_replacement_of_a_partner_sim_is_issued_without_a_wallet_entry(
     ticket_id = ask(api_client, sim).json()["id"]
     check_id = ReplacementTicket.objects.get(pk=ticket_id).identity_check_id
     entries = WalletEntry.objects.filter(partner=api_partner).count()
-    client.force_login(reviewer())
+    login_staff(client, reviewer())
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/accounts/identitycheck/{check_id}/approve/")
     body = api_client.get(f"{LIST}{ticket_id}/").json()

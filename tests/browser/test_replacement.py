@@ -13,8 +13,9 @@ from accounts.roles import IDENTITY_REVIEWERS
 from orders.models import Sim
 from portal.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, load_demo_data
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import decode_qr, log_in
+from tests.browser.journeys import decode_qr, log_in, submit
 from tests.browser.test_journeys import issued_sim
+from tests.staff import totp_code, with_totp
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REVIEWER_PASSWORD = "Reviewer-pass-2026"
@@ -36,12 +37,13 @@ def test_request_review_and_install_the_replacement(open_page, settings, tmp_pat
     }
     load_demo_data()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
-    EmailAddress.objects.create(user=customer, email=customer.email, verified=True, primary=True)
     old = issued_sim(customer)
     reviewer = User.objects.create_user(
         email="reviewer@paksim.example", password=REVIEWER_PASSWORD, is_staff=True
     )
     reviewer.groups.add(Group.objects.get(name=IDENTITY_REVIEWERS))
+    EmailAddress.objects.create(user=reviewer, email=reviewer.email, verified=True, primary=True)
+    with_totp(reviewer)
 
     page = open_page()
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
@@ -59,11 +61,13 @@ def test_request_review_and_install_the_replacement(open_page, settings, tmp_pat
     assert "24 to 48 hours" in page.locator("main").inner_text()
 
     staff = open_page()
-    staff.goto("/admin/login/")
-    staff.fill("#id_username", reviewer.email)
+    staff.goto("/admin/accounts/identitycheck/")  # staff sign in on the site, with two-factor
+    staff.fill("#id_login", reviewer.email)
     staff.fill("#id_password", REVIEWER_PASSWORD)
-    staff.get_by_role("button", name="Log in").click()
-    staff.goto("/admin/accounts/identitycheck/")
+    submit(staff)
+    staff.fill("#id_code", totp_code())
+    submit(staff)
+    staff.wait_for_url("**/admin/accounts/identitycheck/")
     staff.locator("#result_list tbody a").first.click()
     assert staff.locator("figure img").count() == 3
     staff.wait_for_function(

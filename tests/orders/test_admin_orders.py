@@ -21,6 +21,7 @@ from tests.factories import (
     ProvisioningAttemptFactory,
     SimFactory,
 )
+from tests.staff import login_staff
 
 CHANGELIST = reverse("admin:orders_order_changelist")
 Status = Order.Status
@@ -30,7 +31,7 @@ Status = Order.Status
 def staff(db, client):
     load_demo_data()
     user = User.objects.get(email=STAFF_EMAIL)
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 
@@ -148,7 +149,7 @@ def test_support_may_not_run_actions_or_refund(client, db):
     sync_staff_roles()
     support = User.objects.create_user(email="support@paksim.example", password="x", is_staff=True)
     support.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(support)
+    login_staff(client, support)
     order = OrderFactory(status=Status.FULFILLED)
     PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
 

@@ -16,6 +16,7 @@ from plans.models import Plan, PlanKind
 from plans.models_sandbox import SandboxOrder
 from portal.models import AuditEntry
 from tests.factories import UserFactory
+from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_customer_requests_and_sees_the_review_time(client, requested, bought_si
 def test_reviewer_approves_in_the_admin_and_the_new_esim_is_issued(
     client, requested, reviewer, bought_sim, customer, django_capture_on_commit_callbacks
 ):
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     page = client.get(f"/admin/accounts/identitycheck/{requested.identity_check_id}/change/")
     assert page.status_code == 200 and "Li Wei" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -109,7 +110,7 @@ def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
     client.force_login(customer)
     client.post(f"/sims/{sim.iccid}/replace/", request_data())
     ticket = ReplacementTicket.objects.get()
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
     ticket.refresh_from_db()
     assert ticket.status == "approved" and ticket.order.total == 200
@@ -127,7 +128,7 @@ def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
 def test_rejection_shows_the_reason_and_allows_a_new_request(
     client, requested, reviewer, customer, bought_sim
 ):
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     client.post(
         f"/admin/accounts/identitycheck/{requested.identity_check_id}/reject/",
         {"reason": "selfie_mismatch", "note": "Face not visible"},
@@ -146,7 +147,7 @@ def test_repeated_rejections_flag_the_account(client, customer, bought_sim, revi
         client.force_login(customer)
         client.post(f"/sims/{bought_sim.iccid}/replace/", request_data())
         ticket = ReplacementTicket.objects.get(status="submitted")
-        client.force_login(reviewer)
+        login_staff(client, reviewer)
         client.post(
             f"/admin/accounts/identitycheck/{ticket.identity_check_id}/reject/",
             {"reason": "unreadable"},
@@ -206,7 +207,7 @@ def test_document_access_is_denied_to_everyone_but_reviewers(client, requested, 
     assert client.get(url).status_code == 302  # not staff
     support = UserFactory(is_staff=True)
     support.groups.add(Group.objects.get(name=SUPPORT))
-    client.force_login(support)
+    login_staff(client, support)
     assert client.get(url).status_code == 403
     assert (
         client.get(
@@ -215,7 +216,7 @@ def test_document_access_is_denied_to_everyone_but_reviewers(client, requested, 
         == 403
     )
     assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     response = client.get(url)
     assert response.status_code == 200 and response.content.startswith(b"\xff\xd8\xff")
     assert "no-store" in response["Cache-Control"]
@@ -235,7 +236,7 @@ def test_nobody_reviews_their_own_request(client, catalog, reviewer, pay):
     order = place_order(kind="purchase", plan=plan, customer=reviewer, currency="PKR")
     pay(order)
     sim = order.issued_sims.get()
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     client.post(f"/sims/{sim.iccid}/replace/", request_data())
     ticket = ReplacementTicket.objects.get()
     client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
@@ -248,13 +249,13 @@ def test_two_person_approval(client, requested, reviewer, settings):
     second = UserFactory(is_staff=True)
     second.groups.add(Group.objects.get(name=IDENTITY_REVIEWERS))
     url = f"/admin/accounts/identitycheck/{requested.identity_check_id}/approve/"
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     client.post(url)
     client.post(url)  # the same reviewer again does not count
     requested.refresh_from_db()
     assert requested.status == "submitted"
     assert requested.identity_check.first_approved_by == reviewer
-    client.force_login(second)
+    login_staff(client, second)
     client.post(url)
     requested.refresh_from_db()
     assert requested.status in ("approved", "issued")
@@ -267,7 +268,7 @@ def test_review_queue_is_oldest_first_with_an_sla_clock(
     IdentityCheck.objects.filter(pk=requested.identity_check_id).update(
         created_at=requested.created_at - __import__("datetime").timedelta(hours=50)
     )
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     with django_assert_max_num_queries(12):
         page = client.get("/admin/accounts/identitycheck/?status__exact=pending")
     assert 'class="sla-late"' in page.content.decode()

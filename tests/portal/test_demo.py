@@ -78,3 +78,11 @@ def test_refused_in_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(RuntimeError):
         demo.load_demo_data()
+
+
+def test_demo_logins_sign_in_on_the_site_at_once(client):
+    demo.load_demo_data()
+    response = client.post(
+        "/accounts/login/", {"login": demo.CUSTOMER_EMAIL, "password": demo.CUSTOMER_PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == "/sims/"
