@@ -69,7 +69,7 @@ def plain(value):
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f")
     if value is None or isinstance(value, bool | int | float | str | dict):
         return value
     return str(value)

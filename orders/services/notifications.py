@@ -22,10 +22,11 @@ def install_links(activation_code: str) -> dict[str, str]:
     return {"ios": IOS_INSTALL_URL + encoded, "android": ANDROID_INSTALL_URL + encoded}
 
 
-def send_order_ready_email(order_id: int, *, force: bool = False) -> bool:
+def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) -> bool:
     """Email the customer that the order is ready, with every eSIM's activation details; once.
 
-    ``force`` sends it again (the customer asked for a resend); every send is audited.
+    ``force`` sends it again (the customer, or staff as ``actor``, asked for a resend); every
+    send is audited.
     """
     order = Order.objects.select_related("customer", "plan__operator", "sim").get(pk=order_id)
     if order.customer is None or (
@@ -59,7 +60,7 @@ def send_order_ready_email(order_id: int, *, force: bool = False) -> bool:
     audit.record(
         action=READY_EMAIL_ACTION,
         target=order,
-        actor=order.customer if force else None,
+        actor=actor or (order.customer if force else None),
         actor_label="" if force else "worker",
         note=order.customer.email,
     )
