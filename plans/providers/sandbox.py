@@ -5,8 +5,15 @@ Options (the Provider row's ``settings``): ``latency_seconds``; ``fail`` ("", "t
 "permanent" or "timeout_after_accept") for the first ``fail_times`` calls per reference;
 ``fail_skus`` (always refused); ``usage_mb_per_hour`` (how fast eSIMs use their data);
 ``confirmation_code`` (issue eSIMs that need one).
+
+Its catalog (``list_catalog``, for catalog sync) is every plan we have of this provider, as we
+have it, changed by three options: ``catalog`` (a list of dicts with ``CatalogItem`` fields: a new
+SKU needs them all, a known SKU changes only the fields given, e.g. ``{"sku": "jazz-esim-day-2gb",
+"cost": "130"}``), ``catalog_withdrawn`` (SKUs no longer sold) and ``catalog_fail`` ("transient"
+or "permanent": the catalog cannot be read).
 """
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -23,6 +30,7 @@ from plans.models_sandbox import SandboxOrder
 from plans.providers import sandbox_callback
 from plans.providers.base import (
     CallbackEvent,
+    CatalogItem,
     IssuedProfile,
     PermanentProviderError,
     ProviderAdapter,
@@ -167,6 +175,41 @@ class SandboxAdapter(ProviderAdapter):
             cancelled_at=timezone.now()
         )
 
+    def list_catalog(self) -> list[CatalogItem]:
+        """Our plans of this provider, changed by the ``catalog*`` options; sorted by SKU."""
+        self._pause()
+        failure = self.options.get("catalog_fail") or ""
+        if failure:
+            error = TransientProviderError if failure == "transient" else PermanentProviderError
+            raise error("sandbox: injected catalog failure")
+        plans = Plan.objects.filter(provider=self.provider).select_related("operator")
+        items = {
+            plan.provider_sku: CatalogItem(
+                sku=plan.provider_sku,
+                name=plan.name,
+                kind=plan.kind,
+                operator_code=plan.operator.code,
+                cost=plan.cost,
+                cost_currency=plan.cost_currency,
+                validity_days=plan.validity_days,
+                data_mb=plan.data_mb,
+                data_unlimited=plan.data_unlimited,
+                minutes=plan.minutes,
+                sms=plan.sms,
+                airtime_amount=plan.airtime_amount,
+            )
+            for plan in plans
+        }
+        entries = self.options.get("catalog") or []
+        if not isinstance(entries, list):
+            raise PermanentProviderError("sandbox: the catalog option must be a list")
+        for entry in entries:
+            item = _catalog_entry(entry, items)
+            items[item.sku] = item
+        for sku in self.options.get("catalog_withdrawn") or []:
+            items.pop(sku, None)
+        return [items[sku] for sku in sorted(items)]
+
     def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
         """The sandbox's signed ``usage.updated`` callback (see ``sandbox_callback``)."""
         return sandbox_callback.parse(self.provider, headers=headers, body=body)
@@ -263,3 +306,25 @@ def _renewals(issued: SandboxOrder) -> list[SandboxOrder]:
 
 def _profile_expiry(issued: SandboxOrder, renewals: list[SandboxOrder]) -> datetime | None:
     return renewals[-1].expires_at if renewals else issued.expires_at
+
+
+def _catalog_entry(entry, items: dict[str, CatalogItem]) -> CatalogItem:
+    """One ``catalog`` option entry as an item: a new SKU, or fields changed on a known one."""
+    fields = {f.name for f in dataclasses.fields(CatalogItem)}
+    if not isinstance(entry, dict) or not entry.get("sku") or set(entry) - fields:
+        raise PermanentProviderError(f"sandbox: malformed catalog entry {entry!r}")
+    values = {}
+    try:
+        for name, value in entry.items():
+            if value is None or name == "data_unlimited":
+                values[name] = value if value is None else bool(value)
+            elif name in ("cost", "airtime_amount"):
+                values[name] = Decimal(str(value))
+            elif name in ("validity_days", "data_mb", "minutes", "sms"):
+                values[name] = int(value)
+            else:
+                values[name] = str(value)
+        known = items.get(values["sku"])
+        return dataclasses.replace(known, **values) if known else CatalogItem(**values)
+    except (ArithmeticError, TypeError, ValueError):
+        raise PermanentProviderError(f"sandbox: malformed catalog entry {entry!r}") from None
