@@ -1,5 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from plans.admin_filters import (
+    RuleOperatorFilter,
+    RunningPromotionFilter,
+    is_running,
+    with_redemptions,
+)
+from plans.admin_forms import ConstraintErrorsForm
+from plans.admin_import import CatalogImportExportMixin
+from plans.admin_sync import SYNC_PERMISSION, sync_catalog, sync_catalog_urls
 from plans.models import (
     Operator,
     OperatorPrefix,
@@ -12,6 +22,9 @@ from plans.models import (
     SandboxOrder,
 )
 from portal.admin_audit import AuditedModelAdmin
+from portal.admin_filters import RecentValuesFilter
+from portal.admin_paging import EstimatedCountPaginator
+from portal.money import format_money
 
 
 class OperatorPrefixInline(admin.TabularInline):
@@ -28,6 +41,13 @@ class OperatorAdmin(AuditedModelAdmin):
 @admin.register(Provider)
 class ProviderAdmin(AuditedModelAdmin):
     list_display = ["name", "adapter", "is_active"]
+    actions = [sync_catalog]
+
+    def get_urls(self):
+        return [*sync_catalog_urls(self), *super().get_urls()]
+
+    def has_sync_catalog_permission(self, request):
+        return request.user.has_perm(SYNC_PERMISSION)
 
 
 class PlanPriceInline(admin.TabularInline):
@@ -36,7 +56,8 @@ class PlanPriceInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(AuditedModelAdmin):
+class PlanAdmin(CatalogImportExportMixin, AuditedModelAdmin):
+    form = ConstraintErrorsForm
     list_display = [
         "name",
         "operator",
@@ -56,23 +77,59 @@ class PlanAdmin(AuditedModelAdmin):
 
 @admin.register(PartnerPriceRule)
 class PartnerPriceRuleAdmin(AuditedModelAdmin):
-    list_display = ["tier", "operator", "plan", "discount_percent"]
-    list_filter = ["tier"]
+    """Partner discounts: for a whole tier, one operator or one plan (the most specific wins)."""
+
+    form = ConstraintErrorsForm
+    list_display = ["tier", "applies_to", "discount_percent"]
+    list_filter = ["tier", RuleOperatorFilter]
     list_select_related = ["operator", "plan"]
+    autocomplete_fields = ["plan"]
+    ordering = ["tier", "operator__name", "plan__name"]
+
+    @admin.display(description=_("applies to"))
+    def applies_to(self, rule):
+        if rule.plan_id:
+            return _("plan: %(plan)s") % {"plan": rule.plan}
+        if rule.operator_id:
+            return _("operator: %(operator)s") % {"operator": rule.operator}
+        return _("all plans")
 
 
 @admin.register(Promotion)
 class PromotionAdmin(AuditedModelAdmin):
+    """Promotion codes, with how often each was redeemed and whether it can be used now."""
+
+    form = ConstraintErrorsForm
     list_display = [
         "code",
-        "percent_off",
-        "amount_off",
-        "amount_currency",
+        "discount",
         "starts_at",
         "ends_at",
+        "redemptions",
+        "running",
         "is_active",
     ]
-    search_fields = ["code"]
+    list_filter = [RunningPromotionFilter, "is_active"]
+    search_fields = ["code", "description"]
+
+    def get_queryset(self, request):
+        return with_redemptions(super().get_queryset(request))
+
+    @admin.display(description=_("discount"))
+    def discount(self, promotion):
+        if promotion.percent_off is not None:
+            return f"{promotion.percent_off.normalize():f}%"
+        return format_money(promotion.amount_off, promotion.amount_currency)
+
+    @admin.display(description=_("redemptions"), ordering="redemptions")
+    def redemptions(self, promotion):
+        if promotion.max_redemptions is None:
+            return promotion.redemptions
+        return f"{promotion.redemptions} / {promotion.max_redemptions}"
+
+    @admin.display(description=_("running now"), boolean=True)
+    def running(self, promotion):
+        return is_running(promotion)
 
 
 @admin.register(SandboxOrder)
@@ -105,11 +162,12 @@ class ProviderCallAdmin(AuditedModelAdmin):
         "latency_ms",
         "reference",
     ]
-    list_filter = ["provider", "outcome", "operation"]
+    list_filter = ["provider", "outcome", ("operation", RecentValuesFilter), "started_at"]
     list_select_related = ["provider"]
     search_fields = ["reference"]
-    date_hierarchy = "started_at"
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

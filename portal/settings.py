@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     # Our apps come before allauth so that our templates override its layouts.
     "portal",
     "accounts",
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.staff_mfa.StaffTwoFactorMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "portal.api.idempotency.IdempotencyMiddleware",
 ]
@@ -221,6 +223,9 @@ CELERY_BEAT_SCHEDULE_FILE = VAR_DIR / "celerybeat-schedule"
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"{REDIS_URL}/2" if REDIS_URL else "locmemcache://")
 }
+# A catalog import waits in the cache between its preview and its confirmation: shared by every
+# web server (Redis in production) and gone after a day if never confirmed.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.import_file.SharedImportStorage"
 
 LOGGING = {
     "version": 1,
@@ -287,11 +292,13 @@ PROVIDER_CREDENTIALS = {
         "client_id": env.str("AIRALO_CLIENT_ID", default=""),
         "client_secret": env.str("AIRALO_CLIENT_SECRET", default=""),
         "base_url": env.str("AIRALO_BASE_URL", default="https://sandbox-partners-api.airalo.com"),
+        "webhook_secret": env.str("AIRALO_WEBHOOK_SECRET", default=""),
     },
     "esimaccess": {
         "access_code": env.str("ESIMACCESS_ACCESS_CODE", default=""),
         "secret_key": env.str("ESIMACCESS_SECRET_KEY", default=""),
         "base_url": env.str("ESIMACCESS_BASE_URL", default="https://api.esimaccess.com"),
+        "webhook_secret": env.str("ESIMACCESS_WEBHOOK_SECRET", default=""),
     },
     "reloadly": {
         "client_id": env.str("RELOADLY_CLIENT_ID", default=""),
