@@ -14,10 +14,12 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import SUPPORT, sync_staff_roles
 from orders.models import Gateway, Order, Payment, Refund, WebhookEvent
+from plans.models import ProviderCall
 from portal.demo import STAFF_EMAIL, load_demo_data
 from tests.factories import (
     OrderFactory,
     PaymentFactory,
+    ProviderFactory,
     ProvisioningAttemptFactory,
     SimFactory,
 )
@@ -199,6 +201,88 @@ def test_timeline_shows_status_changes_attempts_payments_and_webhooks(client, st
     assert "needs_attention → provisioning" in body and STAFF_EMAIL in body
     assert "Attempt 1" in body and "upstream said no" in body and "plan=jazz-week" in body
     assert "cs_test_timeline" in body and "evt_2" not in str(timeline)
+
+
+def provider_call(reference, at, **fields):
+    defaults = {
+        "provider": ProviderFactory(name="eSIM Access", adapter="esimaccess"),
+        "operation": "esim.query",
+        "method": "POST",
+        "path": "/api/v1/open/esim/query",
+        "status_code": 200,
+        "outcome": ProviderCall.Outcome.OK,
+        "latency_ms": 120,
+    }
+    return ProviderCall.objects.create(reference=reference, started_at=at, **(defaults | fields))
+
+
+def test_timeline_shows_the_orders_upstream_calls(client, staff):
+    order = OrderFactory(status=Status.NEEDS_ATTENTION)
+    other = OrderFactory(status=Status.FULFILLED)
+    reference = order.provider_reference
+    start = timezone.now() - timedelta(minutes=5)
+    provider_call(
+        reference,
+        start,
+        operation="esim.order",
+        path="/api/v1/open/esim/order",
+        status_code=None,
+        outcome=ProviderCall.Outcome.TRANSIENT,
+        latency_ms=30001,
+        error="esim.order: no answer within 30 s",
+    )
+    provider_call(reference, start + timedelta(seconds=40), latency_ms=187)
+    provider_call(  # the second eSIM of the order: "<reference>-2"
+        f"{reference}-2",
+        start + timedelta(seconds=50),
+        operation="esim.cancel",
+        path="/api/v1/open/esim/cancel",
+        status_code=400,
+        outcome=ProviderCall.Outcome.PERMANENT,
+        latency_ms=95,
+        error="esim.cancel: HTTP 400: profile in use",
+    )
+    provider_call(
+        other.provider_reference,
+        start + timedelta(seconds=20),
+        operation="topup",
+        method="GET",
+        path="/topups/reports/transactions",
+        latency_ms=4242,
+        error="find-topup: someone else's call",
+    )
+    provider_call(f"{reference}9", start + timedelta(seconds=30), operation="not.this.order")
+
+    response = client.get(change_url(order))
+
+    assert response.status_code == 200
+    upstream = [
+        (str(e["title"]), str(e["detail"]))
+        for e in response.context["order_timeline"]
+        if str(e["kind"]) == "Upstream call"
+    ]
+    assert upstream == [  # oldest first
+        (
+            "esim.order · POST /api/v1/open/esim/order · — · 30001 ms",
+            "esim.order: no answer within 30 s",
+        ),
+        ("esim.query · POST /api/v1/open/esim/query · 200 · 187 ms", "OK"),
+        (
+            "esim.cancel · POST /api/v1/open/esim/cancel · 400 · 95 ms",
+            "esim.cancel: HTTP 400: profile in use",
+        ),
+    ]
+    body = response.content.decode()
+    assert "Upstream call" in body
+    assert "esim.order · POST /api/v1/open/esim/order · — · 30001 ms" in body
+    assert "esim.order: no answer within 30 s" in body
+    assert "esim.cancel: HTTP 400: profile in use" in body
+    assert "/topups/reports/transactions" not in body and "4242 ms" not in body
+    assert "someone else" not in body and "not.this.order" not in body
+
+    other_page = client.get(change_url(other)).content.decode()
+    assert "/topups/reports/transactions · 200 · 4242 ms" in other_page
+    assert "esim.order" not in other_page
 
 
 def test_timeline_query_count_is_fixed(client, staff, django_assert_max_num_queries):

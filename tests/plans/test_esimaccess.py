@@ -24,7 +24,9 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orders.models import Sim, WebhookEvent
+from orders.models import Order, Sim, WebhookEvent
+from orders.services import provisioning
+from orders.services.placing import place_order
 from plans.models import PlanKind, Provider, ProviderCall
 from plans.providers import esimaccess_parsing as parsing
 from plans.providers import get_adapter
@@ -35,8 +37,15 @@ from plans.providers.base import (
 )
 from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.http import UpstreamTimeout
+from portal.audit import entries_for
 from portal.validators import luhn_check_digit
-from tests.factories import OperatorFactory, PlanFactory, SimFactory
+from tests.factories import (
+    CustomerFactory,
+    OperatorFactory,
+    PlanFactory,
+    PlanPriceFactory,
+    SimFactory,
+)
 
 BASE = "https://esimaccess.test"
 ACCESS_CODE, SECRET_KEY = "ac-0123456789", "sk-secret"
@@ -726,3 +735,194 @@ def test_a_usage_notification_updates_the_sim_through_the_callback_endpoint(
     assert event.event_id == f"{provider.pk}:f776267e8d6745db8cc316e4c146ea0c"
     forged = client.post(url, data=body, content_type="application/json")
     assert forged.status_code == 400 and forged.json()["error"] == "invalid_signature"
+
+
+# --- through provisioning and the callback endpoint -----------------------------------------------
+
+
+@pytest.fixture
+def paid_order(provider):
+    """A customer's paid purchase of a plan sold through eSIM Access (USD cost: price-checked)."""
+    plan = PlanFactory(
+        provider=provider,
+        provider_sku="PK_3_7",
+        operator=OperatorFactory(code="jazz"),
+        data_mb=3072,
+        validity_days=7,
+        cost=Decimal("2.1"),
+        cost_currency="USD",
+    )
+    PlanPriceFactory(plan=plan, currency="PKR", amount=Decimal("899"))
+    order = place_order(kind="purchase", plan=plan, customer=CustomerFactory(), currency="PKR")
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    return order
+
+
+def test_a_paid_order_is_provisioned_through_esim_access(
+    provider, upstream, paid_order, django_capture_on_commit_callbacks
+):
+    upstream.allocate_after = 0  # allocated at the first query: no waiting
+    with django_capture_on_commit_callbacks(execute=False):
+        assert provisioning.provision_order(paid_order.pk) == Order.Status.FULFILLED
+
+    reference = paid_order.provider_reference
+    record = upstream.orders[reference]["record"]
+    [sent] = upstream.calls_to("esim/order")
+    assert sent == {
+        "transactionId": reference,
+        "packageInfoList": [{"packageCode": "PK_3_7", "count": 1, "price": 21000}],
+        "amount": 21000,
+    }
+    sim = Sim.objects.get()
+    assert sim.iccid == record["iccid"]
+    assert sim.activation_code == record["ac"] == "LPA:1$rsp-eu.redteamobile.com$MATCH0001"
+    assert (sim.smdp_address, sim.matching_id) == ("rsp-eu.redteamobile.com", "MATCH0001")
+    assert (sim.provider, sim.provider_reference) == (provider, reference)
+    assert (sim.issued_by_order_id, sim.owner_id) == (paid_order.pk, paid_order.customer_id)
+    assert (sim.data_total_mb, sim.data_remaining_mb) == (3072, 3072)
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.FULFILLED
+    assert paid_order.upstream_reference == record["orderNo"]
+    logged = ProviderCall.objects.filter(provider=provider).order_by("id")
+    assert list(logged.values_list("operation", "method", "path", "reference", "outcome")) == [
+        ("esim.order", "POST", "/api/v1/open/esim/order", reference, "ok"),
+        ("esim.query", "POST", "/api/v1/open/esim/query", reference, "ok"),
+    ]
+    attempt = paid_order.provisioning_attempts.get()
+    assert (attempt.outcome, attempt.reference) == ("succeeded", reference)
+    assert record["orderNo"] in attempt.response_summary
+    assert "LPA:" not in attempt.response_summary  # the activation code stays out of the log
+
+
+def test_a_profile_not_ready_is_provisioned_on_the_next_run_without_a_second_purchase(
+    provider, upstream, paid_order, django_capture_on_commit_callbacks
+):
+    provider.settings |= {"allocation_wait_seconds": 0}  # one query per run, never a sleep
+    provider.save()
+    upstream.allocate_after = 1
+    with pytest.raises(TransientProviderError, match="profile not ready"):
+        provisioning.provision_order(paid_order.pk)
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.PROVISIONING
+    assert not Sim.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert provisioning.provision_order(paid_order.pk) == Order.Status.FULFILLED
+
+    assert upstream.purchases == 1 and len(upstream.calls_to("esim/order")) == 1
+    assert (
+        Sim.objects.get().iccid == upstream.orders[paid_order.provider_reference]["record"]["iccid"]
+    )
+    attempts = paid_order.provisioning_attempts.order_by("number")
+    assert list(attempts.values_list("outcome", flat=True)) == ["transient_error", "succeeded"]
+    logged = ProviderCall.objects.filter(reference=paid_order.provider_reference).order_by("id")
+    assert list(logged.values_list("operation", "outcome")) == [
+        ("esim.order", "ok"),
+        ("esim.query", "transient"),  # 200010: still allocating
+        ("esim.query", "ok"),
+    ]
+
+
+@pytest.fixture
+def usage_sim(provider):
+    """Our SIM for the ICCID in the recorded DATA_USAGE notification, nothing used yet."""
+    return SimFactory(
+        provider=provider,
+        iccid="8985200031000422177",
+        operator=OperatorFactory(code="jazz"),
+        data_total_mb=3072,
+        data_remaining_mb=3072,
+    )
+
+
+def post_callback(client, provider, body: bytes, headers: dict):
+    return client.post(
+        reverse("provider_callback", args=[provider.pk]),
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def sim_row(sim) -> dict:
+    return Sim.objects.filter(pk=sim.pk).values().get()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Callback-Token": CALLBACK_SECRET},
+        {
+            "Authorization": "Basic "
+            + base64.b64encode(f"esimaccess:{CALLBACK_SECRET}".encode()).decode()
+        },
+    ],
+    ids=["token-header", "basic-auth"],
+)
+def test_the_callback_endpoint_applies_a_data_usage_reading_once(
+    client, provider, callback_secret, usage_sim, headers
+):
+    body = body_of("webhook_data_usage")
+
+    response = post_callback(client, provider, body, headers)
+
+    assert response.status_code == 200 and response.json() == {"status": "applied"}
+    usage_sim.refresh_from_db()
+    assert (usage_sim.data_total_mb, usage_sim.data_remaining_mb) == (3072, 307)
+    assert usage_sim.status == Sim.Status.ACTIVE
+    assert usage_sim.usage_synced_at == datetime(2025, 3, 5, 9, 38, 25, tzinfo=UTC)
+    event = WebhookEvent.objects.get()
+    assert (event.source, event.event_type) == (WebhookEvent.Source.PROVIDER, "DATA_USAGE")
+    assert event.event_id == f"{provider.pk}:f776267e8d6745db8cc316e4c146ea0c"
+    assert event.payload == json.loads(body)
+    assert event.processed_at is not None and event.error == ""
+    after_first, audit_entries = sim_row(usage_sim), entries_for(usage_sim).count()
+    assert audit_entries == 1  # issued → active
+
+    again = post_callback(client, provider, body, headers)
+
+    assert again.status_code == 200 and again.json() == {"status": "duplicate"}
+    assert sim_row(usage_sim) == after_first  # not even updated_at moved
+    assert entries_for(usage_sim).count() == audit_entries
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Callback-Token": ""},
+        {"X-Callback-Token": "wrong"},
+        {"X-Callback-Token": CALLBACK_SECRET + "x"},
+        {"X-Other-Token": CALLBACK_SECRET},
+        {"Authorization": "Basic " + base64.b64encode(b"esimaccess:wrong").decode()},
+        {"Authorization": f"Bearer {CALLBACK_SECRET}"},
+    ],
+    ids=["missing", "empty", "wrong", "longer", "other-header", "wrong-basic", "bearer"],
+)
+def test_the_callback_endpoint_refuses_a_wrong_or_missing_secret_and_records_nothing(
+    client, provider, callback_secret, usage_sim, headers
+):
+    body = body_of("webhook_data_usage")
+    before = sim_row(usage_sim)
+
+    response = post_callback(client, provider, body, headers)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    assert not WebhookEvent.objects.exists()
+    assert sim_row(usage_sim) == before
+    # The refused delivery did not use up the event id: the genuine one is still applied.
+    genuine = post_callback(client, provider, body, {"X-Callback-Token": CALLBACK_SECRET})
+    assert genuine.json() == {"status": "applied"}
+
+
+def test_the_callback_endpoint_refuses_everything_while_no_secret_is_configured(
+    client, provider, usage_sim, monkeypatch
+):
+    monkeypatch.delenv(CALLBACK_ENV, raising=False)
+    for headers in ({}, {"X-Callback-Token": ""}, {"X-Callback-Token": CALLBACK_SECRET}):
+        response = post_callback(client, provider, body_of("webhook_data_usage"), headers)
+        assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    assert not WebhookEvent.objects.exists()
+    usage_sim.refresh_from_db()
+    assert (usage_sim.data_remaining_mb, usage_sim.usage_synced_at) == (3072, None)

@@ -16,13 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from responses import matchers
 
-from plans.models import Provider, ProviderCall
+from orders.models import Order
+from orders.services import provisioning
+from orders.services.placing import place_order
+from plans.models import Operator, PlanKind, Provider, ProviderCall
 from plans.providers import get_adapter
 from plans.providers import reloadly_parsing as rp
 from plans.providers.base import PermanentProviderError, RechargeResult, TransientProviderError
 from plans.providers.http import BadResponse, Unauthorized, UpstreamTimeout
 from plans.providers.reloadly import ACCEPT, ReloadlyAdapter
-from tests.factories import OperatorFactory
+from tests.factories import CustomerFactory, OperatorFactory, PlanFactory, PlanPriceFactory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reloadly"
 BASE = "https://topups-sandbox.reloadly.com"
@@ -479,3 +482,131 @@ def test_the_adapter_sends_only_listed_amounts_and_sends_them_exactly(provider, 
             with pytest.raises(PermanentProviderError, match="is not a denomination"):
                 recharge(provider, str(amount))
             assert not calls(mock, "POST", TOPUPS)
+
+
+# --- through provisioning --------------------------------------------------------------------
+
+
+@pytest.fixture
+def recharge_order(provider):
+    """A customer's paid PKR 500 Zong recharge for NUMBER, sold through Reloadly."""
+    zong = Operator.objects.get(code="zong")
+    plan = PlanFactory(
+        provider=provider,
+        operator=zong,
+        kind=PlanKind.RECHARGE,
+        provider_sku="1702:500",
+        name="Zong PKR 500",
+        airtime_amount=Decimal("500"),
+        data_mb=None,
+        validity_days=0,
+        cost=Decimal("1.79"),
+        cost_currency="USD",
+    )
+    PlanPriceFactory(plan=plan, currency="PKR", amount=Decimal("520"))
+    order = place_order(
+        kind="recharge",
+        plan=plan,
+        customer=CustomerFactory(),
+        currency="PKR",
+        msisdn=NUMBER,
+        operator=zong,
+    )
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+    order.refresh_from_db()
+    return order
+
+
+def for_reference(name: str, reference: str):
+    """A recorded answer whose top-up(s) carry ``reference`` as their customIdentifier."""
+    data = load(name)
+    for topup in data.get("content", [data.get("transaction") or data]):
+        topup["customIdentifier"] = reference
+    return data
+
+
+def looked_up(mock, reference: str, *reports: str):
+    for report in reports:
+        mock.get(
+            REPORT,
+            json=for_reference(report, reference),
+            match=[matchers.query_param_matcher({"customIdentifier": reference})],
+        )
+
+
+def test_a_recharge_order_is_provisioned_through_reloadly(
+    provider, rsps, recharge_order, django_capture_on_commit_callbacks
+):
+    reference = recharge_order.provider_reference
+    looked_up(rsps, reference, "transactions_empty")
+    rsps.get(DETECT, json=load("operator_zong"))
+    rsps.post(TOPUPS, json=for_reference("topup_successful", reference))
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert provisioning.provision_order(recharge_order.pk) == Order.Status.FULFILLED
+
+    [topup] = calls(rsps, "POST", TOPUPS)
+    assert json.loads(topup.request.body) == {
+        "operatorId": 1702,
+        "amount": 500.0,
+        "useLocalAmount": True,
+        "customIdentifier": reference,
+        "recipientPhone": {"countryCode": "PK", "number": WIRE},
+    }
+    recharge_order.refresh_from_db()
+    assert recharge_order.status == Order.Status.FULFILLED
+    assert recharge_order.upstream_reference == "48213"  # Reloadly's transactionId
+    attempt = recharge_order.provisioning_attempts.get()
+    assert (attempt.operation, attempt.outcome, attempt.reference) == (
+        "recharge",
+        "succeeded",
+        reference,
+    )
+    assert "delivered_amount=500.00" in attempt.response_summary
+    assert "currency=PKR" in attempt.response_summary
+    assert "operator_reference=2025030109001234" in attempt.response_summary
+    assert WIRE not in attempt.request_summary  # the number is masked in the attempt log
+    logged = ProviderCall.objects.exclude(operation="token").order_by("id")
+    assert list(logged.values_list("operation", "reference", "outcome")) == [
+        ("find-topup", reference, "ok"),
+        ("detect-operator", reference, "ok"),
+        ("topup", reference, "ok"),
+    ]
+
+
+def test_a_processing_recharge_is_fulfilled_by_a_later_run_with_one_topup(
+    provider, rsps, recharge_order, django_capture_on_commit_callbacks
+):
+    reference = recharge_order.provider_reference
+    processing = for_reference("transactions_found", reference)
+    processing["content"][0] |= {"status": "PROCESSING", "operatorTransactionId": None}
+    looked_up(rsps, reference, "transactions_empty")
+    rsps.get(
+        REPORT,
+        json=processing,
+        match=[matchers.query_param_matcher({"customIdentifier": reference})],
+    )
+    rsps.get(DETECT, json=load("operator_zong"))
+    rsps.post(TOPUPS, json=for_reference("topup_processing", reference))
+    rsps.get(STATUS, json=for_reference("status_successful", reference))
+
+    with pytest.raises(TransientProviderError, match="recharge processing"):
+        provisioning.provision_order(recharge_order.pk)
+    recharge_order.refresh_from_db()
+    assert recharge_order.status == Order.Status.PROVISIONING
+    assert recharge_order.upstream_reference == ""
+    assert not calls(rsps, "GET", STATUS)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert provisioning.provision_order(recharge_order.pk) == Order.Status.FULFILLED
+
+    assert len(calls(rsps, "POST", TOPUPS)) == 1
+    assert len(calls(rsps, "GET", STATUS)) == 1  # the found top-up is polled, not re-sent
+    recharge_order.refresh_from_db()
+    assert recharge_order.status == Order.Status.FULFILLED
+    assert recharge_order.upstream_reference == "48213"
+    first, second = recharge_order.provisioning_attempts.order_by("number")
+    assert first.outcome == "transient_error" and "recharge processing" in first.error
+    assert second.outcome == "succeeded"
+    assert "operator_reference=2025030109001234" in second.response_summary
+    assert ProviderCall.objects.filter(operation="topup").count() == 1
