@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -196,6 +197,9 @@ def order_receipt(request, number: str):
     return render(request, "orders/site/order_receipt.html", context)
 
 
+RESEND_COOLDOWN_SECONDS = 300
+
+
 @login_required
 @require_POST
 def resend(request, number: str):
@@ -203,6 +207,14 @@ def resend(request, number: str):
     order = owned_order(request, number)
     if order.status != Order.Status.FULFILLED:
         messages.error(request, _("The email is sent once the order is ready."))
+    elif not cache.add(f"resend-ready:{order.pk}", 1, timeout=RESEND_COOLDOWN_SECONDS):
+        messages.info(
+            request,
+            _(
+                "We sent it a moment ago: please check your inbox and spam folder, or ask again "
+                "in a few minutes."
+            ),
+        )
     elif send_order_ready_email(order.pk, force=True):
         messages.success(
             request, _("We sent the email again to %(email)s.") % {"email": request.user.email}

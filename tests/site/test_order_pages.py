@@ -5,11 +5,13 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Order
 from orders.services.notifications import READY_EMAIL_ACTION
 from orders.services.placing import place_order
 from orders.services.refunds import refund_order
+from orders.site.checkout import RESEND_COOLDOWN_SECONDS
 
 pytestmark = pytest.mark.django_db
 PAGES = ["detail", "pay", "status", "receipt"]
@@ -124,6 +126,19 @@ def test_resend_sends_the_ready_email_again(shopper, ready_order):
     assert "We sent the email again to customer@paksim.example." in response.content.decode()
     assert len(mail.outbox) == 2 and mail.outbox[1].subject == mail.outbox[0].subject
     assert ready_order.audit_entries().filter(action=READY_EMAIL_ACTION).count() == 2
+
+
+def test_resend_waits_a_few_minutes_between_emails(shopper, ready_order, time_machine, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    url = reverse("orders:resend", args=[ready_order.number])
+    time_machine.move_to(timezone.now(), tick=False)
+    shopper.post(url)
+    response = shopper.post(url, follow=True)
+    assert "We sent it a moment ago" in response.content.decode()
+    assert len(mail.outbox) == 2  # the ready email and one resend
+    time_machine.shift(RESEND_COOLDOWN_SECONDS + 1)
+    shopper.post(url)
+    assert len(mail.outbox) == 3
 
 
 def test_resend_needs_a_ready_order(shopper, buy, esim_plan):
