@@ -8,6 +8,7 @@ Two modes, chosen by ``PORTAL_MODE``:
   ``manage.py check --deploy`` reports nothing.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -28,13 +29,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEV_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 if PRODUCTION:
-    SECRET_KEY = env.str("SECRET_KEY", default="")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
         raise ImproperlyConfigured("Production needs SECRET_KEY: 50+ random characters.")
     if DEV_SECRET_KEY_FILE.exists() and DEV_SECRET_KEY_FILE.read_text().strip() == SECRET_KEY:
         raise ImproperlyConfigured("Production refuses the generated development SECRET_KEY.")
 else:
-    SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_dev_secret_key(
+    SECRET_KEY = os.environ.get("SECRET_KEY", "") or load_or_create_dev_secret_key(
         DEV_SECRET_KEY_FILE
     )
 
@@ -200,7 +201,9 @@ if PRODUCTION and PAYMENT_GATEWAY == "test" and not env.bool("ALLOW_TEST_PAYMENT
     raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY (or ALLOW_TEST_PAYMENTS=1).")
 
 # API keys are stored as HMACs keyed with this pepper.
-API_KEY_PEPPER = env.str("API_KEY_PEPPER", default=SECRET_KEY)
+# Secrets are read as they are: django-environ reads a value starting with "$" as a reference to
+# another variable, and a generated key may start with one.
+API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="") or SECRET_KEY
 
 # Celery: the embedded broker is a Redis server on a unix socket inside VAR_DIR.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"

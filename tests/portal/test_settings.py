@@ -23,6 +23,27 @@ def production_env(tmp_path, **overrides):
     return clean_env(tmp_path, **{k: v for k, v in values.items() if v is not None})
 
 
+@pytest.mark.parametrize("source", ["environment", "generated file"])
+def test_a_secret_key_starting_with_a_dollar_sign_is_used_as_it_is(tmp_path, source):
+    key = "$" + "k" * 60  # a generated key may start with "$" (django-environ's reference sign)
+    env = clean_env(tmp_path)
+    if source == "environment":
+        env["SECRET_KEY"] = key
+    else:
+        (tmp_path / "secret_key").write_text(key)
+        (tmp_path / "secret_key").chmod(0o600)
+    shown = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.SECRET_KEY, s.API_KEY_PEPPER)",
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [key, key]
+
+
 def test_embedded_mode_loads_with_nothing_set_and_keeps_a_private_dev_key(tmp_path):
     result = manage("check", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
