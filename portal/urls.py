@@ -17,6 +17,7 @@ urlpatterns = [
     path("sims/", include("orders.site.sim_urls")),
     path("recharge/", include("orders.site.recharge_urls")),
     path("accounts/", include("allauth.urls")),
+    path("account/cards/", include("orders.site.card_urls")),
     path("account/", include("accounts.urls")),
     path("notifications/", include("accounts.notifications_urls")),
     path("admin/login/", staff_mfa.admin_login),

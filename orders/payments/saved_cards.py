@@ -1,8 +1,9 @@
 """Saved cards for auto-renew: set a card up (Checkout in setup mode), charge it off-session.
 
 Stripe: a Customer, a Checkout Session in ``setup`` mode, then PaymentIntents with
-``off_session=true, confirm=true``. The test gateway does the same with its own setup page and
-tokens: a token containing ``decline`` is a card whose off-session charges are declined.
+``off_session=true, confirm=true``; a removed card's PaymentMethod is detached. The test
+gateway does the same with its own setup page and tokens: a token containing ``decline`` is a
+card whose off-session charges are declined.
 """
 
 from dataclasses import dataclass
@@ -133,6 +134,13 @@ def stripe_charge(method, *, amount, currency, idempotency_key, metadata) -> Cha
     return ChargeResult(False, intent.id, intent.status)  # requires_action, processing, …
 
 
+def stripe_detach(method) -> None:
+    """Detach the PaymentMethod from its Customer: Stripe refuses to charge it after that."""
+    client = StripeGateway()._client()
+    with stripe_errors():
+        client.v1.payment_methods.detach(method.payment_method_reference)
+
+
 # The test gateway
 
 
@@ -174,3 +182,9 @@ def read_setup(gateway: str, payload: dict) -> SavedCard | None:
 
 def charge(method, **kwargs) -> ChargeResult:
     return (stripe_charge if method.gateway == "stripe" else sandbox_charge)(method, **kwargs)
+
+
+def detach(method) -> None:
+    """Forget a removed card at the gateway (the test gateway keeps nothing to forget)."""
+    if method.gateway == "stripe" and method.payment_method_reference:
+        stripe_detach(method)
