@@ -6,6 +6,10 @@ run twice: a delivery that succeeded, is not due yet, or has a live attempt is s
 
 Waits shorter than the broker's countdown limit are also sent as task countdowns; every wait is a
 ``next_attempt_at`` that ``send_due_webhooks`` (every minute) picks up with ``skip_locked``.
+
+Each attempt resolves the URL's host and sends only if every address is public, connecting to
+those addresses (``accounts.webhook_transport``). A refused or unresolvable destination is a
+failed attempt like a refused connection: retried on the schedule, since DNS can be fixed.
 """
 
 import json
@@ -14,12 +18,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import webhooks
+from accounts import webhook_transport, webhooks
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
 from orders.payments.signing import sign
 from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
@@ -85,18 +90,24 @@ def deliver(delivery_id: int) -> str | None:
     status_code, error = None, ""
     started = time.monotonic()
     try:
-        with requests.post(
+        # Resolved and checked on every attempt; the POST connects to the vetted addresses only.
+        addresses = webhook_transport.vet(
+            claim.attempt.url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS
+        )
+        with webhook_transport.pinned_post(
             claim.attempt.url,
+            addresses=addresses,
             data=body,
             headers=headers,
             timeout=TIMEOUT_SECONDS,
-            allow_redirects=False,
             stream=True,  # read at most a short excerpt of the answer
         ) as response:
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 excerpt = next(response.iter_content(200), b"").decode(errors="replace")
                 error = f"HTTP {status_code}: {excerpt}".strip()
+    except webhook_transport.DestinationError as exc:
+        error = exc.reason  # nothing sent; retried on the usual schedule (DNS may be fixed)
     except requests.Timeout:
         error = f"No answer within {TIMEOUT_SECONDS} s."
     except requests.RequestException as exc:

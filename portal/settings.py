@@ -281,6 +281,12 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Outgoing webhooks are sent only to hosts that resolve to public addresses (SSRF). Turn this on
+# for local development only, to receive webhooks on this machine or the local network.
+WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS = env.bool("WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS", default=False)
+if PRODUCTION and WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS:
+    raise ImproperlyConfigured("WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS is for development only.")
+
 # Provisioning: a worker holds an order's attempt for the lease; after it another may take over.
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=300)
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=5)

@@ -74,3 +74,26 @@ def _no_network(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+PUBLIC_TEST_ADDRESS = "93.184.216.34"  # globally routable; never reached (network is blocked)
+
+
+@pytest.fixture(autouse=True)
+def _webhook_hosts_resolve_publicly(monkeypatch):
+    """Webhook host names resolve to a public address (IP literals to themselves).
+
+    Outgoing webhooks resolve their host before sending (``accounts.webhook_transport``); tests
+    about that replace ``resolve`` again. The POST itself is still caught by ``responses``.
+    """
+    import ipaddress
+
+    from accounts import webhook_transport
+
+    def resolve(host, port):
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return [PUBLIC_TEST_ADDRESS]
+
+    monkeypatch.setattr(webhook_transport, "resolve", resolve)

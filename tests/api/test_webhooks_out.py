@@ -273,3 +273,18 @@ def test_delivery_log_query_budget(api_client, created, count, django_assert_num
     with django_assert_num_queries(LOG_BUDGET - 2):
         response = api_client.get(f"{DELIVERIES}?page_size=200")
     assert len(response.json()["results"]) == min(count, 200)
+
+
+def test_a_host_resolving_to_a_private_address_is_not_sent_to_and_the_log_says_why(
+    api_client, api_partner, created, http, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts import webhook_transport, webhooks
+
+    monkeypatch.setattr(webhook_transport, "resolve", lambda host, port: ["169.254.169.254"])
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.emit(partner=api_partner, event_type="order.failed", data={"order": "PK-1"})
+    assert calls_to(http, HOOK_URL) == []
+    (delivery,) = api_client.get(f"{ENDPOINTS}{created['id']}/deliveries/").json()["results"]
+    assert delivery["status"] == "failed" and delivery["next_attempt_at"]
+    (attempt,) = delivery["attempts"]
+    assert "resolves to a private address" in attempt["error"] and attempt["status_code"] is None
