@@ -80,10 +80,14 @@ class ProblemsFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _report(modeladmin, request, order, done: str, call) -> None:
-    """Run one service call for one order; report success or the refusal, never a 500."""
+def _report(modeladmin, request, order, done, call) -> None:
+    """Run one service call for one order; report success or the refusal, never a 500.
+
+    ``done`` is the success message, or a function of the call's result giving the message and
+    its level.
+    """
     try:
-        call()
+        result = call()
     except (OrderError, IllegalTransition) as exc:
         reason = exc.message if isinstance(exc, OrderError) else _("not allowed in its status")
         modeladmin.message_user(
@@ -92,7 +96,20 @@ def _report(modeladmin, request, order, done: str, call) -> None:
             messages.ERROR,
         )
     else:
-        modeladmin.message_user(request, f"{order.number}: {done}", messages.SUCCESS)
+        message, level = done(result) if callable(done) else (done, messages.SUCCESS)
+        modeladmin.message_user(request, f"{order.number}: {message}", level)
+
+
+def _refund_done(refund):
+    if refund.status == Refund.Status.PENDING:
+        return (
+            _(
+                "refund pending at the payment gateway; the order is marked refunded once the "
+                "money is returned"
+            ),
+            messages.WARNING,
+        )
+    return _("refunded in full"), messages.SUCCESS
 
 
 @admin.register(Order)
@@ -247,7 +264,7 @@ class OrderAdmin(AuditedModelAdmin):
                 self,
                 request,
                 order,
-                _("refunded in full"),
+                _refund_done,
                 lambda o=order: refunds.refund_order(
                     order=o, actor=request.user, reason="full refund by staff"
                 ),

@@ -51,11 +51,20 @@ def refund_view(model_admin, request, object_id):
         except OrderError as exc:
             form.add_error("amount" if exc.code == "amount_invalid" else None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Refunded %(currency)s %(amount)s of order %(number)s.")
-                % {"currency": refund.currency, "amount": refund.amount, "number": order.number},
-            )
+            values = {"currency": refund.currency, "amount": refund.amount, "number": order.number}
+            if refund.status == Refund.Status.PENDING:
+                messages.warning(
+                    request,
+                    _(
+                        "Refund of %(currency)s %(amount)s of order %(number)s is pending at "
+                        "the payment gateway; the order is updated once the money is returned."
+                    )
+                    % values,
+                )
+            else:
+                messages.success(
+                    request, _("Refunded %(currency)s %(amount)s of order %(number)s.") % values
+                )
             return HttpResponseRedirect(change_url)
     context = {
         **model_admin.admin_site.each_context(request),

@@ -27,10 +27,27 @@ class PaymentStart:
     external_reference: str = ""
 
 
+REFUND_SUCCEEDED = "succeeded"
+REFUND_PENDING = "pending"  # accepted, the money not back yet (e.g. Alipay, WeChat Pay)
+REFUND_FAILED = "failed"  # failed or cancelled: no money went back
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """What the gateway said when asked to refund: its refund id and whether the money went."""
+
+    external_reference: str
+    status: str = REFUND_SUCCEEDED  # one of the REFUND_* values
+    note: str = ""  # the gateway's reason, for a failure
+
+
 @dataclass(frozen=True)
 class RefundInfo:
     external_reference: str
     amount: Decimal
+    status: str = REFUND_SUCCEEDED  # one of the REFUND_* values
+    refund_id: int | None = None  # our Refund's pk, where the gateway kept it (metadata)
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ OUTCOME_PENDING = "pending"  # completed checkout, money not there yet (async me
 OUTCOME_FAILED = "failed"
 OUTCOME_REFUNDED = "refunded"
 OUTCOME_DISPUTED = "disputed"
+OUTCOME_REFUND_UPDATED = "refund_updated"  # a refund's status changed; ``refunds`` says how
 OUTCOME_IGNORED = "ignored"
 
 
@@ -78,5 +96,5 @@ class PaymentGateway(ABC):
         raise NotImplementedError
 
     @abstractmethod
-    def refund(self, refund) -> str:
-        """Refund ``refund.amount`` of its payment; returns the gateway's refund id."""
+    def refund(self, refund) -> RefundResult:
+        """Refund ``refund.amount`` of its payment; returns the gateway's refund id and status."""

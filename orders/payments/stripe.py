@@ -17,12 +17,17 @@ from orders.payments.base import (
     OUTCOME_IGNORED,
     OUTCOME_PAID,
     OUTCOME_PENDING,
+    OUTCOME_REFUND_UPDATED,
     OUTCOME_REFUNDED,
+    REFUND_FAILED,
+    REFUND_PENDING,
+    REFUND_SUCCEEDED,
     GatewayError,
     PaymentGateway,
     PaymentStart,
     PaymentUpdate,
     RefundInfo,
+    RefundResult,
     VerifiedEvent,
 )
 from portal.money import from_minor_units, to_minor_units
@@ -45,6 +50,17 @@ SESSION_EVENTS = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed",
+}
+# A refund's status changes: Stripe sends charge.refund.updated (and, in newer API versions,
+# refund.updated / refund.failed); each names the refund.
+REFUND_EVENTS = {"charge.refund.updated", "refund.updated", "refund.failed"}
+# Stripe's refund statuses; anything else is taken as not final yet.
+REFUND_STATUSES = {
+    "succeeded": REFUND_SUCCEEDED,
+    "pending": REFUND_PENDING,
+    "requires_action": REFUND_PENDING,
+    "failed": REFUND_FAILED,
+    "canceled": REFUND_FAILED,
 }
 
 
@@ -73,6 +89,32 @@ def _id(value) -> str:
     if value is None or isinstance(value, str):
         return value or ""
     return value["id"]
+
+
+def _refund_status(item) -> str:
+    return REFUND_STATUSES.get(getattr(item, "status", None) or "", REFUND_PENDING)
+
+
+def _refund_note(item) -> str:
+    status = getattr(item, "status", None) or "unknown"
+    reason = getattr(item, "failure_reason", None)
+    return f"Stripe refund {item.id} {status}" + (f": {reason}" if reason else "")
+
+
+def _refund_info(item) -> RefundInfo:
+    """A Stripe refund object as a RefundInfo, with our Refund's pk from its metadata."""
+    metadata = getattr(item, "metadata", None)
+    try:
+        refund_id = int(getattr(metadata, "refund_id", None) or 0) or None
+    except (TypeError, ValueError):
+        refund_id = None
+    return RefundInfo(
+        item.id,
+        from_minor_units(item.amount, item.currency.upper()),
+        status=_refund_status(item),
+        refund_id=refund_id,
+        note=_refund_note(item),
+    )
 
 
 def _update(session, outcome: str, refunds=(), note: str = "") -> PaymentUpdate:
@@ -159,6 +201,9 @@ class StripeGateway(PaymentGateway):
                 return self._by_intent(
                     client, _id(obj.get("payment_intent")), OUTCOME_REFUNDED, infos
                 )
+            if kind in REFUND_EVENTS and obj.get("id"):
+                item = client.v1.refunds.retrieve(obj["id"])
+                return PaymentUpdate("", OUTCOME_REFUND_UPDATED, refunds=[_refund_info(item)])
             if kind == "charge.dispute.created":
                 return self._by_intent(client, _id(obj.get("payment_intent")), OUTCOME_DISPUTED)
         return PaymentUpdate("", OUTCOME_IGNORED, note=f"unhandled event type {kind}")
@@ -182,8 +227,12 @@ class StripeGateway(PaymentGateway):
             return PaymentUpdate("", OUTCOME_IGNORED, note=f"no checkout session for {intent_id}")
         return _update(found.data[0], outcome, refunds)
 
-    def refund(self, refund) -> str:
-        """Refund part or all of the payment intent; returns the Stripe refund id."""
+    def refund(self, refund) -> RefundResult:
+        """Refund part or all of the payment intent; returns the Stripe refund id and status.
+
+        Card refunds usually succeed at once; Alipay, WeChat Pay and some cards answer
+        ``pending`` and settle later (a ``charge.refund.updated`` event).
+        """
         payment = refund.payment
         if not payment.external_reference:
             raise GatewayError("The payment has no Stripe checkout session.")
@@ -208,4 +257,4 @@ class StripeGateway(PaymentGateway):
                 },
                 {"idempotency_key": refund.idempotency_key},
             )
-        return created.id
+        return RefundResult(created.id, _refund_status(created), _refund_note(created))

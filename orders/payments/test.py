@@ -24,6 +24,7 @@ from orders.payments.base import (
     PaymentStart,
     PaymentUpdate,
     RefundInfo,
+    RefundResult,
     VerifiedEvent,
 )
 from portal.money import from_minor_units, to_minor_units
@@ -82,5 +83,5 @@ class TestGateway(PaymentGateway):
         ]
         return PaymentUpdate(session["id"], outcome, amount, currency, refunds)
 
-    def refund(self, refund) -> str:
-        return f"re_test_{refund.idempotency_key}"
+    def refund(self, refund) -> RefundResult:
+        return RefundResult(f"re_test_{refund.idempotency_key}")

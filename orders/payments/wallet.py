@@ -1,7 +1,7 @@
 """The partner wallet as a gateway: paid when the order is placed, refunded into the ledger."""
 
 from orders.models import WalletEntry
-from orders.payments.base import PaymentGateway, PaymentStart
+from orders.payments.base import PaymentGateway, PaymentStart, RefundResult
 
 
 class WalletGateway(PaymentGateway):
@@ -10,7 +10,7 @@ class WalletGateway(PaymentGateway):
     def start(self, payment, *, success_url: str, cancel_url: str) -> PaymentStart:
         return PaymentStart()
 
-    def refund(self, refund) -> str:
+    def refund(self, refund) -> RefundResult:
         order = refund.payment.order
         entry = WalletEntry.objects.create(
             partner_id=order.partner_id,
@@ -21,4 +21,4 @@ class WalletGateway(PaymentGateway):
             reason=refund.reason or f"Refund of order {order.number}",
             created_by=refund.created_by,
         )
-        return f"wallet-{entry.pk}"
+        return RefundResult(f"wallet-{entry.pk}")

@@ -13,13 +13,14 @@ from orders.payments.base import (
     OUTCOME_DISPUTED,
     OUTCOME_FAILED,
     OUTCOME_PAID,
+    OUTCOME_REFUND_UPDATED,
     OUTCOME_REFUNDED,
     PaymentUpdate,
     VerifiedEvent,
 )
 from orders.payments.saved_cards import is_setup_event
 from orders.services.payments import mark_payment_failed, mark_payment_succeeded
-from orders.services.refunds import record_gateway_refunds
+from orders.services.refunds import record_gateway_refunds, record_refund_updates
 from portal import audit
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def process_webhook_event(event_id: int) -> None:
         return _process_setup_event(event)
     gateway = get_gateway(event.source)
     update = gateway.read_event(VerifiedEvent(event.event_id, event.event_type, event.payload))
+    if update.outcome == OUTCOME_REFUND_UPDATED:  # names a refund, not a payment
+        return _process_refund_update(event, update)
     payment = Payment.objects.filter(
         gateway=event.source, external_reference=update.payment_reference
     ).first()
@@ -72,6 +75,22 @@ def process_webhook_event(event_id: int) -> None:
             return
         if payment is not None:
             apply_update(payment, update, event)
+        locked.processed_at = timezone.now()
+        locked.error = ""
+        locked.save(update_fields=["processed_at", "error"])
+
+
+def _process_refund_update(event: WebhookEvent, update: PaymentUpdate) -> None:
+    """A refund's status changed: apply it to our refund, if we have it and it is pending."""
+    with transaction.atomic():
+        locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
+        if locked.processed_at:
+            return
+        record_refund_updates(
+            gateway=event.source,
+            refunds=update.refunds,
+            note=f"{event.source} event {event.event_id} ({event.event_type})",
+        )
         locked.processed_at = timezone.now()
         locked.error = ""
         locked.save(update_fields=["processed_at", "error"])

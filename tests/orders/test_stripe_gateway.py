@@ -18,10 +18,15 @@ from orders.payments.base import (
     OUTCOME_IGNORED,
     OUTCOME_PAID,
     OUTCOME_PENDING,
+    OUTCOME_REFUND_UPDATED,
     OUTCOME_REFUNDED,
+    REFUND_FAILED,
+    REFUND_PENDING,
+    REFUND_SUCCEEDED,
     GatewayError,
     PaymentStart,
     RefundInfo,
+    RefundResult,
     SignatureError,
     VerifiedEvent,
 )
@@ -502,6 +507,34 @@ def test_a_dispute_is_reported_against_its_session(gateway):
     assert (update.payment_reference, update.outcome) == (SESSION_ID, OUTCOME_DISPUTED)
 
 
+@pytest.mark.parametrize("event_type", ["charge.refund.updated", "refund.updated", "refund.failed"])
+@pytest.mark.parametrize(
+    ("stripe_status", "status"),
+    [("succeeded", REFUND_SUCCEEDED), ("failed", REFUND_FAILED), ("pending", REFUND_PENDING)],
+)
+@responses.activate
+def test_refund_updates_report_the_re_read_refund(gateway, event_type, stripe_status, status):
+    reread = responses.get(
+        f"{API}/refunds/re_1",
+        json={
+            **refund_json("re_1", 10000, status=stripe_status),
+            "metadata": {"refund_id": "42", "payment_id": "7"},
+        },
+    )
+    # The event's copy of the refund is stale and never used.
+    update = gateway.read_event(event(event_type, refund_json("re_1", 1, status="pending")))
+
+    assert reread.call_count == 1
+    assert (update.payment_reference, update.outcome) == ("", OUTCOME_REFUND_UPDATED)
+    [info] = update.refunds
+    assert (info.external_reference, info.amount, info.status, info.refund_id) == (
+        "re_1",
+        Decimal("100.00"),
+        status,
+        42,
+    )
+
+
 @pytest.mark.parametrize(
     ("event_type", "obj"),
     [
@@ -554,7 +587,9 @@ def test_refund_of_an_off_session_charge_uses_its_payment_intent(gateway):
         json=refund_json("re_7", 10000),
         match=[form_has({"payment_intent": "pi_auto_7", "amount": "10000"})],
     )
-    assert gateway.refund(refund) == "re_7"
+    assert gateway.refund(refund) == RefundResult(
+        "re_7", REFUND_SUCCEEDED, "Stripe refund re_7 succeeded"
+    )
     assert created.call_count == 1  # no checkout session to look up
 
 
@@ -580,8 +615,35 @@ def test_refund_refunds_the_sessions_payment_intent(gateway):
         ],
     )
 
-    assert gateway.refund(refund) == "re_9"
+    assert gateway.refund(refund) == RefundResult(
+        "re_9", REFUND_PENDING, "Stripe refund re_9 pending"
+    )
     assert created.call_count == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stripe_status", "failure_reason", "expected"),
+    [
+        ("succeeded", None, REFUND_SUCCEEDED),
+        ("pending", None, REFUND_PENDING),
+        ("requires_action", None, REFUND_PENDING),
+        ("failed", "expired_or_canceled_card", REFUND_FAILED),
+        ("canceled", None, REFUND_FAILED),
+    ],
+)
+@responses.activate
+def test_refund_reports_stripes_refund_status(gateway, stripe_status, failure_reason, expected):
+    payment = make_payment(status=Payment.Status.SUCCEEDED, external_reference="pi_auto_7")
+    refund = RefundFactory(payment=payment, amount=Decimal("100"), currency="PKR")
+    answer = {**refund_json("re_7", 10000, status=stripe_status), "failure_reason": failure_reason}
+    responses.post(f"{API}/refunds", json=answer)
+
+    result = gateway.refund(refund)
+
+    assert (result.external_reference, result.status) == ("re_7", expected)
+    if failure_reason:
+        assert failure_reason in result.note
 
 
 @pytest.mark.django_db
