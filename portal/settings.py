@@ -173,7 +173,13 @@ else:
     # Private: no MEDIA_URL is routed, files are only read through permission-checked views.
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+        # Private files (identity documents): readable by the portal's user only.
+        "OPTIONS": {
+            "location": MEDIA_ROOT,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     }
 STORAGES = {
     "default": DEFAULT_STORAGE,

@@ -31,8 +31,9 @@ PLANTED = [b"PLANTED-GPS-DATUM", b"PlantedCam", b"PLANTED-XMP", b"planted commen
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """A private file storage of its own for each test."""
-    options = {"location": tmp_path / "media", "base_url": None}
-    default = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": options}
+    configured = settings.STORAGES["default"]
+    options = {**configured.get("OPTIONS", {}), "location": tmp_path / "media"}
+    default = {"BACKEND": configured["BACKEND"], "OPTIONS": options}
     settings.STORAGES = {**settings.STORAGES, "default": default}
     return tmp_path / "media"
 
@@ -205,7 +206,9 @@ def test_stored_bytes_are_encrypted_under_a_server_name_and_read_back(check, med
     )
     assert re.fullmatch(r"identity/[0-9a-f]{32}\.bin", document.file.name)
     assert "cnic" not in document.file.name and "front" not in document.file.name
-    stored = (media / document.file.name).read_bytes()
+    path = media / document.file.name
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    stored = path.read_bytes()
     plain = documents.read_document(document)
     assert not stored.startswith(b"\xff\xd8\xff") and plain not in stored
     assert original[:64] not in stored and b"JFIF" not in stored
