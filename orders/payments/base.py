@@ -60,11 +60,16 @@ class PaymentUpdate:
     currency: str = ""
     refunds: list[RefundInfo] = field(default_factory=list)
     note: str = ""
+    # The order number the gateway's object carries as ours (Stripe: metadata, then
+    # client_reference_id); "" when it carries none. None: the gateway cannot tell, and every
+    # object is taken as ours (the test gateway's events are all made here).
+    order_number: str | None = None
 
 
 OUTCOME_PAID = "paid"
 OUTCOME_PENDING = "pending"  # completed checkout, money not there yet (async methods)
 OUTCOME_FAILED = "failed"
+OUTCOME_EXPIRED = "expired"  # the checkout page expired before the customer paid
 OUTCOME_REFUNDED = "refunded"
 OUTCOME_DISPUTED = "disputed"
 OUTCOME_REFUND_UPDATED = "refund_updated"  # a refund's status changed; ``refunds`` says how

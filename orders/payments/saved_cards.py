@@ -54,6 +54,12 @@ def setup_reference_of(payload: dict) -> str:
     return ((payload.get("data") or {}).get("object") or {}).get("id", "")
 
 
+def setup_marker(payload: dict) -> str:
+    """The saved card id our setup sessions carry in their metadata; "" on anyone else's."""
+    obj = (payload.get("data") or {}).get("object") or {}
+    return str((obj.get("metadata") or {}).get("saved_payment_method_id") or "")
+
+
 # Stripe
 
 

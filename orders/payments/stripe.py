@@ -13,6 +13,7 @@ from django.conf import settings
 from orders.payments import signing
 from orders.payments.base import (
     OUTCOME_DISPUTED,
+    OUTCOME_EXPIRED,
     OUTCOME_FAILED,
     OUTCOME_IGNORED,
     OUTCOME_PAID,
@@ -46,10 +47,12 @@ METHOD_OPTIONS = {
         "payment_method_options": {"wechat_pay": {"client": "web"}},
     },
 }
+EXPIRED_EVENT = "checkout.session.expired"
 SESSION_EVENTS = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed",
+    EXPIRED_EVENT,
 }
 # A refund's status changes: Stripe sends charge.refund.updated (and, in newer API versions,
 # refund.updated / refund.failed); each names the refund.
@@ -117,11 +120,26 @@ def _refund_info(item) -> RefundInfo:
     )
 
 
+def _order_number(session) -> str:
+    """The order number ``start`` put on the session (metadata, client_reference_id); "" if none.
+
+    A session without one was not created by this portal (another app on the same Stripe
+    account, the dashboard).
+    """
+    metadata = getattr(session, "metadata", None)
+    number = getattr(metadata, "order_number", None) or getattr(
+        session, "client_reference_id", None
+    )
+    return str(number or "")
+
+
 def _update(session, outcome: str, refunds=(), note: str = "") -> PaymentUpdate:
     currency = (getattr(session, "currency", None) or "").upper()
     minor = getattr(session, "amount_total", None)
     amount = from_minor_units(minor, currency) if minor is not None and currency else None
-    return PaymentUpdate(session.id, outcome, amount, currency, list(refunds), note)
+    return PaymentUpdate(
+        session.id, outcome, amount, currency, list(refunds), note, _order_number(session)
+    )
 
 
 class StripeGateway(PaymentGateway):
@@ -187,8 +205,7 @@ class StripeGateway(PaymentGateway):
                 session = client.v1.checkout.sessions.retrieve(
                     obj["id"], {"expand": ["payment_intent"]}
                 )
-                status = getattr(session, "payment_status", "")
-                return _update(session, self._session_outcome(kind, status))
+                return _update(session, self._session_outcome(kind, session))
             if kind == "payment_intent.payment_failed":
                 return self._by_intent(client, _id(obj.get("id")), OUTCOME_FAILED)
             if kind == "charge.refunded" and obj.get("id"):
@@ -209,7 +226,11 @@ class StripeGateway(PaymentGateway):
         return PaymentUpdate("", OUTCOME_IGNORED, note=f"unhandled event type {kind}")
 
     @staticmethod
-    def _session_outcome(kind: str, payment_status: str) -> str:
+    def _session_outcome(kind: str, session) -> str:
+        if kind == EXPIRED_EVENT:  # the customer's payment page expired unpaid
+            expired = getattr(session, "status", None) == "expired"
+            return OUTCOME_EXPIRED if expired else OUTCOME_PENDING
+        payment_status = getattr(session, "payment_status", None) or ""
         if kind == "checkout.session.async_payment_failed":
             return OUTCOME_FAILED
         paid = {"paid", "no_payment_required"}

@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from orders.payments import signing
 from orders.payments.base import (
     OUTCOME_DISPUTED,
+    OUTCOME_EXPIRED,
     OUTCOME_FAILED,
     OUTCOME_IGNORED,
     OUTCOME_PAID,
@@ -72,6 +73,7 @@ class TestGateway(PaymentGateway):
             "checkout.session.async_payment_succeeded": OUTCOME_PAID,
             "checkout.session.async_payment_failed": OUTCOME_FAILED,
             "payment_intent.payment_failed": OUTCOME_FAILED,
+            "checkout.session.expired": OUTCOME_EXPIRED,
             "charge.refunded": OUTCOME_REFUNDED,
             "charge.dispute.created": OUTCOME_DISPUTED,
         }.get(event.event_type, OUTCOME_IGNORED)

@@ -106,6 +106,24 @@ def mark_payment_failed(*, payment: Payment, note: str = "") -> bool:
     return True
 
 
+def mark_payment_expired(*, payment: Payment, note: str = "") -> bool:
+    """The customer's payment page expired unpaid: cancel the payment so the order can be paid
+    again, the same way a failed payment leaves it. A duplicate, or a payment already superseded
+    by a newer attempt, changes nothing.
+    """
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Payment.Status.PENDING:
+            return False
+        transition(locked, Payment.Status.CANCELLED, actor_label="payments", note=note)
+        order = Order.objects.select_for_update().get(pk=locked.order_id)
+        still_pending = order.payments.filter(status=Payment.Status.PENDING).exists()
+        if order.status == Order.Status.AWAITING_PAYMENT and not still_pending:
+            transition(order, Order.Status.PAYMENT_FAILED, actor_label="payments", note=note)
+    payment.refresh_from_db()
+    return True
+
+
 def confirm_manual_payment(*, payment: Payment, actor) -> bool:
     """Staff confirm a bank transfer / JazzCash / Easypaisa payment arrived."""
     if payment.gateway != Gateway.MANUAL:

@@ -7,23 +7,33 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.models import Payment, WebhookEvent
+from orders.models import Gateway, Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.payments import get_gateway
 from orders.payments.base import (
     OUTCOME_DISPUTED,
+    OUTCOME_EXPIRED,
     OUTCOME_FAILED,
+    OUTCOME_IGNORED,
     OUTCOME_PAID,
     OUTCOME_REFUND_UPDATED,
     OUTCOME_REFUNDED,
     PaymentUpdate,
     VerifiedEvent,
 )
-from orders.payments.saved_cards import is_setup_event
-from orders.services.payments import mark_payment_failed, mark_payment_succeeded
+from orders.payments.saved_cards import is_setup_event, setup_marker
+from orders.services.payments import (
+    mark_payment_expired,
+    mark_payment_failed,
+    mark_payment_succeeded,
+)
 from orders.services.refunds import record_gateway_refunds, record_refund_updates
 from portal import audit
 
 logger = logging.getLogger(__name__)
+
+# Kept on an event about a Stripe object another app (or the dashboard) created on the same
+# account: recorded and closed at once, never retried.
+NOT_OURS = "not created by this portal"
 
 
 class PaymentNotFoundYet(Exception):
@@ -66,7 +76,10 @@ def process_webhook_event(event_id: int) -> None:
     payment = Payment.objects.filter(
         gateway=event.source, external_reference=update.payment_reference
     ).first()
-    if payment is None and update.outcome != "ignored":
+    if payment is None and update.outcome != OUTCOME_IGNORED:
+        if not _is_ours(update):
+            return _close_not_ours(event, update.payment_reference)
+        # Ours, but start_payment has not stored the session id on its payment yet.
         WebhookEvent.objects.filter(pk=event.pk).update(error="payment not found yet")
         raise PaymentNotFoundYet(update.payment_reference)
     with transaction.atomic():
@@ -78,6 +91,30 @@ def process_webhook_event(event_id: int) -> None:
         locked.processed_at = timezone.now()
         locked.error = ""
         locked.save(update_fields=["processed_at", "error"])
+
+
+def _is_ours(update: PaymentUpdate) -> bool:
+    """Whether the gateway's object names one of our orders (its payment row may lag behind)."""
+    if update.order_number is None:  # the gateway cannot tell: every object is ours
+        return True
+    return bool(update.order_number) and Order.objects.filter(number=update.order_number).exists()
+
+
+def _close_not_ours(event: WebhookEvent, reference: str) -> None:
+    """Mark an event about someone else's object processed, with why, so it is never retried."""
+    note = f"{NOT_OURS}: {reference or 'no reference'}; ignored"
+    logger.info("%s event %s (%s): %s", event.source, event.event_id, event.event_type, note)
+    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), error=note
+    )
+
+
+def _setup_is_ours(event: WebhookEvent) -> bool:
+    """Whether a Stripe setup session names one of our saved cards (its row may lag behind)."""
+    if event.source != Gateway.STRIPE:  # the test gateway's setup events are all made here
+        return True
+    method_id = setup_marker(event.payload)
+    return method_id.isdigit() and SavedPaymentMethod.objects.filter(pk=int(method_id)).exists()
 
 
 def _process_refund_update(event: WebhookEvent, update: PaymentUpdate) -> None:
@@ -102,6 +139,8 @@ def _process_setup_event(event: WebhookEvent) -> None:
     try:
         complete_setup_event(event)
     except SetupNotFoundYet as exc:
+        if not _setup_is_ours(event):
+            return _close_not_ours(event, str(exc))
         WebhookEvent.objects.filter(pk=event.pk).update(error="card setup not found yet")
         raise PaymentNotFoundYet(str(exc)) from exc
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
@@ -121,6 +160,8 @@ def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -
         mark_payment_succeeded(payment=payment, note=note)
     elif update.outcome == OUTCOME_FAILED:
         mark_payment_failed(payment=payment, note=note)
+    elif update.outcome == OUTCOME_EXPIRED:
+        mark_payment_expired(payment=payment, note=f"checkout expired unpaid; {note}")
     elif update.outcome == OUTCOME_REFUNDED:
         record_gateway_refunds(payment=payment, refunds=update.refunds)
     elif update.outcome == OUTCOME_DISPUTED:

@@ -75,6 +75,12 @@ def status_context(order: Order) -> dict:
         context["manual_payment"] = (
             payment if payment and payment.gateway == Gateway.MANUAL else None
         )
+    if order.status == Order.Status.PAYMENT_FAILED:
+        # A payment cancelled (not failed) here is one whose checkout page expired unpaid.
+        latest = order.payments.order_by("-pk").first()
+        context["checkout_expired"] = (
+            latest is not None and latest.status == Payment.Status.CANCELLED
+        )
     if order.status == Order.Status.FULFILLED:
         context["sims"] = [
             {"sim": sim, "install_url": install_url(sim.iccid)}

@@ -14,6 +14,7 @@ from orders.models import Order, Payment, Refund
 from orders.payments import signing
 from orders.payments.base import (
     OUTCOME_DISPUTED,
+    OUTCOME_EXPIRED,
     OUTCOME_FAILED,
     OUTCOME_IGNORED,
     OUTCOME_PAID,
@@ -409,6 +410,39 @@ def test_session_events_follow_the_re_read_session(
     assert update.refunds == []
 
 
+@pytest.mark.parametrize(
+    ("stripe_status", "outcome"), [("expired", OUTCOME_EXPIRED), ("open", OUTCOME_PENDING)]
+)
+@responses.activate
+def test_an_expired_session_follows_the_re_read_session(gateway, stripe_status, outcome):
+    responses.get(
+        f"{SESSIONS}/{SESSION_ID}",
+        json={**session_json(payment_status="unpaid"), "status": stripe_status},
+    )
+
+    update = gateway.read_event(event("checkout.session.expired", {"id": SESSION_ID}))
+
+    assert (update.payment_reference, update.outcome) == (SESSION_ID, outcome)
+
+
+@pytest.mark.parametrize(
+    ("fields", "order_number"),
+    [
+        ({"metadata": {"order_number": "PS-1", "payment_id": "7"}}, "PS-1"),
+        ({"client_reference_id": "PS-2", "metadata": {}}, "PS-2"),
+        ({"client_reference_id": None, "metadata": {"their_ref": "x"}}, ""),
+        ({}, ""),
+    ],
+)
+@responses.activate
+def test_updates_carry_the_order_number_the_session_names(gateway, fields, order_number):
+    responses.get(f"{SESSIONS}/{SESSION_ID}", json={**session_json(), **fields})
+
+    update = gateway.read_event(event("checkout.session.completed", {"id": SESSION_ID}))
+
+    assert update.order_number == order_number
+
+
 @responses.activate
 def test_the_re_read_uses_the_secret_key(gateway):
     responses.get(
@@ -539,7 +573,6 @@ def test_refund_updates_report_the_re_read_refund(gateway, event_type, stripe_st
     ("event_type", "obj"),
     [
         ("customer.created", {"id": "cus_1", "object": "customer"}),
-        ("checkout.session.expired", {"id": SESSION_ID, "object": "checkout.session"}),
         ("charge.dispute.created", {"id": "dp_1", "object": "dispute", "payment_intent": None}),
     ],
 )
