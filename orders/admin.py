@@ -27,6 +27,7 @@ from orders.services.errors import OrderError
 from portal.admin_audit import AuditedModelAdmin
 from portal.admin_filters import IndexedValuesFilter
 from portal.admin_paging import EstimatedCountPaginator
+from portal.money import quantize
 from portal.state import IllegalTransition
 
 
@@ -144,7 +145,17 @@ class OrderAdmin(AuditedModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
-    readonly_fields = ["number", "status", "paid_at", "fulfilled_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "number",
+        "status",
+        "cost",
+        "cost_currency",
+        "margin",
+        "paid_at",
+        "fulfilled_at",
+        "created_at",
+        "updated_at",
+    ]
     raw_id_fields = ["customer", "partner", "plan", "sim", "promotion"]
     inlines = [PaymentInline, ProvisioningAttemptInline]
     change_form_template = "admin/orders/order/change_form.html"
@@ -155,6 +166,13 @@ class OrderAdmin(AuditedModelAdmin):
         "confirm_manual_payment",
         "refund_in_full",
     ]
+
+    @admin.display(description=_("Margin before refunds"))
+    def margin(self, order):
+        """Total less the cost snapshot, when both are in the same currency."""
+        if order.cost is None or order.cost_currency != order.currency:
+            return _("not comparable")
+        return f"{quantize(order.total - order.cost, order.currency)} {order.currency}"
 
     def get_actions(self, request):
         actions = super().get_actions(request)

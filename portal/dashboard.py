@@ -8,9 +8,11 @@ Definitions (the admin index shows them next to the figures):
   succeeded refunds of the order (on the order's paid day, even when refunded later), so a fully
   refunded order counts as an order with no revenue.
 * Margin is net revenue less cost on the paid orders the provider delivered (``fulfilled_at``
-  set). Orders keep no cost of their own, so the cost is the plan's *current* ``cost`` times the
-  quantity, and only where the plan's cost currency is the order's currency; other orders are
-  listed as not comparable.
+  set). The cost is the order's own snapshot (``Order.cost``: the plan's cost times the quantity
+  when the order was placed, so a later change of the plan's cost leaves past margins alone), and
+  only where ``Order.cost_currency`` is the order's currency; other orders (cost in another
+  currency, or none) are listed as not comparable. Orders placed before the snapshot existed were
+  given their plan's cost at the time of the migration, the best available.
 * Fulfilment time is ``fulfilled_at - paid_at`` of the orders fulfilled in the week.
 """
 
@@ -101,7 +103,7 @@ class Day:
 
 @dataclass
 class Margin:
-    """Net retail less current plan cost, in one currency."""
+    """Net retail less the orders' cost snapshots, in one currency."""
 
     currency: str
     orders: int = 0
@@ -185,9 +187,8 @@ def _refunded_of_order():
 def sales(period: Period) -> Sales:
     """Orders, revenue and margin per day and currency over the week: one query."""
     delivered = Q(fulfilled_at__isnull=False)
-    comparable = Q(plan__cost_currency=F("currency"))
+    comparable = Q(cost_currency=F("currency"), cost__isnull=False)
     net = ExpressionWrapper(F("total") - F("refunded"), output_field=MONEY)
-    cost = ExpressionWrapper(F("plan__cost") * F("quantity"), output_field=MONEY)
     rows = (
         Order.objects.filter(paid_at__gte=period.week_start)
         .annotate(day=TruncDate("paid_at"), refunded=_refunded_of_order())
@@ -198,7 +199,7 @@ def sales(period: Period) -> Sales:
             refunds=Sum("refunded"),
             margin_orders=Count("pk", filter=delivered & comparable),
             margin_retail=Sum(net, filter=delivered & comparable),
-            margin_cost=Sum(cost, filter=delivered & comparable),
+            margin_cost=Sum("cost", filter=delivered & comparable),
             other_orders=Count("pk", filter=delivered & ~comparable),
             other_retail=Sum(net, filter=delivered & ~comparable),
         )

@@ -117,9 +117,13 @@ class OrderFactory(factory.django.DjangoModelFactory):
     kind = Order.Kind.PURCHASE
     customer = factory.SubFactory(CustomerFactory)
     plan = factory.SubFactory(PlanFactory)
+    quantity = 1
     currency = Currency.PKR
     subtotal = Decimal("599")
     total = Decimal("599")
+    # The snapshot place_order takes: the plan's cost × quantity, in the plan's cost currency.
+    cost = factory.LazyAttribute(lambda o: o.plan.cost * o.quantity)
+    cost_currency = factory.LazyAttribute(lambda o: o.plan.cost_currency)
 
 
 class SimFactory(factory.django.DjangoModelFactory):

@@ -92,6 +92,12 @@ class Order(models.Model):
     subtotal = money_field()
     discount = money_field(default=0)
     total = money_field()
+    cost = money_field(
+        null=True,
+        blank=True,
+        help_text=_("The plan's cost × quantity when the order was placed (the upstream's price)."),
+    )
+    cost_currency = currency_field(blank=True, help_text=_("The currency of the cost."))
     promotion = models.ForeignKey(
         "plans.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )

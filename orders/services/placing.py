@@ -98,6 +98,10 @@ def place_order(
                 subtotal=subtotal,
                 discount=discount,
                 total=subtotal - discount,
+                # What the upstream charges us now: the margin of this order, whatever the plan's
+                # cost becomes later (a catalog sync, a provider's new price list).
+                cost=plan.cost * quantity,
+                cost_currency=plan.cost_currency,
                 promotion=promotion,
                 idempotency_key=idempotency_key,
                 customer_reference=customer_reference,

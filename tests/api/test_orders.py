@@ -53,6 +53,7 @@ def test_purchase_is_paid_from_the_wallet_and_fulfilled(
     assert [entry.amount for entry in debits(api_partner)] == [Decimal("-1035.92")]
     order = Order.objects.get(number=body["number"])
     assert order.webhook_url == "https://partner.example/hooks"
+    assert (order.cost, order.cost_currency) == (plan.cost * 2, plan.cost_currency)
 
     detail = api_client.get(f"{ORDERS}{body['number']}/").json()
     assert detail["status"] == "fulfilled" and detail["fulfilled_at"]
@@ -186,6 +187,7 @@ def test_recharge_detects_the_operator(api_client, api_partner, plan_by_sku):
     order = Order.objects.get(number=body["number"])
     assert order.recharge_operator.code == "jazz"
     assert debits(api_partner).get().amount == -order.total
+    assert (order.cost, order.cost_currency) == (plan.cost, plan.cost_currency)
 
 
 def test_recharge_of_a_ported_number_names_its_operator(api_client, plan_by_sku):

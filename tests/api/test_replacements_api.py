@@ -202,6 +202,7 @@ def test_decisions_show_in_the_api(
     assert new_sim.partner == api_partner and new_sim.owner is None
     fee = Order.objects.get(number=body["order"])
     assert fee.partner == api_partner and fee.total > 0  # the operator's fee, from the wallet
+    assert (fee.cost, fee.cost_currency) == (fee.plan.cost, fee.plan.cost_currency)
     assert WalletEntry.balance_of(api_partner) == before - fee.total
 
     rejected_id = ask(api_client, new_sim).json()["id"]

@@ -115,6 +115,7 @@ def test_renewal_is_paid_and_applied(
     assert (body["kind"], body["sim"], body["total"]) == ("renewal", sim.iccid, "1495.00")
     debit = WalletEntry.objects.get(order__number=body["number"])
     assert debit.amount == Decimal("-1495.00")
+    assert (debit.order.cost, debit.order.cost_currency) == (plan.cost, plan.cost_currency)
     sim.refresh_from_db()
     assert sim.expires_at >= before + timedelta(days=30)
     assert sim.data_remaining_mb == left + 30720

@@ -98,6 +98,12 @@ def test_a_run_charges_once_within_the_lead_time_and_renews_the_sim(
     )
     assert charge.order.kind == Order.Kind.RENEWAL
     assert charge.order.status == Order.Status.FULFILLED
+    renewal_plan = charge.order.plan
+    assert charge.order.plan == renewal.plan
+    assert (charge.order.cost, charge.order.cost_currency) == (
+        renewal_plan.cost,
+        renewal_plan.cost_currency,
+    )
     payment = charge.order.payments.get()
     assert (payment.status, payment.gateway) == ("succeeded", "test")
     sim.refresh_from_db()

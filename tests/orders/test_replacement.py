@@ -114,6 +114,11 @@ def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
     client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
     ticket.refresh_from_db()
     assert ticket.status == "approved" and ticket.order.total == 200
+    fee_plan = ticket.order.plan
+    assert (ticket.order.cost, ticket.order.cost_currency) == (
+        fee_plan.cost,
+        fee_plan.cost_currency,
+    )
     assert ticket.order.status == Order.Status.CREATED
     client.force_login(customer)
     assert (

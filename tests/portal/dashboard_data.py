@@ -30,7 +30,10 @@ FULFILLED = Order.Status.FULFILLED
 
 
 def paid_order(plan, currency, total, paid_at, *, seconds=None, quantity=1, status=FULFILLED):
-    """An order paid at ``paid_at`` and, when ``seconds`` is given, fulfilled that much later."""
+    """An order paid at ``paid_at`` and, when ``seconds`` is given, fulfilled that much later.
+
+    Its cost snapshot is the plan's cost times the quantity now, as ``place_order`` takes it.
+    """
     return OrderFactory(
         plan=plan,
         currency=currency,
@@ -114,7 +117,14 @@ def build_week() -> dict:
     PartnerFactory(name="No Warning", low_balance_threshold=0)
     empty = PartnerFactory(name="Empty Shop", low_balance_threshold=50)
     PartnerFactory(name="Closed Shop", low_balance_threshold=50, is_active=False)
-    return {"sandbox": sandbox, "airalo": airalo, "short": short, "empty": empty}
+    return {
+        "sandbox": sandbox,
+        "airalo": airalo,
+        "short": short,
+        "empty": empty,
+        "rupee_plan": rupee_plan,
+        "yuan_plan": yuan_plan,
+    }
 
 
 def add_noise(count: int) -> None:

@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import ADMINISTRATORS, CATALOG_MANAGERS, SUPPORT, sync_staff_roles
+from orders.models import Order
+from plans.models import Plan
 from portal.admin_dashboard import format_duration
 from portal.charts import bar_chart, line_chart
 from portal.dashboard import build_dashboard
@@ -63,17 +65,43 @@ def test_sales_by_currency_today_and_over_the_week(week):
     ]
 
 
-def test_margin_uses_plan_cost_where_currencies_match(week):
+WEEK_MARGINS = {
+    # Delivered: 1000 - 200 refunded at cost 400, and 2 × 400 for 500.
+    "PKR": (2, Decimal(1300), Decimal(1200), Decimal(100), Decimal("7.7")),
+    "CNY": (1, Decimal(30), Decimal(10), Decimal(20), Decimal("66.7")),
+}
+
+
+def margins_of(sales) -> dict:
+    return {m.currency: (m.orders, m.retail, m.cost, m.margin, m.percent) for m in sales.margins}
+
+
+def test_margin_uses_the_order_cost_where_currencies_match(week):
     sales = build_dashboard().sales
-    margins = {m.currency: (m.orders, m.retail, m.cost, m.margin, m.percent) for m in sales.margins}
-    assert margins == {
-        # Delivered: 1000 - 200 refunded at cost 400, and 2 × 400 for 500.
-        "PKR": (2, Decimal(1300), Decimal(1200), Decimal(100), Decimal("7.7")),
-        "CNY": (1, Decimal(30), Decimal(10), Decimal(20), Decimal("66.7")),
-    }
+    assert margins_of(sales) == WEEK_MARGINS
     assert [(m.currency, m.orders, m.retail) for m in sales.not_comparable] == [
         ("CNY", 1, Decimal(25))
     ]
+
+
+def test_a_later_plan_cost_change_leaves_past_margins_alone(week):
+    # A catalog sync reprices both plans and moves the yuan plan's cost to dollars.
+    Plan.objects.filter(pk=week["rupee_plan"].pk).update(cost=Decimal(900))
+    Plan.objects.filter(pk=week["yuan_plan"].pk).update(cost=Decimal(2), cost_currency="USD")
+    sales = build_dashboard().sales
+    assert margins_of(sales) == WEEK_MARGINS
+    assert [(m.currency, m.orders) for m in sales.not_comparable] == [("CNY", 1)]
+
+
+def test_orders_without_a_cost_snapshot_are_not_comparable(week):
+    Order.objects.filter(total=Decimal(500)).update(cost=None, cost_currency="")
+    sales = build_dashboard().sales
+    pkr = next(m for m in sales.margins if m.currency == "PKR")
+    assert (pkr.orders, pkr.retail, pkr.cost) == (1, Decimal(800), Decimal(400))
+    assert {(m.currency, m.orders, m.retail) for m in sales.not_comparable} == {
+        ("CNY", 1, Decimal(25)),
+        ("PKR", 1, Decimal(500)),
+    }
 
 
 def test_fulfilment_percentiles_over_the_week(week):

@@ -21,6 +21,7 @@ def test_buy_pay_and_follow_the_order_until_it_is_ready(
     response = shopper.post(reverse("orders:buy", args=[esim_plan.pk]), {"currency": "PKR"})
     order = Order.objects.get()
     assert (order.kind, order.currency, order.total) == ("purchase", "PKR", Decimal("563"))
+    assert (order.cost, order.cost_currency) == (esim_plan.cost, esim_plan.cost_currency)
     pay_url = reverse("orders:pay", args=[order.number])
     assert response["Location"] == pay_url
 
@@ -177,6 +178,7 @@ def test_renewal_orders_are_paid_on_the_same_page(shopper, ready_order, pay_by_c
     sim = ready_order.issued_sims.get()
     plan = Plan.objects.get(provider_sku="jazz-renewal-month-30gb")
     order = place_order(kind="renewal", plan=plan, customer=customer, sim=sim, currency="USD")
+    assert (order.cost, order.cost_currency) == (plan.cost, plan.cost_currency)
     body = shopper.get(reverse("orders:pay", args=[order.number])).content.decode()
     assert "Renewal" in body and f"…{sim.iccid[-6:]}" in body and "USD 5.99" in body
     pay_by_card(order)
