@@ -270,7 +270,16 @@ class WebhookDeliveryAdmin(AuditedModelAdmin):
 class NotificationAdmin(AuditedModelAdmin):
     """Reminders and messages sent to customers (read-only)."""
 
-    list_display = ["created_at", "user", "partner", "kind", "sim", "channels", "read_at"]
+    list_display = [
+        "created_at",
+        "user",
+        "partner",
+        "kind",
+        "sim",
+        "channels",
+        "sent_at",
+        "read_at",
+    ]
     list_filter = ["kind"]
     list_select_related = ["user", "partner", "sim__operator"]
     search_fields = ["user__email", "sim__iccid"]

@@ -8,8 +8,11 @@ from django.utils.translation import gettext_lazy as _
 class Notification(models.Model):
     """A message to a customer (or about a partner's SIM) and the channels it went out on.
 
-    ``UniqueConstraint(sim, kind, period_key)`` is the "sent once" guarantee: a sweep inserts the
-    rows first and sends only for the rows it inserted itself (``run_id``).
+    ``UniqueConstraint(sim, kind, period_key)`` is the "created once" guarantee: a sweep inserts
+    the rows first and sends only for the rows it inserted itself (``run_id``). Reminders are
+    delivered at least once: a row whose ``sent_at`` is still empty
+    ``REMINDER_RESEND_AFTER_MINUTES`` after ``claimed_at`` is claimed again by a later sweep (a
+    conditional UPDATE that sets a new ``run_id``), up to ``accounts.reminders.MAX_CLAIMS`` times.
     """
 
     class Kind(models.TextChoices):
@@ -53,7 +56,22 @@ class Notification(models.Model):
     error = models.TextField(blank=True)
     title = models.CharField(max_length=200)
     body = models.TextField()
-    run_id = models.UUIDField(null=True, blank=True, editable=False)
+    run_id = models.UUIDField(
+        null=True, blank=True, editable=False, help_text=_("The sweep that holds the claim.")
+    )
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the last send attempt was claimed; empty when none is pending."),
+    )
+    claims = models.PositiveSmallIntegerField(default=0, editable=False)
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When delivery finished (each channel sent, or failed for good)."),
+    )
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -71,6 +89,11 @@ class Notification(models.Model):
                 fields=["user"],
                 condition=models.Q(read_at__isnull=True),
                 name="notification_unread_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(sent_at__isnull=True, claimed_at__isnull=False),
+                name="notification_unsent_idx",
             ),
         ]
 

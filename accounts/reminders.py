@@ -3,8 +3,15 @@
 Each sweep selects the due SIMs in SQL (time windows on indexed columns and NOT EXISTS on an
 earlier reminder for the same period), walks them in primary-key pages, inserts the notification
 rows with ``bulk_create(ignore_conflicts=True)`` and sends only for the rows this run inserted:
-the unique constraint decides what is sent, so overlapping sweeps cannot send twice. Sending is
-at most once: a crash between the insert and the send loses that reminder, never repeats it.
+the unique constraint decides what is created, so overlapping sweeps cannot send twice.
+
+Delivery is at least once. An inserted row is claimed by its run (``run_id``, ``claimed_at``,
+``claims=1``); just before sending the run re-checks the claim (a conditional UPDATE that also
+restarts the lease) and afterwards records ``sent_at``. A row still without ``sent_at``
+``REMINDER_RESEND_AFTER_MINUTES`` after its claim (a crash, or a transient email/SMS failure) is
+claimed again by a later sweep with a conditional UPDATE (only while it is unsent and its lease
+has run out, so of two overlapping sweeps one wins) and sent on the channels it has not reached
+yet. After ``MAX_CLAIMS`` claims it is given up and logged.
 """
 
 import logging
@@ -33,6 +40,7 @@ Kind = Notification.Kind
 BATCH_SIZE = 2000
 EXPIRED_LOOKBACK = timedelta(days=2)
 LIVE = [Sim.Status.ISSUED, Sim.Status.ACTIVE]
+MAX_CLAIMS = 3
 SWEPT_KINDS = [Kind.EXPIRY_3D, Kind.EXPIRY_1D, Kind.EXPIRED, Kind.DATA_80, Kind.DATA_100]
 PARTNER_EVENTS = {
     Kind.EXPIRY_3D: EventType.SIM_EXPIRING,
@@ -109,9 +117,15 @@ def period_key(expires_at) -> str:
 
 
 def send_reminders(now=None) -> dict[str, int]:
-    """Run every sweep once; return how many reminders of each kind were created."""
+    """Run every sweep once, then retry undelivered reminders.
+
+    Returns how many reminders of each kind were created and sent, and under ``"resent"`` how
+    many earlier ones were claimed again and sent (attempted: a failure is retried later).
+    """
     now = now or timezone.now()
-    return {kind: sweep(kind, now) for kind in SWEPT_KINDS}
+    result = {kind: sweep(kind, now) for kind in SWEPT_KINDS}
+    result["resent"] = resend_undelivered()
+    return result
 
 
 def sweep(kind: str, now) -> int:
@@ -145,6 +159,8 @@ def _process_page(kind: str, page: list[dict]) -> int:
             title=title,
             body=body,
             run_id=run_id,
+            claimed_at=timezone.now(),
+            claims=1,
         )
     Notification.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=500)
     inserted = dict(
@@ -152,29 +168,121 @@ def _process_page(kind: str, page: list[dict]) -> int:
             "sim_id", "pk"
         )
     )
-    sent = []
+    sent = 0
     connection = get_connection()
-    for sim in page:
-        if sim["pk"] not in inserted:
-            continue
-        notification = rows[sim["pk"]]
-        notification.pk = inserted[sim["pk"]]
-        _deliver(notification, sim, contacts.get(sim["owner_id"]), connection)
-        sent.append(notification)
-    connection.close()
-    _record_outcomes(sent)
-    return len(sent)
+    try:
+        for sim in page:
+            if sim["pk"] not in inserted:
+                continue
+            notification = rows[sim["pk"]]
+            notification.pk = inserted[sim["pk"]]
+            contact = contacts.get(sim["owner_id"])
+            sent += _send_claimed(notification, sim, contact, run_id, connection)
+    finally:
+        connection.close()
+    return sent
 
 
-def _record_outcomes(sent: list[Notification]) -> None:
-    """Save channels and errors with one UPDATE per distinct outcome (there are few)."""
-    groups: dict[tuple, list[int]] = {}
-    for notification in sent:
-        key = (tuple(notification.channels), notification.error)
-        groups.setdefault(key, []).append(notification.pk)
-    for (channels, error), pks in groups.items():
-        if channels or error:
-            Notification.objects.filter(pk__in=pks).update(channels=list(channels), error=error)
+def resend_undelivered() -> int:
+    """Claim again and send reminders not recorded as delivered within the grace period.
+
+    Rows claimed ``MAX_CLAIMS`` times are given up (logged, no longer pending). Returns how many
+    reminders this run sent again.
+    """
+    cutoff = timezone.now() - timedelta(minutes=settings.REMINDER_RESEND_AFTER_MINUTES)
+    expired = Notification.objects.filter(sent_at__isnull=True, claimed_at__lte=cutoff)
+    _give_up(expired.filter(claims__gte=MAX_CLAIMS), cutoff)
+    resent = 0
+    while True:
+        pks = list(
+            expired.filter(claims__lt=MAX_CLAIMS)
+            .order_by("claimed_at", "pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not pks:
+            return resent
+        run_id, claimed = claim_for_resend(pks, cutoff)
+        resent += _resend(claimed, run_id)
+
+
+def claim_for_resend(pks: list[int], cutoff) -> tuple[uuid.UUID, list[Notification]]:
+    """Claim the rows among ``pks`` that are still unsent with a lease older than ``cutoff``.
+
+    One conditional UPDATE: whichever of two overlapping sweeps runs it first moves
+    ``claimed_at`` past ``cutoff``, so the other one's UPDATE no longer matches those rows.
+    """
+    run_id = uuid.uuid4()
+    Notification.objects.filter(
+        pk__in=pks, sent_at__isnull=True, claimed_at__lte=cutoff, claims__lt=MAX_CLAIMS
+    ).update(run_id=run_id, claimed_at=timezone.now(), claims=F("claims") + 1)
+    return run_id, list(Notification.objects.filter(run_id=run_id).order_by("pk"))
+
+
+def _resend(claimed: list[Notification], run_id: uuid.UUID) -> int:
+    sims = {
+        sim["pk"]: sim
+        for sim in Sim.objects.filter(pk__in={n.sim_id for n in claimed}).values(*SIM_FIELDS)
+    }
+    contacts = _contacts({n.user_id for n in claimed if n.user_id})
+    sent = 0
+    connection = get_connection()
+    try:
+        for notification in claimed:
+            sim = sims.get(notification.sim_id)
+            contact = contacts.get(notification.user_id)
+            if (
+                sim is None
+                or period_key(sim["expires_at"]) != notification.period_key
+                or (sim["owner_id"], sim["partner_id"])
+                != (notification.user_id, notification.partner_id)
+                or (notification.user_id and contact is None)
+            ):
+                # Renewed, moved to someone else, or the account was closed: not due any more.
+                Notification.objects.filter(pk=notification.pk, run_id=run_id).update(
+                    claimed_at=None
+                )
+                logger.info("Reminder %s no longer applies; not sent again", notification.pk)
+                continue
+            sent += _send_claimed(notification, sim, contact, run_id, connection)
+    finally:
+        connection.close()
+    return sent
+
+
+def _give_up(rows, cutoff) -> None:
+    """Stop retrying rows that used all their claims (one log line per row, by one sweep)."""
+    for pk, kind, sim_id, claims, error in rows.values_list(
+        "pk", "kind", "sim_id", "claims", "error"
+    ):
+        if Notification.objects.filter(pk=pk, sent_at__isnull=True, claimed_at__lte=cutoff).update(
+            claimed_at=None
+        ):
+            logger.error(
+                "Reminder %s (%s, SIM %s) not delivered after %s attempts; giving up: %s",
+                pk,
+                kind,
+                sim_id,
+                claims,
+                error or "no outcome recorded",
+            )
+
+
+def _send_claimed(
+    notification: Notification, sim: dict, contact: Contact | None, run_id, connection
+) -> int:
+    """Send a row this run claimed and record the outcome; 0 if the claim was lost meanwhile."""
+    still_ours = Notification.objects.filter(
+        pk=notification.pk, run_id=run_id, sent_at__isnull=True
+    ).update(claimed_at=timezone.now())
+    if not still_ours:
+        return 0
+    retry = _deliver(notification, sim, contact, connection)
+    Notification.objects.filter(pk=notification.pk).update(
+        channels=notification.channels,
+        error=notification.error,
+        sent_at=None if retry else timezone.now(),
+    )
+    return 1
 
 
 def _contacts(user_ids: set[int]) -> dict[int, Contact]:
@@ -237,33 +345,42 @@ def render_texts(kind: str, sim: dict, language: str) -> tuple[str, str]:
         return title, body % values
 
 
-def _deliver(notification: Notification, sim: dict, contact: Contact | None, connection) -> None:
-    """Send one inserted reminder by the channels that apply; record them and any error."""
-    errors = []
+def _deliver(notification: Notification, sim: dict, contact: Contact | None, connection) -> bool:
+    """Send a claimed reminder on the channels that apply and it has not reached yet.
+
+    Records the channels and any error on ``notification``; returns True when a failure may pass
+    (any email error, a transient SMS error), i.e. the row should stay undelivered for a retry.
+    """
+    errors, retry = [], False
+    done = set(notification.channels)
     if sim["partner_id"]:
         event_type = PARTNER_EVENTS.get(notification.kind)
-        if event_type:
+        if event_type and Notification.Channel.WEBHOOK not in done:
             emit_sim_event(
                 sim=Sim(**{k: v for k, v in sim.items() if k != "msisdn"}), event_type=event_type
             )
             notification.channels.append(Notification.Channel.WEBHOOK)
-        return
+        notification.error = ""
+        return False
     url = settings.SITE_URL + reverse("sims:renew", args=[sim["iccid"]])
-    if contact.by_email and contact.email:
+    if contact.by_email and contact.email and Notification.Channel.EMAIL not in done:
         try:
             _email(notification, contact, url, connection)
             notification.channels.append(Notification.Channel.EMAIL)
         except Exception as exc:  # one failed email must not stop the SMS or the sweep
             logger.warning("Reminder email %s failed: %s", notification.pk, exc)
             errors.append(f"email: {exc}")
-    if contact.by_sms and contact.phone:
+            retry = True
+    if contact.by_sms and contact.phone and Notification.Channel.SMS not in done:
         try:
             sms.get_sender().send(contact.phone, f"{notification.body} {url}")
             notification.channels.append(Notification.Channel.SMS)
         except sms.SmsError as exc:
             logger.warning("Reminder SMS %s failed: %s", notification.pk, exc.message)
             errors.append(f"sms: {exc.message}")
+            retry = retry or exc.transient
     notification.error = "\n".join(errors)
+    return retry
 
 
 def _email(notification: Notification, contact: Contact, url: str, connection) -> None:

@@ -373,6 +373,8 @@ IDENTITY_DOCUMENT_RETENTION_DAYS = env.int("IDENTITY_DOCUMENT_RETENTION_DAYS", d
 
 # SMS reminders: "console" logs them (and keeps them in accounts.sms.outbox), "twilio" sends them.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# A reminder not recorded as delivered this long after its send was claimed is claimed again.
+REMINDER_RESEND_AFTER_MINUTES = env.int("REMINDER_RESEND_AFTER_MINUTES", default=10)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM = env.str("TWILIO_FROM", default="")

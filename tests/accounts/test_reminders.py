@@ -128,6 +128,7 @@ def test_a_failing_sms_does_not_stop_the_email_or_the_row():
     assert len(mail.outbox) == 1
     notification = Notification.objects.get()
     assert notification.channels == ["email"] and "bad To" in notification.error
+    assert notification.sent_at is not None  # a permanent SMS error is not retried
 
 
 def test_partner_sims_emit_webhooks_instead_of_email():
@@ -238,3 +239,154 @@ def test_a_failing_email_does_not_stop_the_sms_or_the_next_reminder():
     first, second = Notification.objects.order_by("pk")
     assert first.channels == ["sms"] and "SMTP down" in first.error
     assert second.channels == ["email"] and len(mail.outbox) == 1 and len(sms.outbox) == 1
+
+
+# At-least-once delivery: a row not recorded as sent is claimed again after the grace period.
+
+DUE = EXPIRES - timedelta(days=2)  # inside the 3-day window
+
+
+def crash_sweep_at(moment):
+    """A sweep whose worker dies after inserting the rows and before sending anything."""
+    crash = mock.patch.object(reminders, "_deliver", side_effect=RuntimeError("worker killed"))
+    with crash, pytest.raises(RuntimeError):
+        sweep_at(moment)
+
+
+def test_a_reminder_lost_to_a_crash_is_sent_after_the_grace_period_and_not_before():
+    sim = SimFactory(owner=customer(), expires_at=EXPIRES)
+    crash_sweep_at(DUE)
+    notification = Notification.objects.get()
+    assert mail.outbox == [] and notification.sent_at is None and notification.claims == 1
+    assert sent(sweep_at(DUE + timedelta(minutes=9))) == {}
+    assert mail.outbox == []
+    with time_machine.travel(DUE + timedelta(minutes=11), tick=False):
+        assert tasks.send_reminders.delay().get()["resent"] == 1
+    [message] = mail.outbox
+    assert message.subject == "Your SIM expires in 3 days" and message.to == [sim.owner.email]
+    notification.refresh_from_db()
+    assert notification.sent_at == DUE + timedelta(minutes=11)
+    assert notification.channels == ["email"] and notification.claims == 2
+    assert sent(sweep_at(DUE + timedelta(hours=1))) == {}
+    assert len(mail.outbox) == 1 and Notification.objects.count() == 1
+
+
+def test_the_grace_period_is_a_setting(settings):
+    settings.REMINDER_RESEND_AFTER_MINUTES = 30
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    crash_sweep_at(DUE)
+    assert sent(sweep_at(DUE + timedelta(minutes=29))) == {}
+    assert sent(sweep_at(DUE + timedelta(minutes=31))) == {"resent": 1}
+    assert len(mail.outbox) == 1
+
+
+def test_a_delivered_reminder_is_never_sent_again():
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    assert sent(sweep_at(DUE)) == {Kind.EXPIRY_3D: 1}
+    notification = Notification.objects.get()
+    assert notification.sent_at == DUE
+    for minutes in (11, 30, 120):
+        assert sent(sweep_at(DUE + timedelta(minutes=minutes))) == {}
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.claims == 1
+
+
+def test_two_sweeps_racing_for_an_undelivered_row_send_it_once():
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    crash_sweep_at(DUE)
+    pk = Notification.objects.get().pk
+    with time_machine.travel(DUE + timedelta(minutes=11), tick=False):
+        cutoff = DUE + timedelta(minutes=1)
+        first_run, first = reminders.claim_for_resend([pk], cutoff)
+        second_run, second = reminders.claim_for_resend([pk], cutoff)
+        assert [n.pk for n in first] == [pk] and second == []
+        assert reminders._resend(first, first_run) == 1
+        assert reminders._resend(second, second_run) == 0
+        assert sent(reminders.send_reminders()) == {}
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get().claims == 2
+
+
+def test_a_sweep_whose_claim_was_taken_over_does_not_send():
+    """A slow sweep's lease ran out and a later one claimed the row: only the later one sends."""
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    crash_sweep_at(DUE)
+    pk = Notification.objects.get().pk
+    with time_machine.travel(DUE + timedelta(minutes=11), tick=False):
+        slow_run, slow = reminders.claim_for_resend([pk], DUE + timedelta(minutes=1))
+    with time_machine.travel(DUE + timedelta(minutes=22), tick=False):
+        late_run, late = reminders.claim_for_resend([pk], DUE + timedelta(minutes=12))
+        assert reminders._resend(slow, slow_run) == 0
+        assert reminders._resend(late, late_run) == 1
+    assert len(mail.outbox) == 1
+
+
+def test_after_the_last_claim_the_reminder_is_given_up_and_logged(caplog):
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    failing = mock.patch.object(reminders, "_email", side_effect=OSError("SMTP down"))
+    with failing as email:
+        sweep_at(DUE)
+        assert sent(sweep_at(DUE + timedelta(minutes=11))) == {"resent": 1}
+        assert sent(sweep_at(DUE + timedelta(minutes=22))) == {"resent": 1}
+        assert email.call_count == reminders.MAX_CLAIMS == 3
+        with caplog.at_level("ERROR", logger="accounts.reminders"):
+            assert sent(sweep_at(DUE + timedelta(minutes=33))) == {}
+            assert sent(sweep_at(DUE + timedelta(minutes=44))) == {}
+        assert email.call_count == 3
+    [record] = [r for r in caplog.records if "giving up" in r.getMessage()]
+    assert "after 3 attempts" in record.getMessage() and "SMTP down" in record.getMessage()
+    notification = Notification.objects.get()
+    assert notification.sent_at is None and notification.claimed_at is None
+    assert notification.claims == 3
+    assert mail.outbox == []
+
+
+def test_an_email_backend_error_leaves_the_row_for_a_retry_without_repeating_the_sms():
+    SimFactory(owner=customer(sms_on=True, phone="+923001234567"), expires_at=EXPIRES)
+    backend = "django.core.mail.backends.locmem.EmailBackend.send_messages"
+    with mock.patch(backend, side_effect=ConnectionRefusedError("SMTP refused")):
+        assert sent(sweep_at(DUE)) == {Kind.EXPIRY_3D: 1}
+    notification = Notification.objects.get()
+    assert notification.sent_at is None and notification.channels == ["sms"]
+    assert "SMTP refused" in notification.error
+    assert mail.outbox == [] and len(sms.outbox) == 1
+    assert sent(sweep_at(DUE + timedelta(minutes=11))) == {"resent": 1}
+    notification.refresh_from_db()
+    assert notification.sent_at is not None and notification.error == ""
+    assert notification.channels == ["sms", "email"]
+    assert len(mail.outbox) == 1 and len(sms.outbox) == 1
+
+
+def test_a_transient_sms_error_is_retried_and_a_permanent_one_is_not():
+    SimFactory(owner=customer(email=False, sms_on=True, phone="+923001234567"), expires_at=EXPIRES)
+    flaky = mock.Mock()
+    flaky.send.side_effect = sms.SmsError("Twilio 503", transient=True)
+    with mock.patch.object(sms, "get_sender", return_value=flaky):
+        sweep_at(DUE)
+    assert Notification.objects.get().sent_at is None
+    sweep_at(DUE + timedelta(minutes=11))
+    assert len(sms.outbox) == 1 and Notification.objects.get().sent_at is not None
+
+
+def test_partner_webhook_reminders_are_retried_the_same_way():
+    partner = PartnerFactory()
+    WebhookEndpoint.objects.create(partner=partner, url="https://hooks.partner.example/in")
+    SimFactory(owner=None, partner=partner, expires_at=EXPIRES, data_remaining_mb=5000)
+    crash_sweep_at(DUE)
+    assert not WebhookDelivery.objects.exists()
+    assert sent(sweep_at(DUE + timedelta(minutes=5))) == {}
+    assert sent(sweep_at(DUE + timedelta(minutes=11))) == {"resent": 1}
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.event_type == "sim.expiring"
+    notification = Notification.objects.get()
+    assert notification.channels == ["webhook"] and notification.sent_at is not None
+
+
+def test_a_reminder_that_no_longer_applies_is_not_sent_again():
+    sim = SimFactory(owner=customer(), expires_at=EXPIRES)
+    crash_sweep_at(DUE)
+    Sim.objects.filter(pk=sim.pk).update(expires_at=EXPIRES + timedelta(days=30))
+    assert sent(sweep_at(DUE + timedelta(minutes=11))) == {}
+    assert mail.outbox == []
+    assert Notification.objects.get(sim=sim, kind=Kind.EXPIRY_3D).claimed_at is None
