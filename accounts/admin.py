@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts import admin_allauth, webhooks  # noqa: F401  (admin_allauth registers itself)
+from accounts import admin_library, webhooks  # noqa: F401  (admin_library registers itself)
 from accounts.admin_review import IdentityCheckAdmin
 from accounts.admin_wallet import wallet_view
 from accounts.models import (

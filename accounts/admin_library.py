@@ -1,21 +1,37 @@
-"""Admin pages that come from libraries (groups, email addresses, authenticators), audited too."""
+"""Admin pages that come from libraries (groups, email addresses, authenticators), re-registered
+audited like ours, with each row's user fetched in the same query."""
 
+from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
+from allauth.mfa.admin import AuthenticatorAdmin
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
 from portal.admin_audit import AuditedAdminMixin
+from portal.admin_paging import EstimatedCountPaginator
 
-LIBRARY_MODELS = [Group, EmailAddress, Authenticator]
+
+class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass
 
 
-def audit_library_admins() -> None:
-    """Wrap the registered admin of each library model in the audit mixin (after autodiscovery)."""
-    for model in LIBRARY_MODELS:
-        registered = type(admin.site.get_model_admin(model))
-        if issubclass(registered, AuditedAdminMixin):
-            continue
-        admin.site.unregister(model)
-        audited = type(registered.__name__, (AuditedAdminMixin, registered), {})
-        admin.site.register(model, audited)
+class UserEmailAddressAdmin(AuditedAdminMixin, EmailAddressAdmin):
+    list_select_related = ["user"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+
+class UserAuthenticatorAdmin(AuditedAdminMixin, AuthenticatorAdmin):
+    list_select_related = ["user"]
+
+
+for model, model_admin in [
+    (Group, AuditedGroupAdmin),
+    (EmailAddress, UserEmailAddressAdmin),
+    (Authenticator, UserAuthenticatorAdmin),
+]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

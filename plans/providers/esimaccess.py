@@ -60,7 +60,7 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
-from plans.providers.http import BadResponse, UpstreamHttp, json_body
+from plans.providers.http import BadResponse, UpstreamHttp, json_body, mark_failed
 
 DEFAULT_BASE_URL = "https://api.esimaccess.com"
 PACKAGE_LIST = "/api/v1/open/package/list"
@@ -336,7 +336,6 @@ class EsimAccessAdapter(ProviderAdapter):
                 timestamp, request_id, access_code, body, self.credentials["secret_key"]
             ),
         }
-        started_at = timezone.now()
         response = self.http.call(
             "post",
             path,
@@ -348,28 +347,8 @@ class EsimAccessAdapter(ProviderAdapter):
         try:
             return parsing.unwrap(json_body(response, operation), operation)
         except ProviderError as exc:
-            self._log_error(operation, reference, started_at, exc)
+            mark_failed(response, exc)  # the HTTP layer saw a 200
             raise
-
-    def _log_error(self, operation: str, reference: str, started_at, error: ProviderError):
-        """Mark our call log's row for a 200 that carried an error (the HTTP layer saw a 200)."""
-        pk = (
-            ProviderCall.objects.filter(
-                provider=self.provider,
-                operation=operation,
-                reference=reference[:100],
-                started_at__gte=started_at,
-            )
-            .order_by("-id")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        outcome = (
-            ProviderCall.Outcome.TRANSIENT
-            if isinstance(error, TransientProviderError)
-            else ProviderCall.Outcome.PERMANENT
-        )
-        ProviderCall.objects.filter(pk=pk).update(outcome=outcome, error=error.summary[:500])
 
     def _callback_secret(self) -> str:
         """The env var named by ``callback_secret_env``, else a ``webhook_secret`` credential."""

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from plans.models import ProviderCall
-from plans.providers.base import PermanentProviderError, TransientProviderError
+from plans.providers.base import PermanentProviderError, ProviderError, TransientProviderError
 
 DEFAULT_TIMEOUT = (5, 30)  # seconds: connect, read
 Outcome = ProviderCall.Outcome
@@ -63,11 +63,13 @@ class UpstreamHttp:
             )
             status_code = response.status_code
             error = _status_error(response)
+            if error is not None:
+                error.response = response  # see error_body
         except requests.Timeout:
             error = UpstreamTimeout(f"{operation}: no answer within {self.timeout[1]} s")
         except requests.RequestException as exc:
             error = TransientProviderError(f"{operation}: {type(exc).__name__}")
-        ProviderCall.objects.create(
+        call = ProviderCall.objects.create(
             provider=self.provider,
             operation=operation,
             method=method.upper(),
@@ -83,7 +85,25 @@ class UpstreamHttp:
             if error.summary and not error.summary.startswith(operation):
                 error.summary = f"{operation}: {error.summary}"
             raise error
+        response.provider_call_id = call.pk
         return response
+
+
+def error_body(error: ProviderError) -> dict:
+    """The JSON object an upstream sent with its error status ({} if none or not JSON)."""
+    response = getattr(error, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def mark_failed(response: requests.Response, error: ProviderError) -> None:
+    """Record on ``response``'s call-log row that its 2xx answer carried ``error``."""
+    ProviderCall.objects.filter(pk=response.provider_call_id).update(
+        outcome=_outcome(error), error=error.summary[:500]
+    )
 
 
 def json_body(response: requests.Response, operation: str):

@@ -65,6 +65,7 @@ from plans.providers.http import (
     Unauthorized,
     UpstreamHttp,
     cached_token,
+    error_body,
     forget_token,
     json_body,
 )
@@ -363,7 +364,6 @@ class ReloadlyAdapter(ProviderAdapter):
             headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT}
             if body is not None:
                 headers["Content-Type"] = "application/json"
-            seen: list = []
             try:
                 response = self.http.call(
                     method,
@@ -371,7 +371,6 @@ class ReloadlyAdapter(ProviderAdapter):
                     operation=operation,
                     reference=reference,
                     headers=headers,
-                    hooks={"response": _keep(seen)},
                     **kwargs,
                 )
             except Unauthorized:
@@ -380,7 +379,7 @@ class ReloadlyAdapter(ProviderAdapter):
                     raise
                 continue
             except PermanentProviderError as exc:
-                raise _classified(exc, _error_code(seen)) from None
+                raise _classified(exc, _error_code(exc)) from None
             try:
                 return rp.loads(response.content)
             except ValueError:
@@ -426,21 +425,9 @@ class ReloadlyAdapter(ProviderAdapter):
             raise PermanentProviderError("reloadly: not a Pakistani mobile number") from None
 
 
-def _keep(responses: list):
-    """A requests response hook that keeps each response (to read Reloadly's errorCode)."""
-
-    def hook(response, *args, **kwargs):
-        responses.append(response)
-
-    return hook
-
-
-def _error_code(responses: list) -> str:
-    try:
-        body = responses[-1].json()
-    except (IndexError, ValueError):
-        return ""
-    code = body.get("errorCode") if isinstance(body, dict) else None
+def _error_code(error: ProviderError) -> str:
+    """Reloadly's ``errorCode`` from the body of a refused call."""
+    code = error_body(error).get("errorCode")
     return code if isinstance(code, str) else ""
 
 
