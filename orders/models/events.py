@@ -5,10 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WebhookEvent(models.Model):
+    """An event as the source sent it, and how it ended (ARCHITECTURE.md, rule 10)."""
+
     class Source(models.TextChoices):
         STRIPE = "stripe", "Stripe"
         TEST = "test", _("Test gateway")
         PROVIDER = "provider", _("Upstream provider")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
 
     source = models.CharField(max_length=20, choices=Source.choices)
     event_id = models.CharField(max_length=255)
@@ -16,7 +24,13 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("How many times processing was tried.")
+    )
+    error = models.TextField(
+        _("reason"), blank=True, help_text=_("Why the event was ignored or failed, or the last error.")
+    )
 
     class Meta:
         ordering = ["-received_at"]
@@ -27,6 +41,7 @@ class WebhookEvent(models.Model):
             models.Index(fields=["processed_at", "received_at"]),
             models.Index(fields=["-received_at", "-id"], name="webhook_event_received_idx"),
             models.Index(fields=["event_type", "-received_at"], name="webhook_event_type_idx"),
+            models.Index(fields=["outcome", "-received_at"], name="webhook_event_outcome_idx"),
         ]
 
     def __str__(self):

@@ -118,6 +118,7 @@ class ProvisioningAttempt(models.Model):
         RENEW = "renew", _("Renew")
         RECHARGE = "recharge", _("Recharge")
         CANCEL = "cancel", _("Cancel")
+        TOP_UP = "top_up", _("Top up at our cost")
 
     class Outcome(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")
