@@ -12,6 +12,7 @@ class SandboxOrder(models.Model):
     A row appears on the first call with a reference and counts every call after it;
     ``accepted_at`` is set once the upstream has taken the order (a transient failure before
     that leaves a row that was never accepted). Accepted rows never change their request fields.
+    A renewal or top-up row keeps the data it added and the profile's expiry after it.
     """
 
     class Operation(models.TextChoices):
@@ -19,6 +20,7 @@ class SandboxOrder(models.Model):
         RENEW = "renew", _("Renew eSIM")
         RECHARGE = "recharge", _("Recharge")
         CANCEL = "cancel", _("Cancel eSIM")
+        TOP_UP = "top_up", _("Top up eSIM")
 
     reference = models.CharField(max_length=100)
     operation = models.CharField(max_length=10, choices=Operation.choices)

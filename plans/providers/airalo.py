@@ -74,6 +74,8 @@ class AiraloAdapter(ProviderAdapter):
     """The Airalo Partner API; see the module docstring for options and idempotency."""
 
     required_credentials = ("client_id", "client_secret")
+    # Top-ups are fixed packages (used for renewals), not any amount of data and validity.
+    offers_top_up = False
 
     def __init__(self, provider):
         super().__init__(provider)

@@ -47,6 +47,15 @@ class RenewalResult:
 
 
 @dataclass(frozen=True)
+class TopUpResult:
+    """Data and validity added to an existing profile (see ``ProviderAdapter.top_up``)."""
+
+    upstream_reference: str
+    data_added_mb: int = 0
+    expires_at: datetime | None = None  # the profile's expiry after the top-up
+
+
+@dataclass(frozen=True)
 class RechargeResult:
     upstream_reference: str  # the upstream's transaction id
     delivered_amount: Decimal
@@ -106,6 +115,9 @@ class ProviderAdapter(ABC):
     ``credentials`` its entry in ``settings.PROVIDER_CREDENTIALS`` (from the environment)."""
 
     required_credentials: tuple[str, ...] = ()
+    #: Whether ``top_up`` is offered: callers check it before calling (a replacement that cannot
+    #: be topped up is still issued, with a note for staff).
+    offers_top_up: bool = False
 
     def __init__(self, provider):
         self.provider = provider
@@ -137,6 +149,23 @@ class ProviderAdapter(ABC):
     @abstractmethod
     def renew(self, *, reference: str, iccid: str, plan_sku: str) -> RenewalResult:
         """Add the plan to an existing eSIM."""
+
+    def top_up(
+        self,
+        *,
+        reference: str,
+        iccid: str,
+        data_mb: int = 0,
+        valid_until: datetime | None = None,
+    ) -> TopUpResult:
+        """Add ``data_mb`` to a profile and keep it valid at least until ``valid_until``.
+
+        Used at our cost (a replacement carrying the old SIM's data and validity over). Idempotent
+        on ``reference``: a second call returns the first top-up and adds nothing, even when it
+        asks for other amounts. Adapters that cannot do it leave ``offers_top_up`` False and this
+        refusal in place.
+        """
+        raise PermanentProviderError(f"{self.provider.adapter}: top-up not offered")
 
     @abstractmethod
     def recharge(

@@ -84,6 +84,8 @@ class EsimAccessAdapter(ProviderAdapter):
     """The eSIM Access upstream; see the module docstring. ``sleep`` is injectable for tests."""
 
     required_credentials = ("access_code", "secret_key")
+    # Top-ups are fixed packages (used for renewals), not any amount of data and validity.
+    offers_top_up = False
 
     def __init__(self, provider, *, sleep: Callable[[float], None] | None = None):
         super().__init__(provider)

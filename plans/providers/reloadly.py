@@ -98,6 +98,7 @@ class Rejected(PermanentProviderError):
 
 class ReloadlyAdapter(ProviderAdapter):
     required_credentials = ("client_id", "client_secret")
+    offers_top_up = False  # airtime only: no eSIM profiles to top up
 
     def __init__(self, provider):
         super().__init__(provider)

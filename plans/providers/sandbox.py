@@ -4,7 +4,12 @@ Everything it returns is derived from our request reference, so a retry gets the
 Options (the Provider row's ``settings``): ``latency_seconds``; ``fail`` ("", "transient",
 "permanent" or "timeout_after_accept") for the first ``fail_times`` calls per reference;
 ``fail_skus`` (always refused); ``usage_mb_per_hour`` (how fast eSIMs use their data);
-``confirmation_code`` (issue eSIMs that need one).
+``confirmation_code`` (issue eSIMs that need one); ``top_up_offered`` (default true; false: act
+like an upstream that cannot top up a profile).
+
+A top-up (``top_up``) adds data and validity to an issued profile; usage readings then count it.
+It is identified by its reference and ICCID only: a retry that asks for other amounts gets the
+first top-up back and adds nothing (the caller recomputes the amounts from live data).
 
 Its catalog (``list_catalog``, for catalog sync) is every plan we have of this provider, as we
 have it, changed by three options: ``catalog`` (a list of dicts with ``CatalogItem`` fields: a new
@@ -36,6 +41,7 @@ from plans.providers.base import (
     ProviderAdapter,
     RechargeResult,
     RenewalResult,
+    TopUpResult,
     TransientProviderError,
     Usage,
 )
@@ -99,7 +105,7 @@ class SandboxAdapter(ProviderAdapter):
             raise PermanentProviderError("sandbox: profile is cancelled")
 
         def extend(now: datetime) -> dict:
-            current = _profile_expiry(issued, _renewals(issued))
+            current = _profile_expiry(issued, _extensions(issued))
             validity = timedelta(days=plan.validity_days)
             expires_at = max(current, now) + validity if current and validity else current
             return {"data_mb": _data_mb(plan), "expires_at": expires_at}
@@ -109,6 +115,40 @@ class SandboxAdapter(ProviderAdapter):
             upstream_reference="sbx-" + _digest(reference)[0][:16],
             expires_at=order.expires_at,
             data_added_mb=order.data_mb or None,
+        )
+
+    @property
+    def offers_top_up(self) -> bool:
+        return bool(self.options.get("top_up_offered", True))
+
+    def top_up(
+        self,
+        *,
+        reference: str,
+        iccid: str,
+        data_mb: int = 0,
+        valid_until: datetime | None = None,
+    ) -> TopUpResult:
+        """Add ``data_mb`` and keep the profile valid until at least ``valid_until``."""
+        if not self.offers_top_up:
+            raise PermanentProviderError("sandbox: top-up not offered")
+        self._pause()
+        if data_mb < 0:
+            raise PermanentProviderError("sandbox: data_mb must not be negative")
+        issued = self._issued(iccid)
+        if issued.cancelled_at:
+            raise PermanentProviderError("sandbox: profile is cancelled")
+
+        def add(now: datetime) -> dict:
+            current = _profile_expiry(issued, _extensions(issued))
+            expires_at = max(current, valid_until) if current and valid_until else current
+            return {"data_mb": data_mb, "expires_at": expires_at}
+
+        order = self._run(reference, Op.TOP_UP, {"iccid": iccid}, add)
+        return TopUpResult(
+            upstream_reference="sbx-" + _digest(reference)[0][:16],
+            data_added_mb=order.data_mb or 0,
+            expires_at=order.expires_at,
         )
 
     def recharge(
@@ -142,9 +182,9 @@ class SandboxAdapter(ProviderAdapter):
         issued = self._issued(iccid)
         self._count(issued.pk)
         now = timezone.now()
-        renewals = _renewals(issued)
-        expires_at = _profile_expiry(issued, renewals)
-        caps = [issued.data_mb, *(r.data_mb for r in renewals)]
+        extensions = _extensions(issued)
+        expires_at = _profile_expiry(issued, extensions)
+        caps = [issued.data_mb, *(e.data_mb for e in extensions)]
         total = None if None in caps else sum(caps) or None
         stop = min(t for t in (now, expires_at, issued.cancelled_at) if t)
         hours = max((stop - issued.accepted_at).total_seconds(), 0) / 3600
@@ -296,16 +336,18 @@ def _expiry(start: datetime, plan: Plan) -> datetime | None:
     return start + timedelta(days=plan.validity_days) if plan.validity_days else None
 
 
-def _renewals(issued: SandboxOrder) -> list[SandboxOrder]:
+def _extensions(issued: SandboxOrder) -> list[SandboxOrder]:
+    """Renewals and top-ups of an issued profile, in the order they were accepted."""
     return list(
         SandboxOrder.objects.filter(
-            operation=Op.RENEW, iccid=issued.iccid, accepted_at__isnull=False
+            operation__in=(Op.RENEW, Op.TOP_UP), iccid=issued.iccid, accepted_at__isnull=False
         ).order_by("accepted_at", "id")
     )
 
 
-def _profile_expiry(issued: SandboxOrder, renewals: list[SandboxOrder]) -> datetime | None:
-    return renewals[-1].expires_at if renewals else issued.expires_at
+def _profile_expiry(issued: SandboxOrder, extensions: list[SandboxOrder]) -> datetime | None:
+    """Each extension keeps the expiry it left the profile with; the last one stands."""
+    return extensions[-1].expires_at if extensions else issued.expires_at
 
 
 def _catalog_entry(entry, items: dict[str, CatalogItem]) -> CatalogItem:
