@@ -20,7 +20,7 @@ from accounts.models import (
 )
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from accounts.services import issue_api_key, revoke_api_key
-from portal.admin_audit import AuditedAdminMixin, AuditedModelAdmin
+from portal.admin_audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
 from portal.admin_paging import EstimatedCountPaginator
 
 
@@ -47,9 +47,10 @@ class CustomerProfileAdmin(AuditedModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__email"]
     raw_id_fields = ["user"]
+    service_fields = ["identity_flagged"]  # set by the identity review on repeated rejections
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(ServiceFieldsMixin, admin.TabularInline):
     model = ApiKey
     fields = ["name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
     readonly_fields = fields
@@ -74,6 +75,10 @@ class PartnerAdmin(AuditedModelAdmin):
     list_filter = ["tier", "is_active"]
     search_fields = ["name", "slug", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
+    # Credit terms are set by hand; the currency is chosen once, as the wallet ledger is kept in
+    # it. The balance moves only through the wallet form (a ledger entry, by a service).
+    staff_set_fields = ["credit_limit", "low_balance_threshold"]
+    set_on_add_fields = ["currency"]
     inlines = [ApiKeyInline]
     actions = ["issue_key"]
 
@@ -157,7 +162,7 @@ class ApiKeyAdmin(AuditedModelAdmin):
 admin.site.register(IdentityCheck, IdentityCheckAdmin)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ServiceFieldsMixin, admin.TabularInline):
     model = WebhookAttempt
     fields = ["number", "url", "outcome", "status_code", "duration_ms", "error", "started_at"]
     readonly_fields = fields

@@ -24,27 +24,34 @@ from orders.models import (
 )
 from orders.services import lifecycle, notifications, payments, provisioning, refunds
 from orders.services.errors import OrderError
-from portal.admin_audit import AuditedModelAdmin
+from portal.admin_audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
 from portal.admin_filters import IndexedValuesFilter
 from portal.admin_paging import EstimatedCountPaginator
 from portal.money import quantize
 from portal.state import IllegalTransition
 
+# The admin reads; services write (ARCHITECTURE.md rule 11, docs/decisions.md). Orders,
+# payments, refunds, SIMs, provisioning attempts, webhook events and wallet entries are the
+# services' record of what happened: every field is read-only and no row is added or deleted
+# here. Staff change them through the actions and forms below, each of which calls a service:
+# retry provisioning, cancel, confirm a manual payment, refund (in full or in part, through the
+# gateway), and the partner wallet's credit or debit form.
 
-class PaymentInline(admin.TabularInline):
+
+class PaymentInline(ServiceFieldsMixin, admin.TabularInline):
     model = Payment
     fields = ["gateway", "method", "status", "amount", "currency", "external_reference"]
-    readonly_fields = fields
+    service_fields = ALL_FIELDS
+    service_rows = True
     extra = 0
-    can_delete = False
 
 
-class ProvisioningAttemptInline(admin.TabularInline):
+class ProvisioningAttemptInline(ServiceFieldsMixin, admin.TabularInline):
     model = ProvisioningAttempt
     fields = ["number", "operation", "outcome", "started_at", "finished_at", "error"]
-    readonly_fields = fields
+    service_fields = ALL_FIELDS
+    service_rows = True
     extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order")  # each row's str()
@@ -145,18 +152,37 @@ class OrderAdmin(AuditedModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
-    readonly_fields = [
+    service_fields = ALL_FIELDS
+    service_rows = True
+    readonly_fields = ["margin"]
+    fields = [
         "number",
+        "kind",
         "status",
+        "customer",
+        "partner",
+        "plan",
+        "quantity",
+        "sim",
+        "recharge_msisdn",
+        "recharge_operator",
+        "currency",
+        "subtotal",
+        "promotion",
+        "discount",
+        "total",
         "cost",
         "cost_currency",
         "margin",
-        "paid_at",
-        "fulfilled_at",
+        "idempotency_key",
+        "customer_reference",
+        "webhook_url",
+        "upstream_reference",
         "created_at",
         "updated_at",
+        "paid_at",
+        "fulfilled_at",
     ]
-    raw_id_fields = ["customer", "partner", "plan", "sim", "promotion"]
     inlines = [PaymentInline, ProvisioningAttemptInline]
     change_form_template = "admin/orders/order/change_form.html"
     actions = [
@@ -173,11 +199,6 @@ class OrderAdmin(AuditedModelAdmin):
         if order.cost is None or order.cost_currency != order.currency:
             return _("not comparable")
         return f"{quantize(order.total - order.cost, order.currency)} {order.currency}"
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # orders are closed through the services
-        return actions
 
     def has_payment_permission(self, request):
         return request.user.has_perm(REFUND_PERMISSION)
@@ -295,8 +316,8 @@ class PaymentAdmin(AuditedModelAdmin):
     list_filter = ["gateway", "status"]
     list_select_related = ["order"]
     search_fields = ["order__number", "external_reference"]
-    readonly_fields = ["status"]
-    raw_id_fields = ["order"]
+    service_fields = ALL_FIELDS  # confirmed, failed or refunded through the order's actions
+    service_rows = True
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
@@ -306,8 +327,8 @@ class PaymentAdmin(AuditedModelAdmin):
 class RefundAdmin(AuditedModelAdmin):
     list_display = ["id", "payment", "amount", "currency", "status", "created_at"]
     list_select_related = ["payment"]
-    readonly_fields = ["status"]
-    raw_id_fields = ["payment", "created_by"]
+    service_fields = ALL_FIELDS  # made by the order's refund action or form, through the gateway
+    service_rows = True
 
 
 @admin.register(Sim)
@@ -328,8 +349,9 @@ class SimAdmin(AuditedModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
-    readonly_fields = ["status"]
-    raw_id_fields = ["owner", "partner", "issued_by_order", "current_plan", "replaced_by"]
+    # Issued, renewed, replaced and synced by the services from what the upstream reports.
+    service_fields = ALL_FIELDS
+    service_rows = True
 
     def get_search_results(self, request, queryset, search_term):
         found = search_sims(queryset, search_term.strip())
@@ -344,7 +366,8 @@ class ProvisioningAttemptAdmin(AuditedModelAdmin):
     list_filter = ["outcome", "operation"]
     list_select_related = ["order"]
     search_fields = ["order__number", "reference"]
-    raw_id_fields = ["order"]
+    service_fields = ALL_FIELDS
+    service_rows = True
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
@@ -355,6 +378,8 @@ class WebhookEventAdmin(AuditedModelAdmin):
     list_display = ["source", "event_type", "event_id", "received_at", "processed_at"]
     list_filter = ["source", ("event_type", IndexedValuesFilter)]
     search_fields = ["event_id"]
+    service_fields = ALL_FIELDS  # recorded once as the source sent it, ended by the services
+    service_rows = True
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
@@ -365,7 +390,8 @@ class WalletEntryAdmin(AuditedModelAdmin):
     list_display = ["created_at", "partner", "kind", "amount", "currency", "order", "reason"]
     list_filter = ["kind", "partner"]
     list_select_related = ["partner", "order"]
-    raw_id_fields = ["order", "created_by"]
+    service_fields = ALL_FIELDS  # credits and debits go through the partner's wallet form
+    service_rows = True
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
@@ -373,29 +399,34 @@ class WalletEntryAdmin(AuditedModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReplacementTicket)
 class ReplacementTicketAdmin(AuditedModelAdmin):
+    """Requested through the site or the API, decided on the identity review page; staff fill
+    in the shipping of a physical SIM here."""
+
     list_display = ["id", "sim", "reason", "status", "created_at"]
     list_filter = ["status", "reason"]
     list_select_related = ["sim__operator"]
-    readonly_fields = ["status"]
-    raw_id_fields = ["sim", "requested_by", "partner", "identity_check", "order", "new_sim"]
+    service_fields = [
+        "sim",
+        "requested_by",
+        "partner",
+        "identity_check",
+        "order",
+        "new_sim",
+        "reason",
+    ]
+    service_rows = True
 
 
 class ReadOnlyAdmin(AuditedModelAdmin):
     """Records written by the services; staff read them here."""
 
-    def has_add_permission(self, request):
-        return False
+    service_fields = ALL_FIELDS
+    service_rows = True
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -21,13 +21,13 @@ from plans.models import (
     ProviderCall,
     SandboxOrder,
 )
-from portal.admin_audit import AuditedModelAdmin
+from portal.admin_audit import AuditedModelAdmin, ServiceFieldsMixin
 from portal.admin_filters import RecentValuesFilter
 from portal.admin_paging import EstimatedCountPaginator
 from portal.money import format_money
 
 
-class OperatorPrefixInline(admin.TabularInline):
+class OperatorPrefixInline(ServiceFieldsMixin, admin.TabularInline):
     model = OperatorPrefix
     extra = 0
 
@@ -50,8 +50,13 @@ class ProviderAdmin(AuditedModelAdmin):
         return request.user.has_perm(SYNC_PERMISSION)
 
 
-class PlanPriceInline(admin.TabularInline):
+# The catalog is priced by hand: plan costs and prices, partner price rules and promotions are
+# what staff manage here (docs/decisions.md, "The admin reads; services write").
+
+
+class PlanPriceInline(ServiceFieldsMixin, admin.TabularInline):
     model = PlanPrice
+    staff_set_fields = ["currency", "amount"]
     extra = 0
 
 
@@ -72,6 +77,7 @@ class PlanAdmin(CatalogImportExportMixin, AuditedModelAdmin):
     list_filter = ["kind", "period", "operator", "provider", "is_active"]
     list_select_related = ["operator"]
     search_fields = ["name", "name_zh", "provider_sku"]
+    staff_set_fields = ["airtime_amount", "cost", "cost_currency"]
     inlines = [PlanPriceInline]
 
 
@@ -111,6 +117,7 @@ class PromotionAdmin(AuditedModelAdmin):
     ]
     list_filter = [RunningPromotionFilter, "is_active"]
     search_fields = ["code", "description"]
+    staff_set_fields = ["amount_off", "amount_currency"]
 
     def get_queryset(self, request):
         return with_redemptions(super().get_queryset(request))

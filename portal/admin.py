@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from portal.admin_audit import ALL_FIELDS, ServiceFieldsMixin
 from portal.admin_dashboard import dashboard_context
 from portal.admin_filters import IndexedValuesFilter
 from portal.admin_paging import EstimatedCountPaginator
@@ -7,8 +8,9 @@ from portal.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Readable by staff with the permission; never editable or deletable."""
+class AuditEntryAdmin(ServiceFieldsMixin, admin.ModelAdmin):
+    """Readable by staff with the permission; never editable or deletable (and not audited:
+    the trail does not record itself)."""
 
     list_display = ["created_at", "actor", "actor_label", "action", "target_repr"]
     list_filter = [("action", IndexedValuesFilter), "target_type", "created_at"]
@@ -17,14 +19,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
+    service_fields = ALL_FIELDS
+    service_rows = True
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
