@@ -375,8 +375,16 @@ class ProvisioningAttemptAdmin(AuditedModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(AuditedModelAdmin):
-    list_display = ["source", "event_type", "event_id", "received_at", "processed_at"]
-    list_filter = ["source", ("event_type", IndexedValuesFilter)]
+    list_display = [
+        "source",
+        "event_type",
+        "event_id",
+        "received_at",
+        "outcome",
+        "attempts",
+        "error",
+    ]
+    list_filter = ["outcome", "source", ("event_type", IndexedValuesFilter)]
     search_fields = ["event_id"]
     service_fields = ALL_FIELDS  # recorded once as the source sent it, ended by the services
     service_rows = True

@@ -145,7 +145,7 @@ def order_timeline(order: Order) -> list[dict]:
                     event.received_at,
                     _("Webhook"),
                     f"{event.get_source_display()} {event.event_type}",
-                    event.error or (_("processed") if event.processed_at else _("not processed")),
+                    " · ".join(filter(None, [event.get_outcome_display(), event.error])),
                 )
             )
     events.sort(key=lambda e: e["at"])

@@ -39,15 +39,18 @@ def provider_callback(request, provider_id: int):
         with transaction.atomic():
             record = WebhookEvent.objects.create(
                 source=WebhookEvent.Source.PROVIDER,
-                event_id=f"{provider.pk}:{event.event_id}",
+                event_id=f"{provider.pk}:{event.event_id}"[:255],
                 event_type=event.event_type[:100],
                 payload=event.payload,
             )
     except IntegrityError:
         return JsonResponse({"status": "duplicate"})
     outcome = _apply(provider, event)
+    applied = outcome in {"applied", "recorded"}
     WebhookEvent.objects.filter(pk=record.pk).update(
-        processed_at=timezone.now(), error="" if outcome in {"applied", "recorded"} else outcome
+        processed_at=timezone.now(),
+        outcome=WebhookEvent.Outcome.APPLIED if applied else WebhookEvent.Outcome.IGNORED,
+        error="" if applied else outcome,
     )
     return JsonResponse({"status": outcome})
 

@@ -4,12 +4,11 @@ from celery import shared_task
 from django.conf import settings
 
 from orders.payments.base import GatewayError
-from orders.services import notifications, provisioning, usage, webhooks
+from orders.services import notifications, payments, provisioning, refunds, usage, webhooks
 from plans.providers.base import TransientProviderError
 from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
 
-WEBHOOK_RETRY_SECONDS = 5
-WEBHOOK_MAX_RETRIES = 12
+REFUND_MAX_RETRIES = 8
 
 
 def backoff(retries: int) -> int:
@@ -29,17 +28,40 @@ def provision_order(self, order_id: int) -> str:
         raise self.retry(countdown=min(countdown, MAX_TASK_COUNTDOWN_SECONDS)) from exc
 
 
-@shared_task(bind=True, max_retries=WEBHOOK_MAX_RETRIES)
+@shared_task(bind=True, max_retries=None)
 def process_webhook_event(self, event_id: int) -> None:
-    """Act on a recorded payment event; waits for a payment row that is not committed yet."""
+    """Act on a recorded payment event; retried (a bounded number of times) while it may
+    succeed later, e.g. a payment row not committed yet or the gateway unreachable."""
     try:
         webhooks.process_webhook_event(event_id)
-    except webhooks.PaymentNotFoundYet as exc:
-        raise self.retry(countdown=WEBHOOK_RETRY_SECONDS) from exc
+    except webhooks.RetryLater as exc:
+        raise self.retry(countdown=exc.retry_in or backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
+def send_refund(self, refund_id: int) -> None:
+    """Send a refund recorded here (e.g. of a duplicate payment) to its gateway."""
+    try:
+        refunds.send_refund(refund_id=refund_id)
     except GatewayError as exc:
-        if not exc.transient:
-            webhooks.record_event_error(event_id, str(exc))
-            return
+        raise self.retry(countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
+def expire_payment(self, payment_id: int) -> None:
+    """Close a superseded payment attempt's checkout at its gateway."""
+    try:
+        payments.expire_payment(payment_id=payment_id)
+    except GatewayError as exc:
+        raise self.retry(countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
+def cancel_refunded_sims(self, order_id: int) -> int:
+    """Cancel upstream the eSIMs of a fully refunded purchase."""
+    try:
+        return provisioning.cancel_refunded_sims(order_id)
+    except TransientProviderError as exc:
         raise self.retry(countdown=backoff(self.request.retries)) from exc
 
 

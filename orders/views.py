@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -56,6 +57,8 @@ def test_checkout(request, reference: str):
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = reverse("home")
     if request.method == "POST":
+        if payment.status == Payment.Status.CANCELLED:  # expired: superseded by a new attempt
+            return HttpResponse(_("This checkout has expired."), status=409)
         action = TEST_ACTIONS.get(request.POST.get("action", ""))
         if action is None:
             return HttpResponseBadRequest("Unknown action.")

@@ -29,7 +29,9 @@ class WebhookEvent(models.Model):
         default=0, help_text=_("How many times processing was tried.")
     )
     error = models.TextField(
-        _("reason"), blank=True, help_text=_("Why the event was ignored or failed, or the last error.")
+        _("reason"),
+        blank=True,
+        help_text=_("Why the event was ignored or failed, or the last error."),
     )
 
     class Meta:

@@ -40,22 +40,13 @@ class Order(models.Model):
         Status,
         {
             Status.CREATED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
-            # Refunded straight from awaiting payment: the gateway reports a refund before the
-            # payment's own success event (events arrive out of order).
-            Status.AWAITING_PAYMENT: {
-                Status.PAID,
-                Status.PAYMENT_FAILED,
-                Status.CANCELLED,
-                Status.REFUNDED,
-            },
-            Status.PAYMENT_FAILED: {
-                Status.AWAITING_PAYMENT,
-                Status.PAID,
-                Status.CANCELLED,
-                Status.REFUNDED,
-            },
+            # A refund reported before the payment's success event records the payment (and
+            # pays the order) first, then refunds it: an order is refunded only once paid.
+            Status.AWAITING_PAYMENT: {Status.PAID, Status.PAYMENT_FAILED, Status.CANCELLED},
+            Status.PAYMENT_FAILED: {Status.AWAITING_PAYMENT, Status.PAID, Status.CANCELLED},
             Status.PAID: {Status.PROVISIONING, Status.REFUNDED},
-            Status.PROVISIONING: {Status.FULFILLED, Status.NEEDS_ATTENTION},
+            # Refunded while the upstream call runs: its result is recorded, then undone.
+            Status.PROVISIONING: {Status.FULFILLED, Status.NEEDS_ATTENTION, Status.REFUNDED},
             Status.NEEDS_ATTENTION: {Status.PROVISIONING, Status.REFUNDED},
             Status.FULFILLED: {Status.REFUNDED},
         },
@@ -102,6 +93,11 @@ class Order(models.Model):
         "plans.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     idempotency_key = models.CharField(max_length=100, blank=True)
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the partner's request that placed it with its Idempotency-Key."),
+    )
     customer_reference = models.CharField(max_length=100, blank=True)
     webhook_url = models.URLField(
         blank=True, max_length=500, help_text=_("Partner URL told about this order's progress.")

@@ -28,6 +28,8 @@ class Payment(models.Model):
         {
             Status.PENDING: {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED},
             Status.FAILED: {Status.SUCCEEDED},
+            # Money that arrives for a superseded or expired attempt is recorded all the same.
+            Status.CANCELLED: {Status.SUCCEEDED},
             Status.SUCCEEDED: {Status.REFUNDED},
         },
     )

@@ -13,6 +13,21 @@ class SignatureError(Exception):
     """A webhook whose signature, secret or timestamp does not check out."""
 
 
+class MalformedEvent(Exception):
+    """A correctly signed event whose envelope (id, type, data) cannot be used.
+
+    Recorded and closed as failed with ``reason`` (under a stand-in id when its own is unusable),
+    never retried.
+    """
+
+    def __init__(self, reason: str, *, payload=None, event_id: str = "", event_type: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.payload = payload
+        self.event_id = event_id
+        self.event_type = event_type
+
+
 class GatewayError(Exception):
     """The gateway refused or failed a call; ``transient`` says whether a retry may help."""
 
@@ -91,6 +106,13 @@ class PaymentGateway(ABC):
     @abstractmethod
     def start(self, payment, *, success_url: str, cancel_url: str) -> PaymentStart:
         """Begin collecting ``payment``; called after the Payment row is committed."""
+
+    def expire(self, payment) -> None:
+        """Close ``payment``'s checkout at the gateway so it can no longer be paid.
+
+        Gateways without a hosted session (manual, wallet) have nothing to close.
+        """
+        return None
 
     def verify_event(self, body: bytes, headers) -> VerifiedEvent:
         """Check a webhook's signature on the raw body and parse it."""

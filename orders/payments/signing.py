@@ -8,9 +8,11 @@ import hmac
 import json
 import time
 
-from orders.payments.base import SignatureError, VerifiedEvent
+from orders.payments.base import MalformedEvent, SignatureError, VerifiedEvent
 
 DEFAULT_TOLERANCE_SECONDS = 300
+MAX_EVENT_ID_LENGTH = 255
+MAX_EVENT_TYPE_LENGTH = 100
 
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -42,10 +44,33 @@ def verify(
 def verified_event(
     body: bytes, header: str | None, secret: str, tolerance: int = DEFAULT_TOLERANCE_SECONDS
 ) -> VerifiedEvent:
-    """Verify ``body`` against its signature header and parse it as a Stripe-shaped event."""
+    """Verify ``body`` against its signature header and parse it as a Stripe-shaped event.
+
+    Raises SignatureError for a body that does not verify, MalformedEvent for a signed body that
+    is not a usable event (not JSON, an id or type that is not a short string, no data object).
+    """
     verify(body, header, secret, tolerance)
     try:
         payload = json.loads(body)
-        return VerifiedEvent(payload["id"], payload["type"], payload)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SignatureError("Malformed event body.") from exc
+    except ValueError as exc:
+        raise MalformedEvent("the body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise MalformedEvent("the body is not a JSON object")
+    event_id, event_type = payload.get("id"), payload.get("type")
+    if not _short_text(event_id, MAX_EVENT_ID_LENGTH):
+        raise MalformedEvent("the event id is not a short string", payload=payload)
+    if not _short_text(event_type, MAX_EVENT_TYPE_LENGTH):
+        raise MalformedEvent("the event type is not a short string", payload=payload)
+    data = payload.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent(
+            "the event has no data object",
+            payload=payload,
+            event_id=event_id,
+            event_type=event_type,
+        )
+    return VerifiedEvent(event_id, event_type, payload)
+
+
+def _short_text(value, max_length: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= max_length and value.isprintable()

@@ -187,6 +187,17 @@ class StripeGateway(PaymentGateway):
             )
         return PaymentStart(redirect_url=session.url, external_reference=session.id)
 
+    def expire(self, payment) -> None:
+        """Expire an open Checkout Session (a superseded attempt); a paid one stays paid."""
+        reference = payment.external_reference or ""
+        if not reference.startswith("cs_"):  # an off-session charge has no page to close
+            return
+        client = self._client()
+        with stripe_errors():
+            session = client.v1.checkout.sessions.retrieve(reference)
+            if getattr(session, "status", None) == "open":
+                client.v1.checkout.sessions.expire(reference)
+
     def verify_event(self, body: bytes, headers) -> VerifiedEvent:
         """Stripe's ``t=…,v1=…`` signature on the raw body, within 300 s either way."""
         secret = (settings.STRIPE_WEBHOOK_SECRET or "").strip()

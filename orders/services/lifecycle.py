@@ -12,6 +12,42 @@ from portal.state import transition
 
 PAYABLE_STATES = {Order.Status.CREATED, Order.Status.AWAITING_PAYMENT, Order.Status.PAYMENT_FAILED}
 
+# What recording a payment's success did.
+ALREADY_RECORDED = "already_recorded"  # a duplicate confirmation: nothing changed
+PAID_THE_ORDER = "paid_the_order"
+SURPLUS = "surplus"  # money for an order already paid or closed: it must go back
+
+
+def record_payment_success(*, payment: Payment, actor=None, note: str = "") -> str:
+    """Record the money of ``payment`` as received (from pending, failed or cancelled).
+
+    The first payment to succeed pays the order; the order's other attempts are cancelled and
+    their gateway sessions expired. Money that arrives for an order already paid or closed (an
+    old checkout tab, a second session) is recorded all the same and reported as SURPLUS for
+    the caller to refund. Locks the order, then the payment.
+    """
+    from orders import tasks
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
+            return ALREADY_RECORDED
+        transition(locked, Payment.Status.SUCCEEDED, actor=actor, actor_label="payments", note=note)
+        if order.status not in PAYABLE_STATES:
+            return SURPLUS
+        mark_order_paid(order=order, actor=actor)
+        for other in order.payments.filter(status=Payment.Status.PENDING):
+            transition(
+                other,
+                Payment.Status.CANCELLED,
+                actor_label="payments",
+                note=f"payment #{locked.pk} paid the order first",
+            )
+            tasks.expire_payment.delay_on_commit(other.pk)
+    payment.refresh_from_db()
+    return PAID_THE_ORDER
+
 
 def mark_order_paid(*, order: Order, paid_at: datetime | None = None, actor=None) -> bool:
     """Move a payable order to paid and queue its provisioning after commit.

@@ -1,5 +1,7 @@
 """Taking payments: start one through a gateway, record what the gateway says happened."""
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,9 +11,17 @@ from orders.payments import get_gateway
 from orders.payments.base import GatewayError, PaymentStart
 from orders.payments.manual import MANUAL_METHODS
 from orders.services.errors import OrderError
-from orders.services.lifecycle import PAYABLE_STATES, mark_order_paid
+from orders.services.lifecycle import (
+    ALREADY_RECORDED,
+    PAYABLE_STATES,
+    SURPLUS,
+    record_payment_success,
+)
+from orders.services.refunds import refund_surplus
 from portal.money import Currency
 from portal.state import transition
+
+logger = logging.getLogger(__name__)
 
 # Stripe presents Alipay and WeChat Pay in these of our currencies only (not PKR).
 WALLET_METHOD_CURRENCIES = {
@@ -48,6 +58,8 @@ def start_payment(
         raise OrderError("method_unavailable", _("This payment method is not available."))
     if gateway_key == Gateway.MANUAL and not customer_reference.strip():
         raise OrderError("reference_required", _("Enter the reference of your payment."))
+    from orders import tasks
+
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status not in PAYABLE_STATES:
@@ -56,6 +68,7 @@ def start_payment(
             transition(locked, Order.Status.AWAITING_PAYMENT, actor=locked.customer)
         for stale in locked.payments.filter(status=Payment.Status.PENDING):
             transition(stale, Payment.Status.CANCELLED, note="superseded by a new attempt")
+            tasks.expire_payment.delay_on_commit(stale.pk)
         payment = Payment.objects.create(
             order=locked,
             gateway=gateway_key,
@@ -81,15 +94,34 @@ def start_payment(
 
 
 def mark_payment_succeeded(*, payment: Payment, actor=None, note: str = "") -> bool:
-    """Record the money as received and move the order on; a duplicate changes nothing."""
+    """Record the money as received and move the order on; a duplicate changes nothing.
+
+    Money for an order that another payment already paid (or that was closed) is recorded and
+    refunded in full.
+    """
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
-            return False
-        transition(locked, Payment.Status.SUCCEEDED, actor=actor, actor_label="payments", note=note)
-        mark_order_paid(order=locked.order, actor=actor)
+        result = record_payment_success(payment=payment, actor=actor, note=note)
+        if result == SURPLUS:
+            refund_surplus(payment=payment)
     payment.refresh_from_db()
-    return True
+    return result != ALREADY_RECORDED
+
+
+def expire_payment(*, payment_id: int) -> None:
+    """Close a cancelled attempt's session at its gateway, so the customer cannot pay it.
+
+    Best effort: a session that was paid meanwhile is recorded (and refunded) when its
+    success event arrives.
+    """
+    payment = Payment.objects.select_related("order").get(pk=payment_id)
+    if payment.status != Payment.Status.CANCELLED or not payment.external_reference:
+        return
+    try:
+        get_gateway(payment.gateway).expire(payment)
+    except GatewayError as exc:
+        if exc.transient:
+            raise
+        logger.info("Payment %s could not be expired at its gateway: %s", payment.pk, exc)
 
 
 def mark_payment_failed(*, payment: Payment, note: str = "") -> bool:

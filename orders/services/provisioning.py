@@ -15,10 +15,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import webhooks
-from orders.models import Order, ProvisioningAttempt
+from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services import effects
 from plans.providers import get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError
+from portal import audit
 from portal.state import transition
 
 Outcome = ProvisioningAttempt.Outcome
@@ -60,6 +61,9 @@ def provision_order(order_id: int) -> str:
         changes = {"finished_at": timezone.now(), "response_summary": _summary(results)}
         if attempt.outcome == Outcome.IN_PROGRESS:
             transition(attempt, Outcome.SUCCEEDED, field="outcome", changes=changes)
+        if order.status == Order.Status.REFUNDED:
+            _record_after_refund(order, results)
+            return order.status
         if order.status != Order.Status.PROVISIONING:
             return order.status
         upstream_reference = effects.apply(order, results)
@@ -75,6 +79,22 @@ def provision_order(order_id: int) -> str:
             tasks.send_order_ready_email.delay_on_commit(order.pk)
         webhooks.emit_order_event(order)  # order.fulfilled, partner orders only
     return Order.Status.FULFILLED
+
+
+def _record_after_refund(order: Order, results: list) -> None:
+    """The order was refunded while the upstream worked: keep what it issued, then undo it."""
+    from orders import tasks
+
+    effects.apply(order, results)
+    audit.record(
+        action="order.refunded_during_provisioning",
+        target=order,
+        actor_label="worker",
+        note="Refunded while provisioning; the upstream's result is recorded and its eSIMs "
+        "are cancelled.",
+    )
+    if order.kind == Order.Kind.PURCHASE:
+        tasks.cancel_refunded_sims.delay_on_commit(order.pk)
 
 
 def _claim(order_id: int) -> ProvisioningAttempt | None:
@@ -120,8 +140,10 @@ def _record_failure(attempt, outcome, summary, reraise=None) -> str:
                 field="outcome",
                 changes={"finished_at": timezone.now(), "error": summary[:1000]},
             )
+        # Top-ups of a replacement share the numbering but are not tries of the order itself.
+        tries = order.provisioning_attempts.exclude(operation=ProvisioningAttempt.Operation.TOP_UP)
         give_up = outcome == Outcome.PERMANENT_ERROR or (
-            attempt.number >= settings.PROVISIONING_MAX_ATTEMPTS
+            tries.count() >= settings.PROVISIONING_MAX_ATTEMPTS
         )
         if give_up and order.status == Order.Status.PROVISIONING:
             transition(order, Order.Status.NEEDS_ATTENTION, actor_label="worker", note=summary)
@@ -167,11 +189,42 @@ def stuck_orders(now=None):
 
 def cancel_replaced_profile(sim_id: int) -> None:
     """Cancel a replaced SIM's profile upstream (safe to repeat: our reference is stable)."""
-    from orders.models import Sim
-    from portal import audit
-
     sim = Sim.objects.select_related("provider").get(pk=sim_id)
     if sim.status != Sim.Status.REPLACED or sim.provider is None:
         return
     get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
     audit.record(action="sim.cancelled_upstream", target=sim, actor_label="worker")
+
+
+CANCELLABLE_SIM_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}
+
+
+def cancel_refunded_sims(order_id: int) -> int:
+    """Cancel upstream, then mark cancelled, the eSIMs of a fully refunded purchase.
+
+    Safe to repeat (the upstream cancel is idempotent on our reference). A provider that refuses
+    for good leaves the SIM as it is and a note on the order for staff; a transient error is
+    raised for a retry. Returns how many SIMs were cancelled.
+    """
+    order = Order.objects.get(pk=order_id)
+    if order.status != Order.Status.REFUNDED or order.kind != Order.Kind.PURCHASE:
+        return 0
+    cancelled = 0
+    sims = order.issued_sims.select_related("provider").filter(status__in=CANCELLABLE_SIM_STATES)
+    for sim in sims:
+        try:
+            if sim.provider is not None:
+                get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
+        except PermanentProviderError as exc:
+            audit.record(
+                action="sim.cancel_failed",
+                target=order,
+                actor_label="worker",
+                note=f"eSIM …{sim.iccid[-6:]} of a refunded order could not be cancelled "
+                f"upstream; cancel it with the provider: {exc.summary}",
+            )
+            continue
+        transition(sim, Sim.Status.CANCELLED, actor_label="worker", note=f"order {order} refunded")
+        audit.record(action="sim.cancelled_upstream", target=sim, actor_label="worker")
+        cancelled += 1
+    return cancelled

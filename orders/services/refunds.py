@@ -3,11 +3,11 @@
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from orders.models import Order, Payment, Refund
+from orders.models import Gateway, Order, Payment, Refund
 from orders.payments import get_gateway
 from orders.payments.base import (
     REFUND_FAILED,
@@ -18,16 +18,23 @@ from orders.payments.base import (
     RefundResult,
 )
 from orders.services.errors import OrderError
+from orders.services.lifecycle import SURPLUS, record_payment_success
 from portal import audit
+from portal.money import quantize
 from portal.state import transition
 
 logger = logging.getLogger(__name__)
 
 REFUNDABLE_ORDER_STATES = {
     Order.Status.PAID,
+    Order.Status.PROVISIONING,
     Order.Status.FULFILLED,
     Order.Status.NEEDS_ATTENTION,
 }
+
+
+class RefundConflict(Exception):
+    """The gateway reports a refund this portal already holds on another payment."""
 
 
 def refunded_amount(payment: Payment, *, include_pending: bool = False) -> Decimal:
@@ -40,31 +47,23 @@ def refunded_amount(payment: Payment, *, include_pending: bool = False) -> Decim
 def refund_order(
     *, order: Order, amount: Decimal | None = None, actor=None, reason: str = ""
 ) -> Refund:
-    """Refund all or part of an order's payment through its gateway."""
+    """Refund all or part of an order's payment through its gateway.
+
+    The amount is in the currency's minor unit (a finer amount is refused). Refunds the oldest
+    succeeded payment that still has money to give back.
+    """
     with transaction.atomic():
         locked_order = Order.objects.select_for_update().get(pk=order.pk)
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(order=locked_order, status=Payment.Status.SUCCEEDED)
-            .first()
-        )
+        payment, remaining = _refundable_payment(locked_order)
         if payment is None or locked_order.status not in REFUNDABLE_ORDER_STATES:
             raise OrderError("not_refundable", _("This order has no payment that can be refunded."))
-        remaining = payment.amount - refunded_amount(payment, include_pending=True)
         amount = remaining if amount is None else amount
-        if not Decimal(0) < amount <= remaining:
+        if not Decimal(0) < amount <= remaining or amount != quantize(amount, payment.currency):
             raise OrderError(
                 "amount_invalid",
-                _("Refund between 0 and %(remaining)s.") % {"remaining": remaining},
+                _("Refund between 0 and %(remaining)s, in whole cents.") % {"remaining": remaining},
             )
-        refund = Refund.objects.create(
-            payment=payment,
-            amount=amount,
-            currency=payment.currency,
-            reason=reason,
-            created_by=actor,
-            idempotency_key=f"{payment.idempotency_key}-r{payment.refunds.count() + 1}",
-        )
+        refund = _new_refund(payment, amount, reason=reason, actor=actor)
         gateway = get_gateway(payment.gateway)
         if gateway.runs_locally:
             result = gateway.refund(refund)
@@ -86,44 +85,153 @@ def refund_order(
     return refund
 
 
-def record_gateway_refunds(*, payment: Payment, refunds: list[RefundInfo]) -> None:
-    """Record refunds the gateway reports (made here or in its dashboard), each once."""
+def _refundable_payment(order: Order) -> tuple[Payment | None, Decimal]:
+    """The oldest succeeded payment of ``order`` with money left to refund, locked, and how much."""
+    for payment in (
+        Payment.objects.select_for_update()
+        .filter(order=order, status=Payment.Status.SUCCEEDED)
+        .order_by("created_at", "pk")
+    ):
+        remaining = payment.amount - refunded_amount(payment, include_pending=True)
+        if remaining > 0:
+            return payment, remaining
+    return None, Decimal(0)
+
+
+def _new_refund(payment: Payment, amount: Decimal, *, reason: str, actor=None) -> Refund:
+    return Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason,
+        created_by=actor,
+        idempotency_key=f"{payment.idempotency_key}-r{payment.refunds.count() + 1}",
+    )
+
+
+def refund_surplus(*, payment: Payment) -> Refund | None:
+    """Give back money that arrived for an order already paid or closed, in full.
+
+    The refund is recorded now, beside the payment, and sent to the gateway after commit; the
+    order's timeline says why.
+    """
+    from orders import tasks
+
     with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        remaining = locked.amount - refunded_amount(locked, include_pending=True)
+        if locked.status != Payment.Status.SUCCEEDED or remaining <= 0:
+            return None
+        note = (
+            f"Payment #{locked.pk} ({locked.currency} {locked.amount}, "
+            f"{locked.external_reference or 'no reference'}) arrived for an order already paid "
+            f"or closed; {locked.currency} {remaining} is refunded automatically."
+        )
+        if locked.gateway == Gateway.MANUAL:
+            note += " Send the money back the way it came; the refund records it."
+        refund = _new_refund(locked, remaining, reason="duplicate payment refunded automatically")
+        audit.record(
+            action="payment.surplus", target=locked.order, actor_label="payments", note=note
+        )
+        logger.warning("Order %s: %s", locked.order.number, note)
+        tasks.send_refund.delay_on_commit(refund.pk)
+    return refund
+
+
+def send_refund(*, refund_id: int) -> None:
+    """Ask the gateway for a refund recorded here and not sent yet (safe to repeat: the
+    gateway call carries the refund's idempotency key). A transient error is raised for a retry.
+    """
+    refund = Refund.objects.select_related("payment__order").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING or refund.external_reference:
+        return
+    try:
+        result = get_gateway(refund.payment.gateway).refund(refund)
+    except GatewayError as exc:
+        if exc.transient:
+            raise
+        with transaction.atomic():
+            _fail(refund, "", None, actor_label="payments", note=str(exc))
+        return
+    with transaction.atomic():
+        _settle(refund, result, None)
+
+
+def record_gateway_refunds(*, payment: Payment, refunds: list[RefundInfo]) -> list[str]:
+    """Record refunds the gateway reports (made here or in its dashboard), each once.
+
+    A refund reported before the payment's success event records the payment's success first
+    (the money was taken, then returned). What is reported beyond what was paid is capped.
+    Raises RefundConflict, changing nothing, for a refund id held by another payment. Returns
+    notes on what was not recorded as reported.
+    """
+    _check_refunds_belong_to(payment, refunds)
+    notes = []
+    with transaction.atomic():
+        paid = record_payment_success(
+            payment=payment, note="refund reported before the payment's success"
+        )
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status in (Payment.Status.PENDING, Payment.Status.FAILED):
-            # The refund arrived before the success event: the money was taken, then returned.
-            transition(
-                payment,
-                Payment.Status.SUCCEEDED,
-                actor_label="payments",
-                note="refund reported before payment success",
-            )
         for info in refunds:
-            known = payment.refunds.filter(external_reference=info.external_reference).first()
-            if known is None:
-                # One of ours whose gateway call has not come back yet (no reference so far).
-                known = payment.refunds.filter(
-                    status=Refund.Status.PENDING,
-                    external_reference__isnull=True,
-                    amount=info.amount,
-                ).first()
-            if known is not None:
-                if known.status == Refund.Status.PENDING:
-                    _complete(known, info.external_reference, None)
-                continue
-            try:
-                with transaction.atomic():
-                    refund = Refund.objects.create(
-                        payment=payment,
-                        amount=info.amount,
-                        currency=payment.currency,
-                        reason="reported by the gateway",
-                        external_reference=info.external_reference,
-                        idempotency_key=f"gateway-{info.external_reference}",
-                    )
-            except IntegrityError:
-                continue
-            _complete(refund, info.external_reference, None)
+            note = _record_reported_refund(payment, info)
+            if note:
+                notes.append(note)
+        if paid == SURPLUS:
+            refund_surplus(payment=payment)
+    return notes
+
+
+def _check_refunds_belong_to(payment: Payment, refunds: list[RefundInfo]) -> None:
+    references = [info.external_reference for info in refunds]
+    other = (
+        Refund.objects.filter(external_reference__in=references)
+        .exclude(payment=payment)
+        .select_related("payment__order")
+        .first()
+    )
+    if other is not None:
+        raise RefundConflict(
+            f"refund {other.external_reference} is already recorded on payment "
+            f"#{other.payment_id} of order {other.payment.order.number}"
+        )
+
+
+def _record_reported_refund(payment: Payment, info: RefundInfo) -> str:
+    """Record one reported refund once; returns a note when it was capped or dropped."""
+    known = payment.refunds.filter(external_reference=info.external_reference).first()
+    if known is None:
+        # One of ours whose gateway call has not come back yet (no reference so far).
+        known = payment.refunds.filter(
+            status=Refund.Status.PENDING,
+            external_reference__isnull=True,
+            amount=info.amount,
+        ).first()
+    if known is not None:
+        if known.status == Refund.Status.PENDING:
+            _complete(known, info.external_reference, None)
+        return ""
+    remaining = payment.amount - refunded_amount(payment, include_pending=True)
+    amount = min(quantize(info.amount, payment.currency), remaining)
+    if amount <= 0:
+        return (
+            f"refund {info.external_reference} of {payment.currency} {info.amount} not "
+            f"recorded: the payment is already refunded in full"
+        )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason="reported by the gateway",
+        external_reference=info.external_reference,
+        idempotency_key=f"gateway-{info.external_reference}",
+    )
+    _complete(refund, info.external_reference, None)
+    if amount < info.amount:
+        return (
+            f"refund {info.external_reference} of {payment.currency} {info.amount} recorded "
+            f"as {amount}: more than was left to refund"
+        )
+    return ""
 
 
 def record_refund_updates(*, gateway: str, refunds: list[RefundInfo], note: str = "") -> None:
@@ -224,7 +332,18 @@ def _complete(
         return
     transition(payment, Payment.Status.REFUNDED, actor=actor, actor_label=actor_label, note=note)
     order = Order.objects.select_for_update().get(pk=payment.order_id)
-    if order.status != Order.Status.REFUNDED:
-        transition(
-            order, Order.Status.REFUNDED, actor=actor, actor_label=actor_label, note=refund.reason
-        )
+    money_left = order.payments.filter(status=Payment.Status.SUCCEEDED).exists()
+    if money_left or not Order.TRANSITIONS.allows(order.status, Order.Status.REFUNDED):
+        return  # another payment still pays for it, or it was never paid (a surplus)
+    transition(
+        order, Order.Status.REFUNDED, actor=actor, actor_label=actor_label, note=refund.reason
+    )
+    _undo_what_was_issued(order)
+
+
+def _undo_what_was_issued(order: Order) -> None:
+    """A fully refunded purchase gives its eSIMs back: cancelled upstream after commit."""
+    from orders import tasks
+
+    if order.kind == Order.Kind.PURCHASE:
+        tasks.cancel_refunded_sims.delay_on_commit(order.pk)

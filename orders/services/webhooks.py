@@ -1,10 +1,19 @@
-"""Incoming payment webhooks: verify, record once, then act on what the source says now."""
+"""Incoming payment webhooks: verify, record once, then act on what the source says now.
 
+Every event ends in one of three outcomes (ARCHITECTURE.md, rule 10): applied; ignored with a
+reason (a duplicate, an object this portal did not create, an event type with nothing to do);
+or failed with a reason staff read in the admin (a malformed event, an amount that does not
+match, a refund that belongs elsewhere). An event that may succeed later (its payment row not
+committed yet, the gateway unreachable) is retried, at most ``WEBHOOK_MAX_ATTEMPTS`` times.
+"""
+
+import hashlib
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.models import Gateway, Order, Payment, SavedPaymentMethod, WebhookEvent
@@ -17,37 +26,64 @@ from orders.payments.base import (
     OUTCOME_PAID,
     OUTCOME_REFUND_UPDATED,
     OUTCOME_REFUNDED,
+    GatewayError,
+    MalformedEvent,
     PaymentUpdate,
     VerifiedEvent,
 )
-from orders.payments.saved_cards import is_setup_event, setup_marker
+from orders.payments.saved_cards import is_setup_event, setup_marker, setup_reference_of
 from orders.services.payments import (
     mark_payment_expired,
     mark_payment_failed,
     mark_payment_succeeded,
 )
-from orders.services.refunds import record_gateway_refunds, record_refund_updates
+from orders.services.refunds import RefundConflict, record_gateway_refunds, record_refund_updates
 from portal import audit
+from portal.money import quantize
 
 logger = logging.getLogger(__name__)
 
+Outcome = WebhookEvent.Outcome
 # Kept on an event about a Stripe object another app (or the dashboard) created on the same
 # account: recorded and closed at once, never retried.
 NOT_OURS = "not created by this portal"
+PAYMENT_NOT_FOUND_RETRY_SECONDS = 5
+MAX_REFERENCE_LENGTH = 255
 
 
-class PaymentNotFoundYet(Exception):
+class RetryLater(Exception):
+    """The event may be applied on a later try."""
+
+    retry_in: int | None = None
+
+
+class PaymentNotFoundYet(RetryLater):
     """The event names a payment we have not committed yet; try again shortly."""
+
+    retry_in = PAYMENT_NOT_FOUND_RETRY_SECONDS
+
+
+class EventRejected(Exception):
+    """The event cannot be applied, now or later: it is closed as failed with ``reason``."""
+
+    def __init__(self, reason: str, *, order: Order | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.order = order
 
 
 def receive_webhook(*, source: str, body: bytes, headers) -> WebhookEvent | None:
     """Verify and record an event (SignatureError if it does not verify).
 
-    Returns None for an event already recorded. Processing runs in a task after commit.
+    Returns None for an event already recorded. Processing runs in a task after commit. A
+    signed event that cannot be used is recorded as failed at once, with why.
     """
     from orders import tasks
 
-    verified = get_gateway(source).verify_event(body, headers)
+    try:
+        verified = get_gateway(source).verify_event(body, headers)
+    except MalformedEvent as exc:
+        return _record_malformed(source, body, exc)
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -59,38 +95,133 @@ def receive_webhook(*, source: str, body: bytes, headers) -> WebhookEvent | None
             tasks.process_webhook_event.delay_on_commit(event.pk)
     except IntegrityError:
         return None
+    except DataError:  # e.g. text PostgreSQL cannot store in JSON (a NUL character)
+        reason = "the event cannot be stored as sent"
+        return _record_malformed(source, body, MalformedEvent(reason))
+    return event
+
+
+def _record_malformed(source: str, body: bytes, exc: MalformedEvent) -> WebhookEvent | None:
+    """Keep a signed but unusable event, closed as failed, under its id or a digest of it."""
+    digest = hashlib.sha256(body).hexdigest()
+    text = body.decode(errors="replace").replace("\x00", "\ufffd")
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                source=source,
+                event_id=exc.event_id or f"malformed-{digest}",
+                event_type=exc.event_type or "malformed",
+                payload={"body": text},
+                outcome=Outcome.FAILED,
+                processed_at=timezone.now(),
+                error=f"malformed event: {exc.reason}",
+            )
+    except IntegrityError:
+        return None
+    logger.warning("%s event %s closed as malformed: %s", source, event.event_id, exc.reason)
     return event
 
 
 def process_webhook_event(event_id: int) -> None:
-    """Act on a recorded event once. Raises PaymentNotFoundYet to be retried later."""
+    """Act on a recorded event once and close it with its outcome.
+
+    Raises RetryLater while it may succeed on a later try; after ``WEBHOOK_MAX_ATTEMPTS`` tries
+    it is closed as failed instead.
+    """
     event = WebhookEvent.objects.get(pk=event_id)
-    if event.processed_at:
+    if event.outcome != Outcome.PENDING:
         return
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+    event.refresh_from_db(fields=["attempts"])
+    try:
+        _act(event)
+    except EventRejected as exc:
+        _close(event, Outcome.FAILED, exc.reason, order=exc.order)
+    except Exception as exc:
+        if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            logger.exception("Giving up on %s event %s", event.source, event.event_id)
+            _close(event, Outcome.FAILED, f"gave up after {event.attempts} attempts: {exc}")
+            return
+        record_event_error(event.pk, str(exc) or type(exc).__name__)
+        raise
+
+
+def _act(event: WebhookEvent) -> None:
     if is_setup_event(event.event_type, event.payload):  # a card saved for auto-renew
         return _process_setup_event(event)
-    gateway = get_gateway(event.source)
-    update = gateway.read_event(VerifiedEvent(event.event_id, event.event_type, event.payload))
+    update = _read(event)
     if update.outcome == OUTCOME_REFUND_UPDATED:  # names a refund, not a payment
-        return _process_refund_update(event, update)
+        note = f"{event.source} event {event.event_id} ({event.event_type})"
+        return _apply(
+            event,
+            lambda: record_refund_updates(gateway=event.source, refunds=update.refunds, note=note),
+        )
+    if update.outcome == OUTCOME_IGNORED:
+        return _close(event, Outcome.IGNORED, update.note or "nothing to do for this event")
     payment = Payment.objects.filter(
         gateway=event.source, external_reference=update.payment_reference
     ).first()
-    if payment is None and update.outcome != OUTCOME_IGNORED:
+    if payment is None:
         if not _is_ours(update):
             return _close_not_ours(event, update.payment_reference)
         # Ours, but start_payment has not stored the session id on its payment yet.
-        WebhookEvent.objects.filter(pk=event.pk).update(error="payment not found yet")
-        raise PaymentNotFoundYet(update.payment_reference)
+        raise PaymentNotFoundYet(f"payment not found yet: {update.payment_reference}")
+    return _apply(event, lambda: apply_update(payment, update, event))
+
+
+def _read(event: WebhookEvent) -> PaymentUpdate:
+    """The gateway's reading of the event, or why it cannot be read."""
+    verified = VerifiedEvent(event.event_id, event.event_type, event.payload)
+    try:
+        update = get_gateway(event.source).read_event(verified)
+    except GatewayError as exc:
+        if exc.transient:
+            raise RetryLater(str(exc)) from exc
+        raise EventRejected(f"the gateway refused to re-read it: {exc}") from exc
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        raise EventRejected(f"malformed event: {type(exc).__name__} {exc}") from exc
+    reference = update.payment_reference
+    if not isinstance(reference, str) or len(reference) > MAX_REFERENCE_LENGTH:
+        raise EventRejected("malformed event: the payment reference is not a short string")
+    return update
+
+
+def _apply(event: WebhookEvent, apply) -> None:
+    """Run ``apply`` and close the event in one transaction, so it is acted on once.
+
+    ``apply`` returns None (applied), or an (outcome, reason) pair.
+    """
     with transaction.atomic():
         locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
-        if locked.processed_at:
+        if locked.outcome != Outcome.PENDING:
             return
-        if payment is not None:
-            apply_update(payment, update, event)
-        locked.processed_at = timezone.now()
-        locked.error = ""
-        locked.save(update_fields=["processed_at", "error"])
+        outcome, reason = apply() or (Outcome.APPLIED, "")
+        _finish(locked, outcome, reason)
+
+
+def _close(event: WebhookEvent, outcome: str, reason: str, *, order: Order | None = None) -> None:
+    """Close a pending event with ``outcome`` and why; a note goes on the order it concerns."""
+    with transaction.atomic():
+        locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
+        if locked.outcome != Outcome.PENDING:
+            return
+        _finish(locked, outcome, reason)
+        if order is not None:
+            audit.record(
+                action=f"payment_event.{outcome}",
+                target=order,
+                actor_label=event.source,
+                note=f"{event.source} event {event.event_id} ({event.event_type}): {reason}",
+            )
+    log = logger.warning if outcome == Outcome.FAILED else logger.info
+    log("%s event %s (%s) %s: %s", event.source, event.event_id, event.event_type, outcome, reason)
+
+
+def _finish(locked: WebhookEvent, outcome: str, reason: str) -> None:
+    locked.outcome = outcome
+    locked.processed_at = timezone.now()
+    locked.error = reason[:2000]
+    locked.save(update_fields=["outcome", "processed_at", "error"])
 
 
 def _is_ours(update: PaymentUpdate) -> bool:
@@ -101,12 +232,8 @@ def _is_ours(update: PaymentUpdate) -> bool:
 
 
 def _close_not_ours(event: WebhookEvent, reference: str) -> None:
-    """Mark an event about someone else's object processed, with why, so it is never retried."""
-    note = f"{NOT_OURS}: {reference or 'no reference'}; ignored"
-    logger.info("%s event %s (%s): %s", event.source, event.event_id, event.event_type, note)
-    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), error=note
-    )
+    """Close an event about someone else's object, with why, so it is never retried."""
+    _close(event, Outcome.IGNORED, f"{NOT_OURS}: {reference or 'no reference'}; ignored")
 
 
 def _setup_is_ours(event: WebhookEvent) -> bool:
@@ -117,69 +244,89 @@ def _setup_is_ours(event: WebhookEvent) -> bool:
     return method_id.isdigit() and SavedPaymentMethod.objects.filter(pk=int(method_id)).exists()
 
 
-def _process_refund_update(event: WebhookEvent, update: PaymentUpdate) -> None:
-    """A refund's status changed: apply it to our refund, if we have it and it is pending."""
-    with transaction.atomic():
-        locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
-        if locked.processed_at:
-            return
-        record_refund_updates(
-            gateway=event.source,
-            refunds=update.refunds,
-            note=f"{event.source} event {event.event_id} ({event.event_type})",
-        )
-        locked.processed_at = timezone.now()
-        locked.error = ""
-        locked.save(update_fields=["processed_at", "error"])
-
-
 def _process_setup_event(event: WebhookEvent) -> None:
     from orders.services.autorenew import SetupNotFoundYet, complete_setup_event
 
+    reference = setup_reference_of(event.payload)
+    if not isinstance(reference, str) or not 0 < len(reference) <= MAX_REFERENCE_LENGTH:
+        raise EventRejected("malformed event: the setup session id is not a short string")
     try:
-        complete_setup_event(event)
+        method = complete_setup_event(event)
     except SetupNotFoundYet as exc:
         if not _setup_is_ours(event):
             return _close_not_ours(event, str(exc))
-        WebhookEvent.objects.filter(pk=event.pk).update(error="card setup not found yet")
-        raise PaymentNotFoundYet(str(exc)) from exc
-    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), error=""
-    )
+        raise PaymentNotFoundYet(f"card setup not found yet: {exc}") from exc
+    except GatewayError as exc:
+        if exc.transient:
+            raise RetryLater(str(exc)) from exc
+        raise EventRejected(f"the gateway refused to re-read it: {exc}") from exc
+    if method is None:
+        return _close(event, Outcome.IGNORED, "the card setup is not complete")
+    _close(event, Outcome.APPLIED, "")
 
 
-def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent) -> None:
-    """Change our records to match what the gateway reports."""
+def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent):
+    """Change our records to match what the gateway reports.
+
+    Returns None when applied, or an (outcome, reason) pair; raises EventRejected for what must
+    not be applied.
+    """
     note = f"{event.source} event {event.event_id} ({event.event_type})"
     if update.outcome == OUTCOME_PAID:
         if (update.amount, update.currency) != (payment.amount, payment.currency):
-            raise ValueError(
-                f"Paid {update.currency} {update.amount}, expected "
-                f"{payment.currency} {payment.amount}"
+            expected = quantize(payment.amount, payment.currency)
+            raise EventRejected(
+                f"paid {update.currency} {update.amount}, expected {payment.currency} "
+                f"{expected}: the payment is not recorded; refund it at the gateway",
+                order=payment.order,
             )
-        mark_payment_succeeded(payment=payment, note=note)
+        if not mark_payment_succeeded(payment=payment, note=note):
+            return Outcome.IGNORED, "the payment's success was already recorded"
     elif update.outcome == OUTCOME_FAILED:
-        mark_payment_failed(payment=payment, note=note)
+        if not mark_payment_failed(payment=payment, note=note):
+            return Outcome.IGNORED, f"the payment is {payment.status}: a failure changes nothing"
     elif update.outcome == OUTCOME_EXPIRED:
-        mark_payment_expired(payment=payment, note=f"checkout expired unpaid; {note}")
+        if not mark_payment_expired(payment=payment, note=f"checkout expired unpaid; {note}"):
+            return Outcome.IGNORED, f"the payment is {payment.status}: nothing to expire"
     elif update.outcome == OUTCOME_REFUNDED:
-        record_gateway_refunds(payment=payment, refunds=update.refunds)
+        try:
+            notes = record_gateway_refunds(payment=payment, refunds=update.refunds)
+        except RefundConflict as exc:
+            raise EventRejected(str(exc), order=payment.order) from exc
+        if notes:
+            audit.record(
+                action="refund.capped",
+                target=payment.order,
+                actor_label=event.source,
+                note="; ".join(notes),
+            )
+            return Outcome.APPLIED, "; ".join(notes)
     elif update.outcome == OUTCOME_DISPUTED:
         audit.record(
             action="payment.disputed", target=payment.order, actor_label=event.source, note=note
         )
         logger.warning("Payment %s of order %s disputed", payment.pk, payment.order.number)
+    else:
+        return Outcome.IGNORED, f"the payment is not final yet ({update.outcome})"
+    return None
 
 
 def record_event_error(event_id: int, error: str) -> None:
-    """Keep why an event could not be processed, for staff to see."""
-    WebhookEvent.objects.filter(pk=event_id).update(error=error[:2000])
+    """Keep the last error of an event still pending, for staff to see."""
+    WebhookEvent.objects.filter(pk=event_id, outcome=Outcome.PENDING).update(error=error[:2000])
 
 
 def unprocessed_events(now=None):
-    """Events recorded but not acted on after the reconcile delay."""
+    """Pending payment events, quiet for the reconcile delay, with tries left (a provider's
+    callback is applied by its request)."""
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    return WebhookEvent.objects.filter(
-        processed_at__isnull=True, received_at__lt=quiet_since
-    ).values_list("pk", flat=True)
+    return (
+        WebhookEvent.objects.exclude(source=WebhookEvent.Source.PROVIDER)
+        .filter(
+            outcome=Outcome.PENDING,
+            received_at__lt=quiet_since,
+            attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+        )
+        .values_list("pk", flat=True)
+    )

@@ -48,7 +48,7 @@ def test_valid_callback_updates_the_sim_once(client, sim):
     assert sim.usage_synced_at == START + timedelta(hours=2)
     event = WebhookEvent.objects.get()
     assert (event.source, event.event_id) == ("provider", f"{sim.provider_id}:evt-1")
-    assert event.processed_at is not None
+    assert event.processed_at is not None and event.outcome == WebhookEvent.Outcome.APPLIED
 
     later = reading(5000, START + timedelta(hours=3))
     body, headers = build_sandbox_callback(sim, event_id="evt-1", usage=later)
@@ -107,7 +107,8 @@ def test_older_callback_arriving_late_is_ignored(client, sim):
     assert response.json() == {"status": "ignored"}
     sim.refresh_from_db()
     assert (sim.data_remaining_mb, sim.usage_synced_at) == (8000, START + timedelta(hours=2))
-    assert WebhookEvent.objects.get(event_id__endswith=":o").error == "ignored"
+    ignored = WebhookEvent.objects.get(event_id__endswith=":o")
+    assert (ignored.outcome, ignored.error) == (WebhookEvent.Outcome.IGNORED, "ignored")
 
 
 def test_callback_marks_expiry(client, sim):

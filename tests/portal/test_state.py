@@ -172,7 +172,8 @@ def test_transition_map_accepts_known_states():
         (Order, "created", "fulfilled"),
         (Order, "awaiting_payment", "provisioning"),
         (Payment, "refunded", "succeeded"),
-        (Payment, "cancelled", "succeeded"),
+        (Order, "awaiting_payment", "refunded"),  # a refund needs the money recorded first
+        (Payment, "succeeded", "cancelled"),
         (Refund, "succeeded", "pending"),
         (Sim, "replaced", "active"),
         (Sim, "cancelled", "active"),
