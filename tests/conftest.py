@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 
 from portal.celery import app as celery_app
+from tests.clock import EVENING_BEFORE_NEW_YEAR
 
 SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 
@@ -36,6 +37,15 @@ def _eager_tasks():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def evening_before_new_year(time_machine):
+    """Run at 21:30 UTC on 31 December, already the new year in Karachi, the clock ticking.
+
+    Date-heavy modules use it, so a UTC date compared with a page fails on every run.
+    """
+    time_machine.move_to(EVENING_BEFORE_NEW_YEAR, tick=True)
 
 
 @pytest.fixture

@@ -28,3 +28,26 @@ def test_tasks_are_only_sent_after_commit():
                 if re.search(r"\.(delay|apply_async)\(", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+# A stored time is UTC; a page shows it in Asia/Karachi. Formatting or taking the date of a
+# stored time directly (``paid_at.strftime(...)``, ``expires_at.date()``) compares the wrong day
+# from 19:00 UTC: use tests.clock.site_date (or timezone.localdate) instead.
+UTC_DATE_OF_A_STORED_TIME = re.compile(r"_at\)?\.(strftime\(|date\(\)|isoformat\(\)\[:10\])")
+
+
+def test_tests_take_dates_in_the_sites_time_zone():
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        if path.name == "test_code_quality.py":  # the examples below
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if UTC_DATE_OF_A_STORED_TIME.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_date_check_catches_a_utc_date_compared_with_a_page():
+    assert UTC_DATE_OF_A_STORED_TIME.search('order.paid_at.strftime("%Y-%m-%d") in body')
+    assert UTC_DATE_OF_A_STORED_TIME.search("sim.expires_at.date() == page_date")
+    assert not UTC_DATE_OF_A_STORED_TIME.search("site_date(order.paid_at) in body")

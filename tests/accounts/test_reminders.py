@@ -14,7 +14,7 @@ from orders.models import Sim
 from portal.celery import app as celery_app
 from tests.factories import CustomerFactory, PartnerFactory, SimFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evening_before_new_year")]
 Kind = Notification.Kind
 EXPIRES = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 

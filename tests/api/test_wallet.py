@@ -17,9 +17,12 @@ from orders.models import Order, WalletEntry
 from orders.services.wallet import adjust_wallet
 from plans.models import Plan
 from tests.api.conftest import client_for
+from tests.clock import EVENING_BEFORE_NEW_YEAR
 from tests.reliability.test_concurrency import run_together
 
-START = timezone.now().replace(microsecond=0) + timedelta(days=1)  # after the opening entry
+pytestmark = pytest.mark.usefixtures("evening_before_new_year")
+
+START = EVENING_BEFORE_NEW_YEAR + timedelta(days=1)  # after the opening entry
 WALLET = "/api/v1/wallet/"
 STATEMENT = "/api/v1/wallet/statement/"
 CSV_EXPORT = "/api/v1/wallet/statement.csv"

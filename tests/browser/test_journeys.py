@@ -16,6 +16,7 @@ from portal.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, load_demo_data
 from tests.accounts.test_site_accounts import current_code
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import decode_qr, log_in, sign_up_and_verify, submit
+from tests.clock import site_date
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -126,9 +127,7 @@ def test_renew_a_sim_before_it_runs_out(open_page, demo):
     sim.refresh_from_db()
     assert sim.expires_at > before
     page.goto("/sims/")
-    assert sim.expires_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d") in (
-        page.locator("main").inner_text()
-    )
+    assert site_date(sim.expires_at) in (page.locator("main").inner_text())
 
 
 def test_recharge_a_number_after_correcting_its_operator(open_page, demo):

@@ -16,6 +16,8 @@ from plans.models import PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.orders.conftest import plan_of
 
+pytestmark = pytest.mark.usefixtures("evening_before_new_year")
+
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 EXPIRY = START + timedelta(days=10)
 

@@ -7,7 +7,7 @@ from plans.models import PlanKind
 from tests.factories import CustomerFactory
 from tests.orders.conftest import plan_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evening_before_new_year")]
 
 
 @pytest.fixture

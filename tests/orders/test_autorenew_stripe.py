@@ -19,7 +19,7 @@ from portal.money import to_minor_units
 from tests.orders.conftest import plan_of
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, form_has
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evening_before_new_year")]
 INTENTS = f"{API}/payment_intents"
 
 

@@ -32,6 +32,7 @@ from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.reloadly import ReloadlyAdapter
 from plans.providers.sandbox import SandboxAdapter
 from portal.demo import STAFF_EMAIL
+from tests.clock import site_date
 from tests.factories import UserFactory
 from tests.orders.conftest import plan_of
 from tests.staff import login_staff
@@ -162,7 +163,7 @@ def test_the_new_esim_keeps_the_old_ones_data_and_expiry_through_every_sync(
 
     client.force_login(customer)
     page = client.get("/sims/").content.decode()
-    local_expiry = timezone.localtime(promised_until).strftime("%Y-%m-%d %H:%M")
+    local_expiry = site_date(promised_until, "%Y-%m-%d %H:%M")
     assert f"left of {data_amount(promised_mb)}" in page
     assert f"{data_amount(new.data_remaining_mb)} left" in page
     assert f"{local_expiry}</time>" in page

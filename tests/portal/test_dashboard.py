@@ -16,6 +16,7 @@ from portal.admin_dashboard import format_duration
 from portal.charts import bar_chart, line_chart
 from portal.dashboard import build_dashboard
 from portal.percentiles import nearest_rank, percentiles
+from tests.clock import EVENING_BEFORE_NEW_YEAR
 from tests.factories import PlanFactory, UserFactory
 from tests.portal.dashboard_data import NOW, add_noise, build_week, paid_order
 from tests.staff import login_staff
@@ -40,6 +41,19 @@ def staff_in(client, role: str):
     user = UserFactory(is_staff=True)
     user.groups.add(sync_staff_roles()[role])
     return login_staff(client, user)
+
+
+def test_today_is_the_sites_day_on_the_evening_before_new_year():
+    plan = PlanFactory(cost=Decimal("1"), cost_currency="PKR")
+    with time_machine.travel(EVENING_BEFORE_NEW_YEAR, tick=False):
+        paid_order(plan, "PKR", 70, EVENING_BEFORE_NEW_YEAR - timedelta(hours=2))  # 00:30 1 Jan
+        paid_order(plan, "PKR", 30, EVENING_BEFORE_NEW_YEAR - timedelta(hours=3))  # 23:30 31 Dec
+        sales = build_dashboard().sales
+    assert [(t.currency, t.orders, t.gross) for t in sales.today] == [("PKR", 1, Decimal(70))]
+    assert [(d.day, d.orders) for d in sales.days][-2:] == [
+        (date(2026, 12, 31), 1),
+        (date(2027, 1, 1), 1),
+    ]
 
 
 def test_sales_by_currency_today_and_over_the_week(week):

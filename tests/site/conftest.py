@@ -3,47 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.http import HttpResponse
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
 from accounts.models import User
 from orders.models import Order
-from orders.site import sim_urls
 from plans.models import Plan, PlanKind, PlanPrice
-from portal import urls as portal_urls
 from tests.factories import PlanFactory
 from tests.orders.conftest import catalog, customer, esim_plan  # noqa: F401
-
-
-def _install_stub(request, iccid):
-    return HttpResponse(iccid)
-
-
-# Used as ROOT_URLCONF only while the real ``sims:install`` page does not exist yet.
-urlpatterns = [
-    path(
-        "sims/",
-        include(
-            (
-                [
-                    *sim_urls.urlpatterns,
-                    path("<str:iccid>/install/", _install_stub, name="install"),
-                ],
-                "sims",
-            )
-        ),
-    ),
-    *[p for p in portal_urls.urlpatterns if getattr(p, "namespace", None) != "sims"],
-]
-
-
-@pytest.fixture
-def install_page(settings):
-    """Make sure ``sims:install`` reverses, so the order page links to it."""
-    try:
-        reverse("sims:install", args=["8992000000000000000"])
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
 
 
 @pytest.fixture
@@ -101,7 +67,7 @@ def pay_by_card(shopper, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def ready_order(buy, pay_by_card, esim_plan, install_page):  # noqa: F811
+def ready_order(buy, pay_by_card, esim_plan):  # noqa: F811
     """A purchase bought and paid through the site, provisioned and emailed."""
     order = buy(esim_plan)
     pay_by_card(order)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_buy_pay_and_follow_the_order_until_it_is_ready(
-    shopper, esim_plan, install_page, django_capture_on_commit_callbacks
+    shopper, esim_plan, django_capture_on_commit_callbacks
 ):
     response = shopper.post(reverse("orders:buy", args=[esim_plan.pk]), {"currency": "PKR"})
     order = Order.objects.get()

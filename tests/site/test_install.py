@@ -6,11 +6,11 @@ from html import unescape
 import pytest
 import zxingcpp
 from django.urls import reverse
-from django.utils import timezone
 
 from orders.models import Sim
 from orders.services.notifications import install_links
 from plans.models import Operator
+from tests.clock import site_date
 
 pytest_plugins = ["tests.site.conftest_sims"]
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_codes_with_copy_buttons_and_one_tap_links(sims_client, sims_bought_esim
     assert "Mobile Service" in body and "Network & internet" in body
     assert "Do not delete this eSIM" in body and "installed only once" in body
     assert "jazzconnect.mobilinkworld.com" in body
-    assert timezone.localtime(sim.expires_at).strftime("%Y-%m-%d %H:%M") in body
+    assert site_date(sim.expires_at, "%Y-%m-%d %H:%M") in body
 
 
 def test_no_inline_script_or_style(sims_client, sims_bought_esim):

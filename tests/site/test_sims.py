@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.models import Order, Sim
 from plans.models import Operator, Plan, PlanKind, PlanPrice
+from tests.clock import EVENING_BEFORE_NEW_YEAR
 
 pytest_plugins = ["tests.site.conftest_sims"]
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,22 @@ def my_sims(client, **headers) -> str:
     response = client.get(reverse("sims:list"), headers=headers)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def test_countdowns_count_the_sites_days_on_the_evening_before_new_year(
+    evening_before_new_year, sims_client, sims_make
+):
+    # 21:30 UTC on 31 December is 02:30 on 1 January in Karachi.
+    sims_make(msisdn="+923001110001", expires_at=EVENING_BEFORE_NEW_YEAR + timedelta(hours=20))
+    sims_make(msisdn="+923001110002", expires_at=EVENING_BEFORE_NEW_YEAR + timedelta(hours=23))
+    sims_make(msisdn="+923001110003", expires_at=EVENING_BEFORE_NEW_YEAR - timedelta(hours=1))
+    body = my_sims(sims_client)
+
+    today = card_for(body, "0300 111 0001")  # 22:30 on 1 January in Karachi
+    assert "expires today" in today and "2027-01-01 22:30" in today
+    tomorrow = card_for(body, "0300 111 0002")  # 01:30 on 2 January in Karachi
+    assert "1 day left" in tomorrow and "2027-01-02 01:30" in tomorrow
+    assert "expired today" in card_for(body, "0300 111 0003")  # 01:30 on 1 January
 
 
 def test_badges_countdowns_and_usage(sims_client, sims_make, frozen):
