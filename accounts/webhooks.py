@@ -55,6 +55,18 @@ class WebhookError(Exception):
         self.message = message
 
 
+class EndpointNotFound(Exception):
+    """The endpoint is gone (deleted by a request that ran first): the API answers 404."""
+
+
+def _locked_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Lock ``endpoint``'s row (inside a transaction) and read it again."""
+    try:
+        return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    except WebhookEndpoint.DoesNotExist as exc:
+        raise EndpointNotFound(endpoint.pk) from exc
+
+
 def _iso(moment) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -199,9 +211,12 @@ def create_endpoint(*, partner: Partner, url: str, events: list[str]) -> Webhook
 
 
 def update_endpoint(*, endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint:
-    """Change url, events or is_active; switching an endpoint back on clears why it was off."""
+    """Change url, events or is_active; switching an endpoint back on clears why it was off.
+
+    Raises ``EndpointNotFound`` if the endpoint was deleted since the caller read it.
+    """
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked = _locked_endpoint(endpoint)
         for name in ("url", "events", "is_active"):
             if name in changes:
                 setattr(locked, name, changes[name])
@@ -217,12 +232,14 @@ def update_endpoint(*, endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpo
 
 
 def delete_endpoint(*, endpoint: WebhookEndpoint) -> None:
-    """Delete an endpoint with its delivery log; nothing more is sent to it."""
+    """Delete an endpoint with its delivery log; nothing more is sent to it.
+
+    Raises ``EndpointNotFound`` if another request deleted it first.
+    """
     with transaction.atomic():
-        audit.record(
-            action="webhook.endpoint_deleted", target=endpoint, before={"url": endpoint.url}
-        )
-        endpoint.delete()
+        locked = _locked_endpoint(endpoint)
+        audit.record(action="webhook.endpoint_deleted", target=locked, before={"url": locked.url})
+        locked.delete()
 
 
 def disable_endpoint(endpoint_id: int, reason: str, actor=None) -> None:

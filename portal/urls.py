@@ -6,6 +6,8 @@ from orders import views as order_views
 from orders.site import autorenew as autorenew_views
 from portal import staff_mfa, views
 
+handler404 = views.page_not_found
+
 # No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
 # what the browser asks for, else English.
 urlpatterns = [

@@ -1,9 +1,13 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from plans.models import Operator
+from portal.api.errors import json_not_found
+
+API_PREFIX = "/api/"
 
 
 def home(request):
@@ -20,3 +24,10 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def page_not_found(request, exception):
+    """The 404 page; under /api/ (any version, any path) the API's JSON error body instead."""
+    if request.path.startswith(API_PREFIX):
+        return json_not_found(request)
+    return defaults.page_not_found(request, exception)

@@ -7,7 +7,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -125,12 +125,18 @@ class WebhookEndpointDetailView(PartnerScopedMixin, generics.RetrieveUpdateDestr
         return self.partner_rows()
 
     def perform_update(self, serializer):
-        serializer.instance = webhooks.update_endpoint(
-            endpoint=serializer.instance, changes=serializer.validated_data
-        )
+        try:
+            serializer.instance = webhooks.update_endpoint(
+                endpoint=serializer.instance, changes=serializer.validated_data
+            )
+        except webhooks.EndpointNotFound as error:  # deleted by a request that ran first
+            raise NotFound() from error
 
     def perform_destroy(self, instance):
-        webhooks.delete_endpoint(endpoint=instance)
+        try:
+            webhooks.delete_endpoint(endpoint=instance)
+        except webhooks.EndpointNotFound as error:
+            raise NotFound() from error
 
 
 @extend_schema(
