@@ -63,6 +63,11 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
     completed = models.BooleanField(default=False)
+    locked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While not completed: the claim's lease; an expired claim may be taken over.",
+    )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.BinaryField(blank=True, default=b"")
     response_content_type = models.CharField(max_length=100, blank=True)

@@ -274,6 +274,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "accounts.models_webhooks.EventType"},
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
+# An Idempotency-Key claimed by a request that never answered (its process died) may be taken
+# over after this lease; longer than any API request may run.
+API_IDEMPOTENCY_LEASE_SECONDS = env.int("API_IDEMPOTENCY_LEASE_SECONDS", default=60)
+# Wrong API keys per client address and clock window; past it the address gets 429 until the
+# window ends, a right key included.
+API_AUTH_FAILURES_PER_WINDOW = env.int("API_AUTH_FAILURES_PER_WINDOW", default=20)
+API_AUTH_FAILURE_WINDOW_SECONDS = env.int("API_AUTH_FAILURE_WINDOW_SECONDS", default=600)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

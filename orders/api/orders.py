@@ -17,6 +17,7 @@ from orders.api.serializers import (
 from orders.models import Order
 from orders.services.placing import place_order
 from portal.api.filters import UtcIsoDateTimeFilter
+from portal.api.idempotency import request_fingerprint
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -46,6 +47,7 @@ def placed(request, *, kind: str, data: dict, **extra) -> Response:
         customer_reference=data["customer_reference"],
         webhook_url=data["webhook_url"],
         idempotency_key=order_idempotency_key(request),
+        request_fingerprint=request_fingerprint(request),
         **extra,
     )
     order = orders_with_sims().get(pk=order.pk)

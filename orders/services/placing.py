@@ -1,7 +1,9 @@
 """Placing orders of every kind, priced from the retail list or the partner's price rule."""
 
+import contextlib
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +49,7 @@ def place_order(
     operator: Operator | None = None,
     promotion_code: str = "",
     idempotency_key: str = "",
+    request_fingerprint: str = "",
     customer_reference: str = "",
     webhook_url: str = "",
     max_price: Decimal | None = None,
@@ -55,13 +58,26 @@ def place_order(
     """Create an order. A partner's order is paid from its wallet in the same transaction.
 
     With ``max_price``, a total above it is refused (``price_changed``) and nothing is written.
+    A partner's ``idempotency_key`` places one order: the same key again returns it when the
+    request is the same (``request_fingerprint``) and is refused (``idempotency_mismatch``)
+    when it is not, for as long as the order exists.
     """
     if (customer is None) == (partner is None):
         raise OrderError("buyer_required", "An order has exactly one buyer.")
+    same_request = {
+        "request_fingerprint": request_fingerprint,
+        "kind": kind,
+        "plan": plan,
+        "quantity": quantity,
+        "sim": sim,
+        "msisdn": msisdn,
+        "customer_reference": customer_reference,
+        "webhook_url": webhook_url,
+    }
     if partner is not None and idempotency_key:
         existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
         if existing:
-            return existing
+            return _placed_by_same_request(existing, **same_request)
     fields = _validated_fields(
         kind=kind,
         plan=plan,
@@ -104,6 +120,7 @@ def place_order(
                 cost_currency=plan.cost_currency,
                 promotion=promotion,
                 idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint if idempotency_key else "",
                 customer_reference=customer_reference,
                 webhook_url=webhook_url,
                 **fields,
@@ -121,8 +138,55 @@ def place_order(
         existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
         if partner is None or not idempotency_key or existing is None:
             raise
-        return existing
+        return _placed_by_same_request(existing, **same_request)
     return order
+
+
+def _placed_by_same_request(
+    existing: Order,
+    *,
+    request_fingerprint,
+    kind,
+    plan,
+    quantity,
+    sim,
+    msisdn,
+    customer_reference,
+    webhook_url,
+) -> Order:
+    """The order this key placed, if it was placed for the same request; else 409 (rule 12).
+
+    Both fingerprints known: they decide. Otherwise (an order placed before fingerprints were
+    kept, or a caller without one) what the order buys and for whom decides.
+    """
+    if existing.request_fingerprint and request_fingerprint:
+        same = existing.request_fingerprint == request_fingerprint
+    else:
+        number = msisdn
+        with contextlib.suppress(ValidationError):
+            number = normalize_pakistani_mobile(msisdn) if msisdn else ""
+        same = (
+            existing.kind,
+            existing.plan_id,
+            existing.quantity,
+            existing.sim_id,
+            existing.recharge_msisdn,
+            existing.customer_reference,
+            existing.webhook_url,
+        ) == (
+            kind,
+            plan.pk,
+            quantity,
+            sim.pk if sim else None,
+            number,
+            customer_reference,
+            webhook_url,
+        )
+    if not same:
+        raise OrderError(
+            "idempotency_mismatch", _("This Idempotency-Key was used with a different request.")
+        )
+    return existing
 
 
 def _validated_fields(*, kind, plan, customer, partner, quantity, sim, msisdn, operator) -> dict:

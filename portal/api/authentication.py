@@ -3,13 +3,16 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from accounts.models import ApiKey
 from accounts.services import find_api_key
+from portal.api.throttling import auth_blocked_for, record_auth_failure
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+AUTH_FAILURES_THROTTLED = _("Too many wrong API keys from this address.")
 
 
 class PartnerPrincipal:
@@ -39,11 +42,21 @@ def client_ip(request) -> str:
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
+        """The key's partner; 401 for a wrong key, 429 once its address guessed too many.
+
+        A blocked address is refused before its key is looked at, a right key included:
+        otherwise the answer would tell a guesser which guess was right.
+        """
         token = bearer_token(request)
         if not token:
             return None
+        address = client_ip(request)
+        wait = auth_blocked_for(address)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail=str(AUTH_FAILURES_THROTTLED))
         api_key = find_api_key(token)
         if api_key is None:
+            record_auth_failure(address)
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
         if api_key.allowed_ips and client_ip(request) not in api_key.allowed_ips:
             raise exceptions.PermissionDenied("This API key is not allowed from this address.")

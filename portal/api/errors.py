@@ -16,7 +16,20 @@ ORDER_ERROR_STATUS = {
     "already_decided": 409,
     "not_eligible": 409,
     "price_changed": 409,
+    "idempotency_mismatch": 409,
 }
+
+# Not the view's answer to the request, so never stored under an Idempotency-Key (the response
+# gets ``refusal = True``): refusals of the caller raised before the view runs (content
+# negotiation, authentication, permissions, throttling), and conflicts about the key itself.
+CALLER_REFUSALS = (
+    exceptions.NotAcceptable,
+    exceptions.NotAuthenticated,
+    exceptions.AuthenticationFailed,
+    exceptions.PermissionDenied,
+    exceptions.Throttled,
+)
+KEY_CONFLICTS = {"idempotency_mismatch", "idempotency_in_progress"}
 
 
 def error_body(code: str, message: str, details=None) -> dict:
@@ -26,10 +39,12 @@ def error_body(code: str, message: str, details=None) -> dict:
 def exception_handler(exc, context):
     """Render every API error with the same body."""
     if isinstance(exc, OrderError):
-        return Response(
+        response = Response(
             error_body(exc.code, str(exc.message)),
             status=ORDER_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST),
         )
+        response.refusal = exc.code in KEY_CONFLICTS
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -44,6 +59,7 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         message, details = str(detail), {}
     response.data = error_body(code, message, details)
+    response.refusal = isinstance(exc, CALLER_REFUSALS)
     return response
 
 

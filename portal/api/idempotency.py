@@ -1,17 +1,29 @@
-"""Idempotency-Key for every partner POST (ARCHITECTURE.md, rule 2).
+"""Idempotency-Key for every partner POST: one layer, one rule (ARCHITECTURE.md, rule 12).
 
-The first request with a key stores its response; a retry with the same key and the same
-request gets the stored response again; the same key with a different request is refused
-(409 ``idempotency_mismatch``); a retry while the first is still running gets 409 with
-``Retry-After``. Server errors are not stored, so they can be retried. Records are kept 48 h.
+- Same key + same request → the same answer: the first answer is stored and replayed (with
+  ``Idempotent-Replayed: true``); nothing runs again.
+- Same key + another request → 409 ``idempotency_mismatch``. "The same request" is the
+  fingerprint below; an order keeps it for as long as the order exists, so the rule outlives
+  the 48 h these records are kept (``orders.services.placing``).
+- Only the view's own answers are stored: 2xx and its 4xx about the request (validation,
+  insufficient funds, a price change...). Refusals of the caller (401, 403, 429, or an answer
+  the error handler marks ``refusal``: raised before the view ran, or a conflict about the key),
+  and server errors are not: the claim is released and a retry with the key runs the view.
+- A request claims its key for a lease (``API_IDEMPOTENCY_LEASE_SECONDS``); meanwhile the same
+  request gets 409 ``idempotency_in_progress`` with ``Retry-After``. A claim whose lease ran out
+  (its process died half-way) is taken over by the next same request, which runs the view again:
+  what the dead request committed is found by its own unique constraint (an order's key).
 """
 
 import hashlib
+import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.services import find_api_key
 from portal.api.authentication import bearer_token
@@ -22,6 +34,10 @@ API_PREFIX = "/api/"
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255
+IN_PROGRESS_RETRY_AFTER = 2  # seconds: the holder usually answers within them
+# Refusals of the caller, whoever answered them: never the view's answer to the request.
+REFUSAL_STATUSES = {401, 403, 407, 429}
+CLAIM_ATTEMPTS = 3
 
 
 def fingerprint(request) -> str:
@@ -48,6 +64,26 @@ def fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+def request_fingerprint(request) -> str:
+    """The fingerprint of a request that came with an Idempotency-Key ("" without one)."""
+    return getattr(request, "idempotency_fingerprint", "")
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.API_IDEMPOTENCY_LEASE_SECONDS)
+
+
+def is_views_answer(response) -> bool:
+    """Whether ``response`` is the view's own answer to the request, to be stored and replayed."""
+    status = response.status_code
+    return (
+        200 <= status < 500
+        and status not in REFUSAL_STATUSES
+        and not getattr(response, "refusal", False)
+        and not response.streaming
+    )
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,64 +93,103 @@ class IdempotencyMiddleware:
         if request.method != "POST" or not key or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
+            message = _("The Idempotency-Key is longer than %(max)d characters.")
             return JsonResponse(
-                error_body("idempotency_key_invalid", f"{HEADER} is longer than {MAX_KEY_LENGTH}."),
+                error_body("idempotency_key_invalid", message % {"max": MAX_KEY_LENGTH}),
                 status=400,
             )
         api_key = find_api_key(bearer_token(request))
         if api_key is None:
-            return self.get_response(request)  # the view answers 401
+            return self.get_response(request)  # the view answers 401 (or 429)
         print_ = fingerprint(request)
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    partner=api_key.partner, key=key, fingerprint=print_
-                )
-        except IntegrityError:
-            return self._replay(api_key.partner, key, print_)
+        claim, answer = claim_key(api_key.partner, key, print_)
+        if answer is not None:
+            return answer
+        request.idempotency_fingerprint = print_
         response = self.get_response(request)
-        if response.status_code >= 500:
-            record.delete()
-            return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            completed=True,
-            response_status=response.status_code,
-            response_body=response.content,
-            response_content_type=response.get("Content-Type", ""),
-        )
+        settle(claim, response)
         return response
 
-    def _replay(self, partner, key, print_):
-        record = IdempotencyRecord.objects.get(partner=partner, key=key)
+
+def claim_key(partner, key: str, print_: str):
+    """Claim ``key`` for this request: ``(claim, None)``, or ``(None, the answer to give)``."""
+    for _attempt in range(CLAIM_ATTEMPTS):
+        now = timezone.now()
+        until = now + lease()
+        try:
+            with transaction.atomic():
+                claim = IdempotencyRecord.objects.create(
+                    partner=partner, key=key, fingerprint=print_, locked_until=until
+                )
+            return claim, None
+        except IntegrityError:
+            pass
+        record = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
+        if record is None:
+            continue  # released meanwhile (a refusal, a server error): claim it again
         if record.fingerprint != print_:
-            return JsonResponse(
-                error_body(
-                    "idempotency_mismatch",
-                    "This Idempotency-Key was used with a different request.",
-                ),
-                status=409,
-            )
-        if not record.completed:
-            response = JsonResponse(
-                error_body(
-                    "idempotency_in_progress",
-                    "A request with this Idempotency-Key is still being processed.",
-                ),
-                status=409,
-            )
-            response["Retry-After"] = "2"
-            return response
-        response = HttpResponse(
-            bytes(record.response_body),
-            status=record.response_status,
-            content_type=record.response_content_type,
-        )
-        response["Idempotent-Replayed"] = "true"
-        return response
+            return None, mismatch()
+        if record.completed:
+            return None, replay(record)
+        lease_end = record.locked_until or record.created_at + lease()
+        if lease_end > now:
+            return None, in_progress(lease_end - now)
+        # The holder never answered within its lease: take the claim over, unless another
+        # request just did (the lease end is the claim's fence).
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, completed=False, locked_until=record.locked_until
+        ).update(locked_until=until)
+        if taken:
+            record.locked_until = until
+            return record, None
+    return None, in_progress(timedelta(seconds=IN_PROGRESS_RETRY_AFTER))
+
+
+def settle(claim: IdempotencyRecord, response) -> None:
+    """Store the view's answer under the claim, or release the claim for a retry.
+
+    Nothing is written when the claim was taken over meanwhile (this request outlived its
+    lease): the request that holds it now answers for the key.
+    """
+    still_mine = IdempotencyRecord.objects.filter(
+        pk=claim.pk, completed=False, locked_until=claim.locked_until
+    )
+    if not is_views_answer(response):
+        still_mine.delete()
+        return
+    still_mine.update(
+        completed=True,
+        response_status=response.status_code,
+        response_body=response.content,
+        response_content_type=response.get("Content-Type", ""),
+    )
+
+
+def mismatch() -> JsonResponse:
+    message = _("This Idempotency-Key was used with a different request.")
+    return JsonResponse(error_body("idempotency_mismatch", message), status=409)
+
+
+def in_progress(remaining: timedelta) -> JsonResponse:
+    message = _("A request with this Idempotency-Key is still being processed.")
+    response = JsonResponse(error_body("idempotency_in_progress", message), status=409)
+    wait = max(1, min(IN_PROGRESS_RETRY_AFTER, math.ceil(remaining.total_seconds())))
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body),
+        status=record.response_status,
+        content_type=record.response_content_type,
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def purge_expired_records(now=None) -> int:
     """Delete records older than the retention period."""
     cutoff = (now or timezone.now()) - RETENTION
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _count = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -1,4 +1,8 @@
-"""Per-key rate limit with an atomic counter in the cache (Redis in production)."""
+"""Rate limits with atomic counters in the cache (Redis in production).
+
+Two limits: requests per API key and clock minute, and failed authentications per client
+address and clock window (guessing keys). Both answer 429 ``throttled`` with ``Retry-After``.
+"""
 
 import time
 
@@ -7,6 +11,15 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 WINDOW_SECONDS = 60
+
+
+def _count(key: str, window_seconds: int) -> int:
+    cache.add(key, 0, timeout=window_seconds * 2)
+    return cache.incr(key)
+
+
+def _seconds_left(now: float, window: int, window_seconds: int) -> int:
+    return max(1, int((window + 1) * window_seconds - now) + 1)
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -18,11 +31,34 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        key = f"api-rate:{api_key.pk}:{window}"
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-        count = cache.incr(key)
+        count = _count(f"api-rate:{api_key.pk}:{window}", WINDOW_SECONDS)
         self.wait_seconds = (window + 1) * WINDOW_SECONDS - now
         return count <= settings.API_RATE_LIMIT_PER_MINUTE
 
     def wait(self):
         return max(1, int(self.wait_seconds) + 1)
+
+
+def _auth_failure_window() -> tuple[float, int, str]:
+    now = time.time()
+    window = int(now // settings.API_AUTH_FAILURE_WINDOW_SECONDS)
+    return now, window, f"api-auth-failures:{window}:"
+
+
+def auth_blocked_for(address: str) -> int | None:
+    """Seconds until ``address`` may authenticate again, or None when it is not blocked.
+
+    An address is blocked for the rest of the clock window once it presented
+    API_AUTH_FAILURES_PER_WINDOW wrong keys in it.
+    """
+    now, window, prefix = _auth_failure_window()
+    failures = cache.get(prefix + address, 0)
+    if failures < settings.API_AUTH_FAILURES_PER_WINDOW:
+        return None
+    return _seconds_left(now, window, settings.API_AUTH_FAILURE_WINDOW_SECONDS)
+
+
+def record_auth_failure(address: str) -> None:
+    """Count a wrong, revoked or expired key presented from ``address``."""
+    _now, _window, prefix = _auth_failure_window()
+    _count(prefix + address, settings.API_AUTH_FAILURE_WINDOW_SECONDS)
