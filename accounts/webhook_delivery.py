@@ -4,8 +4,8 @@ Never holds a row lock across the POST (ARCHITECTURE.md, rule 4): lock the deliv
 in-progress attempt and a short lease, commit; POST; lock again and record the result. Safe to
 run twice: a delivery that succeeded, is not due yet, or has a live attempt is skipped.
 
-Waits shorter than the broker's countdown limit are also sent as task countdowns; every wait is a
-``next_attempt_at`` that ``send_due_webhooks`` (every minute) picks up with ``skip_locked``.
+Every wait is a ``next_attempt_at`` that ``send_due_webhooks`` (every 10 s) picks up with
+``skip_locked``; no retry is held as a countdown in the broker.
 
 Each attempt resolves the URL's host and sends only if every address is public, connecting to
 those addresses (``accounts.webhook_transport``). A refused or unresolvable destination is a
@@ -27,7 +27,6 @@ from django.utils import timezone
 from accounts import webhook_transport, webhooks
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
 from orders.payments.signing import sign
-from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
 
 Status = WebhookDelivery.Status
 Outcome = WebhookAttempt.Outcome
@@ -50,7 +49,7 @@ RETRY_SCHEDULE = [
 TIMEOUT_SECONDS = 10
 SEND_LEASE = timedelta(minutes=2)  # an attempt without a result after this was lost
 DISPATCH_LEASE = timedelta(minutes=5)  # a dispatched delivery is not dispatched again before
-EARLY_TOLERANCE = timedelta(seconds=5)  # a countdown task may arrive this early (clock skew)
+EARLY_TOLERANCE = timedelta(seconds=5)  # a dispatched task may arrive this early (clock skew)
 DISPATCH_BATCH = 500
 USER_AGENT = "Paksim-Webhooks/1.0"
 
@@ -170,7 +169,6 @@ def _finish(delivery: WebhookDelivery, status: str, **fields) -> None:
 
 
 def _record(claim: Claim, status_code: int | None, duration_ms: int, error: str) -> str:
-    from accounts import tasks
 
     succeeded = status_code is not None and 200 <= status_code < 300
     with transaction.atomic():
@@ -202,10 +200,6 @@ def _record(claim: Claim, status_code: int | None, duration_ms: int, error: str)
             for name, value in result.items():
                 setattr(delivery, name, value)
             delivery.save()
-            if delay.total_seconds() < MAX_TASK_COUNTDOWN_SECONDS:
-                tasks.deliver_webhook.apply_async_on_commit(
-                    (delivery.pk,), countdown=int(delay.total_seconds()) + 1
-                )
     return delivery.status
 
 

@@ -1,68 +1,66 @@
 """Order tasks: thin wrappers that load by id and call a service. Safe to run twice."""
 
 from celery import shared_task
-from django.conf import settings
+from django.utils import timezone
 
+from orders.models import Order
 from orders.payments.base import GatewayError
 from orders.services import notifications, payments, provisioning, refunds, usage, webhooks
 from plans.providers.base import TransientProviderError
-from portal.celery import MAX_TASK_COUNTDOWN_SECONDS
-
-REFUND_MAX_RETRIES = 8
 
 
-def backoff(retries: int) -> int:
-    """Exponential back-off for provider retries, capped below the broker's visibility timeout."""
-    return min(settings.PROVISIONING_RETRY_BASE_SECONDS * 2**retries, MAX_TASK_COUNTDOWN_SECONDS)
-
-
-@shared_task(bind=True, max_retries=None)
-def provision_order(self, order_id: int) -> str:
-    """Provision a paid order; the attempt cap lives in the database, not in Celery."""
+@shared_task
+def provision_order(order_id: int) -> str:
+    """Provision a paid order. A retry's time is kept on the order (``next_attempt_at``) and
+    sent by ``dispatch_due``, never held as a countdown in the broker."""
     try:
         return provisioning.provision_order(order_id)
-    except provisioning.ProvisioningBusy as busy:
-        raise self.retry(countdown=max(1, int(busy.retry_in) + 1)) from busy
-    except TransientProviderError as exc:
-        countdown = max(backoff(self.request.retries), int(exc.retry_after or 0))
-        raise self.retry(countdown=min(countdown, MAX_TASK_COUNTDOWN_SECONDS)) from exc
+    except (provisioning.ProvisioningBusy, TransientProviderError):
+        return "retry scheduled"
 
 
-@shared_task(bind=True, max_retries=None)
-def process_webhook_event(self, event_id: int) -> None:
-    """Act on a recorded payment event; retried (a bounded number of times) while it may
-    succeed later, e.g. a payment row not committed yet or the gateway unreachable."""
+@shared_task
+def process_webhook_event(event_id: int) -> None:
+    """Act on a recorded payment event; one that may succeed later keeps its next try's time."""
     try:
         webhooks.process_webhook_event(event_id)
-    except webhooks.RetryLater as exc:
-        raise self.retry(countdown=exc.retry_in or backoff(self.request.retries)) from exc
+    except webhooks.RetryLater:
+        return
 
 
-@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
-def send_refund(self, refund_id: int) -> None:
-    """Send a refund recorded here (e.g. of a duplicate payment) to its gateway."""
+@shared_task
+def send_refund(refund_id: int) -> None:
+    """Send a refund recorded here (e.g. of a duplicate payment) to its gateway; one that fails
+    for now stays pending and is sent again by ``reconcile_orders``."""
     try:
         refunds.send_refund(refund_id=refund_id)
-    except GatewayError as exc:
-        raise self.retry(countdown=backoff(self.request.retries)) from exc
+    except GatewayError:
+        return
 
 
-@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
-def expire_payment(self, payment_id: int) -> None:
-    """Close a superseded payment attempt's checkout at its gateway."""
+@shared_task
+def expire_payment(payment_id: int) -> None:
+    """Close a superseded payment attempt's checkout at its gateway (best effort)."""
     try:
         payments.expire_payment(payment_id=payment_id)
-    except GatewayError as exc:
-        raise self.retry(countdown=backoff(self.request.retries)) from exc
+    except GatewayError:
+        return
 
 
-@shared_task(bind=True, max_retries=REFUND_MAX_RETRIES)
-def cancel_refunded_sims(self, order_id: int) -> int:
-    """Cancel upstream the eSIMs of a fully refunded purchase."""
-    try:
-        return provisioning.cancel_refunded_sims(order_id)
-    except TransientProviderError as exc:
-        raise self.retry(countdown=backoff(self.request.retries)) from exc
+@shared_task
+def cancel_refunded_sims(order_id: int) -> int:
+    """Cancel upstream the eSIMs of a fully refunded purchase (retried through the order's
+    next attempt time)."""
+    return provisioning.cancel_refunded_sims(order_id)
+
+
+@shared_task
+def dispatch_due() -> dict:
+    """Periodic, every few seconds: send the orders and payment events whose next try is due."""
+    return {
+        "orders": provisioning.dispatch_due(),
+        "events": webhooks.dispatch_due_events(),
+    }
 
 
 @shared_task
@@ -83,14 +81,14 @@ def cancel_replaced_profile(sim_id: int) -> None:
 
 @shared_task
 def reconcile_orders() -> dict:
-    """Periodic: resume provisioning that stopped half-way and events left unprocessed."""
+    """Periodic: make due the orders that have no next attempt time, and send refunds that
+    did not reach their gateway."""
     order_ids = list(provisioning.stuck_orders())
-    for order_id in order_ids:
-        provision_order.delay_on_commit(order_id)
-    event_ids = list(webhooks.unprocessed_events())
-    for event_id in event_ids:
-        process_webhook_event.delay_on_commit(event_id)
-    return {"orders": len(order_ids), "events": len(event_ids)}
+    Order.objects.filter(pk__in=order_ids).update(next_attempt_at=timezone.now())
+    refund_ids = list(refunds.unsent_refunds())
+    for refund_id in refund_ids:
+        send_refund.delay_on_commit(refund_id)
+    return {"made_due": len(order_ids), "refunds": len(refund_ids), "sent": dispatch_due()}
 
 
 @shared_task

@@ -10,8 +10,9 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-# The longest countdown any task may use; the broker's visibility timeout must exceed it, or a
-# delayed task would be handed to a second worker before its countdown ends.
+# No task waits in the broker: a retry's time is a database column that a periodic dispatcher
+# sends when due (ARCHITECTURE.md rule 8), so a broker outage loses no delayed work. An unacked
+# message is handed to another worker after the visibility timeout: longer than any task runs.
 MAX_TASK_COUNTDOWN_SECONDS = 60 * 60
 VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_COUNTDOWN_SECONDS
 
@@ -31,6 +32,7 @@ app.conf.update(
     result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     timezone="Asia/Karachi",
     beat_schedule={
+        "dispatch-due": {"task": "orders.tasks.dispatch_due", "schedule": 5.0},
         "reconcile-orders": {"task": "orders.tasks.reconcile_orders", "schedule": 120.0},
         "run-auto-renewals": {"task": "orders.tasks.run_auto_renewals", "schedule": 1800.0},
         "sync-usage": {"task": "orders.tasks.sync_usage", "schedule": 60.0},
@@ -42,7 +44,7 @@ app.conf.update(
             "task": "accounts.tasks.purge_identity_documents",
             "schedule": 86400.0,
         },
-        "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 60.0},
+        "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 10.0},
         "send-reminders": {"task": "accounts.tasks.send_reminders", "schedule": 900.0},
     },
 )

@@ -17,6 +17,17 @@ def test_ruff_lint_and_format_are_clean():
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_no_task_waits_in_the_broker():
+    """Retries and delays are a time in the database sent by a dispatcher, never a countdown."""
+    offenders = []
+    for app in APP_DIRS:
+        for path in (ROOT / app).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if re.search(r"[(,]\s*(countdown|eta)=|self\.retry\(|autoretry_for", line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
 def test_tasks_are_only_sent_after_commit():
     """Application code sends tasks with delay_on_commit, never with delay()/apply_async()."""
     offenders = []

@@ -24,6 +24,9 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a pending event is next tried.")
+    )
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text=_("How many times processing was tried.")
@@ -44,6 +47,11 @@ class WebhookEvent(models.Model):
             models.Index(fields=["-received_at", "-id"], name="webhook_event_received_idx"),
             models.Index(fields=["event_type", "-received_at"], name="webhook_event_type_idx"),
             models.Index(fields=["outcome", "-received_at"], name="webhook_event_outcome_idx"),
+            models.Index(  # the dispatcher: pending events due now
+                fields=["next_attempt_at"],
+                condition=models.Q(outcome="pending"),
+                name="webhook_event_due_idx",
+            ),
         ]
 
     def __str__(self):

@@ -112,6 +112,11 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When provisioning is next sent to a worker; empty when nothing is due."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,6 +138,11 @@ class Order(models.Model):
             ),
         ]
         indexes = [
+            models.Index(  # the dispatcher: provisioning due now
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="order_next_attempt_idx",
+            ),
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["status", "updated_at"]),

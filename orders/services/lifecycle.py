@@ -1,7 +1,8 @@
 """Order state changes that more than one path shares."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,12 +62,17 @@ def mark_order_paid(*, order: Order, paid_at: datetime | None = None, actor=None
         if locked.status not in PAYABLE_STATES:
             order.refresh_from_db()
             return False
+        now = timezone.now()
         transition(
             locked,
             Order.Status.PAID,
             actor=actor,
             actor_label="payments",
-            changes={"paid_at": paid_at or timezone.now()},
+            changes={
+                "paid_at": paid_at or now,
+                # Sent at once below; due again (the dispatcher) if no worker takes it.
+                "next_attempt_at": now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
+            },
         )
         tasks.provision_order.delay_on_commit(locked.pk)
     order.refresh_from_db()

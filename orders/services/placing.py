@@ -16,6 +16,7 @@ from orders.services.lifecycle import mark_order_paid
 from orders.services.pricing import partner_price, promotion_discount, retail_price
 from plans.models import Operator, OperatorPrefix, Plan, PlanKind
 from portal import audit
+from portal.db import retry_on_deadlock
 from portal.money import Currency
 from portal.validators import normalize_pakistani_mobile
 
@@ -36,6 +37,7 @@ def detect_operator(msisdn: str) -> Operator | None:
     return prefix.operator if prefix else None
 
 
+@retry_on_deadlock
 def place_order(
     *,
     kind: str,
@@ -101,6 +103,8 @@ def place_order(
         )
     try:
         with transaction.atomic():
+            if partner:  # the lock order: the partner's wallet first (portal/db.py)
+                wallet.lock_partner(partner)
             promotion, discount = (None, 0)
             if promotion_code:
                 promotion, discount = promotion_discount(promotion_code, subtotal, currency)

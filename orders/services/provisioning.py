@@ -31,6 +31,10 @@ OPERATION_FOR_KIND = {
 }
 
 
+MAX_RETRY_DELAY_SECONDS = 60 * 60
+DISPATCH_BATCH = 500
+
+
 class ProvisioningBusy(Exception):
     """Another worker holds a live attempt for this order."""
 
@@ -71,7 +75,11 @@ def provision_order(order_id: int) -> str:
             order,
             Order.Status.FULFILLED,
             actor_label="worker",
-            changes={"fulfilled_at": timezone.now(), "upstream_reference": upstream_reference},
+            changes={
+                "fulfilled_at": timezone.now(),
+                "upstream_reference": upstream_reference,
+                "next_attempt_at": None,
+            },
         )
         if order.customer_id:
             from orders import tasks
@@ -83,8 +91,6 @@ def provision_order(order_id: int) -> str:
 
 def _record_after_refund(order: Order, results: list) -> None:
     """The order was refunded while the upstream worked: keep what it issued, then undo it."""
-    from orders import tasks
-
     effects.apply(order, results)
     audit.record(
         action="order.refunded_during_provisioning",
@@ -93,40 +99,70 @@ def _record_after_refund(order: Order, results: list) -> None:
         note="Refunded while provisioning; the upstream's result is recorded and its eSIMs "
         "are cancelled.",
     )
-    if order.kind == Order.Kind.PURCHASE:
-        tasks.cancel_refunded_sims.delay_on_commit(order.pk)
+    schedule_undo(order)
+
+
+def schedule_undo(order: Order) -> None:
+    """A fully refunded purchase: its eSIMs are cancelled by a worker, now and until done."""
+    from orders import tasks
+
+    if order.kind != Order.Kind.PURCHASE:
+        return
+    _schedule(order.pk, timezone.now() + dispatch_lease())
+    tasks.cancel_refunded_sims.delay_on_commit(order.pk)
+
+
+def _schedule(order_id: int, at) -> None:
+    """When a worker is next due to act on the order (None: nothing is due)."""
+    Order.objects.filter(pk=order_id).update(next_attempt_at=at)
+
+
+def dispatch_lease() -> timedelta:
+    """How long a sent task has to start before the dispatcher sends it again."""
+    return timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
+
+
+def retry_delay(tries: int, retry_after: float | None = None) -> timedelta:
+    """Back-off after the ``tries``-th failed try: doubling from the base, at most an hour."""
+    seconds = settings.PROVISIONING_RETRY_BASE_SECONDS * 2 ** max(tries - 1, 0)
+    return timedelta(seconds=min(max(seconds, retry_after or 0), MAX_RETRY_DELAY_SECONDS))
 
 
 def _claim(order_id: int) -> ProvisioningAttempt | None:
+    busy_for = None
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("plan__provider").get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("plan__provider")
+        order = order.get(pk=order_id)
         if order.status not in (Order.Status.PAID, Order.Status.PROVISIONING):
             return None
+        now = timezone.now()
+        lease = timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
         live = order.provisioning_attempts.filter(outcome=Outcome.IN_PROGRESS).first()
-        if live is not None:
-            age = (timezone.now() - live.started_at).total_seconds()
-            if age < settings.PROVISIONING_LEASE_SECONDS:
-                raise ProvisioningBusy(settings.PROVISIONING_LEASE_SECONDS - age)
-            transition(
-                live,
-                Outcome.TRANSIENT_ERROR,
-                field="outcome",
-                changes={
-                    "finished_at": timezone.now(),
-                    "error": "abandoned: no result within the lease",
-                },
+        if live is not None and now - live.started_at < lease:
+            busy_for = (live.started_at + lease - now).total_seconds()
+            _schedule(order.pk, live.started_at + lease)  # looked at again when the lease ends
+        else:
+            if live is not None:
+                transition(
+                    live,
+                    Outcome.TRANSIENT_ERROR,
+                    field="outcome",
+                    changes={"finished_at": now, "error": "abandoned: no result within the lease"},
+                )
+            if order.status == Order.Status.PAID:
+                transition(order, Order.Status.PROVISIONING, actor_label="worker")
+            # If this worker dies during the call, the order is due again when the lease ends.
+            _schedule(order.pk, now + lease)
+            number = (order.provisioning_attempts.aggregate(n=Max("number"))["n"] or 0) + 1
+            return ProvisioningAttempt.objects.create(
+                order=order,
+                number=number,
+                provider=order.plan.provider,
+                operation=OPERATION_FOR_KIND[order.kind],
+                reference=order.provider_reference,
+                request_summary=effects.request_summary(order),
             )
-        if order.status == Order.Status.PAID:
-            transition(order, Order.Status.PROVISIONING, actor_label="worker")
-        number = (order.provisioning_attempts.aggregate(n=Max("number"))["n"] or 0) + 1
-        return ProvisioningAttempt.objects.create(
-            order=order,
-            number=number,
-            provider=order.plan.provider,
-            operation=OPERATION_FOR_KIND[order.kind],
-            reference=order.provider_reference,
-            request_summary=effects.request_summary(order),
-        )
+    raise ProvisioningBusy(busy_for)
 
 
 def _record_failure(attempt, outcome, summary, reraise=None) -> str:
@@ -146,9 +182,18 @@ def _record_failure(attempt, outcome, summary, reraise=None) -> str:
             tries.count() >= settings.PROVISIONING_MAX_ATTEMPTS
         )
         if give_up and order.status == Order.Status.PROVISIONING:
-            transition(order, Order.Status.NEEDS_ATTENTION, actor_label="worker", note=summary)
+            transition(
+                order,
+                Order.Status.NEEDS_ATTENTION,
+                actor_label="worker",
+                note=summary,
+                changes={"next_attempt_at": None},
+            )
             webhooks.emit_order_event(order)  # order.failed, partner orders only
             return Order.Status.NEEDS_ATTENTION
+        if not give_up and order.status == Order.Status.PROVISIONING:
+            retry_after = getattr(reraise, "retry_after", None)
+            _schedule(order.pk, timezone.now() + retry_delay(tries.count(), retry_after))
     if reraise is not None and not give_up:
         raise reraise
     return order.status
@@ -167,24 +212,59 @@ def retry_provisioning(*, order: Order, actor) -> None:
 
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        transition(locked, Order.Status.PROVISIONING, actor=actor, note="retry by staff")
+        transition(
+            locked,
+            Order.Status.PROVISIONING,
+            actor=actor,
+            note="retry by staff",
+            changes={"next_attempt_at": timezone.now() + dispatch_lease()},
+        )
         tasks.provision_order.delay_on_commit(locked.pk)
     order.refresh_from_db()
 
 
+WORKER_STATES = (Order.Status.PAID, Order.Status.PROVISIONING, Order.Status.REFUNDED)
+
+
+def due_orders(now=None):
+    """Orders a worker is due to act on: provisioning (or, refunded, undoing) whose next attempt
+    time has come."""
+    now = now or timezone.now()
+    return Order.objects.filter(status__in=WORKER_STATES, next_attempt_at__lte=now)
+
+
+def dispatch_due(now=None, limit: int = DISPATCH_BATCH) -> int:
+    """Send due orders to workers; each is due again after the dispatch lease unless a worker
+    takes it (rows another dispatcher holds are skipped). Returns how many were sent."""
+    from orders import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            due_orders(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_attempt_at")
+            .values_list("pk", "status")[:limit]
+        )
+        Order.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_attempt_at=now + dispatch_lease()
+        )
+        for pk, status in due:
+            task = tasks.cancel_refunded_sims if status == Order.Status.REFUNDED else None
+            (task or tasks.provision_order).delay_on_commit(pk)
+    return len(due)
+
+
 def stuck_orders(now=None):
-    """Orders whose provisioning stopped half-way: paid but not started, or no live attempt."""
+    """Paid or provisioning orders with no next attempt time (set before retries were kept
+    here, or by a path that forgot): made due now by the reconciler."""
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    lease_start = now - timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
-    paid = Order.objects.filter(status=Order.Status.PAID, updated_at__lt=quiet_since)
-    provisioning = Order.objects.filter(
-        status=Order.Status.PROVISIONING, updated_at__lt=quiet_since
-    ).exclude(
-        provisioning_attempts__outcome=Outcome.IN_PROGRESS,
-        provisioning_attempts__started_at__gte=lease_start,
-    )
-    return (paid | provisioning).values_list("pk", flat=True)
+    return Order.objects.filter(
+        status__in=(Order.Status.PAID, Order.Status.PROVISIONING),
+        next_attempt_at__isnull=True,
+        updated_at__lt=quiet_since,
+    ).values_list("pk", flat=True)
 
 
 def cancel_replaced_profile(sim_id: int) -> None:
@@ -197,34 +277,49 @@ def cancel_replaced_profile(sim_id: int) -> None:
 
 
 CANCELLABLE_SIM_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}
+UNDO_FOR = timedelta(days=1)  # how long a refunded purchase's eSIM cancel is retried
 
 
 def cancel_refunded_sims(order_id: int) -> int:
     """Cancel upstream, then mark cancelled, the eSIMs of a fully refunded purchase.
 
-    Safe to repeat (the upstream cancel is idempotent on our reference). A provider that refuses
-    for good leaves the SIM as it is and a note on the order for staff; a transient error is
-    raised for a retry. Returns how many SIMs were cancelled.
+    Safe to repeat (the upstream cancel is idempotent on our reference). A transient error makes
+    the order due again after a back-off, for up to a day after the refund; a provider that
+    refuses for good, or that day passing, leaves the SIM as it is and a note on the order for
+    staff. Returns how many SIMs were cancelled.
     """
     order = Order.objects.get(pk=order_id)
     if order.status != Order.Status.REFUNDED or order.kind != Order.Kind.PURCHASE:
         return 0
-    cancelled = 0
+    cancelled, retry = 0, False
     sims = order.issued_sims.select_related("provider").filter(status__in=CANCELLABLE_SIM_STATES)
     for sim in sims:
         try:
             if sim.provider is not None:
                 get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
+        except TransientProviderError as exc:
+            retry = timezone.now() - order.updated_at < UNDO_FOR
+            if not retry:
+                _note_not_cancelled(order, sim, f"still failing a day later: {exc.summary}")
+            continue
         except PermanentProviderError as exc:
-            audit.record(
-                action="sim.cancel_failed",
-                target=order,
-                actor_label="worker",
-                note=f"eSIM …{sim.iccid[-6:]} of a refunded order could not be cancelled "
-                f"upstream; cancel it with the provider: {exc.summary}",
-            )
+            _note_not_cancelled(order, sim, exc.summary)
             continue
         transition(sim, Sim.Status.CANCELLED, actor_label="worker", note=f"order {order} refunded")
         audit.record(action="sim.cancelled_upstream", target=sim, actor_label="worker")
         cancelled += 1
+    tries = audit.entries_for(order).filter(action="sim.cancel_retry").count() + 1
+    if retry:
+        audit.record(action="sim.cancel_retry", target=order, actor_label="worker")
+    _schedule(order.pk, timezone.now() + retry_delay(tries) if retry else None)
     return cancelled
+
+
+def _note_not_cancelled(order: Order, sim: Sim, reason: str) -> None:
+    audit.record(
+        action="sim.cancel_failed",
+        target=order,
+        actor_label="worker",
+        note=f"eSIM …{sim.iccid[-6:]} of a refunded order could not be cancelled upstream; "
+        f"cancel it with the provider: {reason}",
+    )

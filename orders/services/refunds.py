@@ -1,10 +1,13 @@
 """Full and partial refunds, from staff or reported by the gateway."""
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import Gateway, Order, Payment, Refund
@@ -19,6 +22,7 @@ from orders.payments.base import (
 )
 from orders.services.errors import OrderError
 from orders.services.lifecycle import SURPLUS, record_payment_success
+from orders.services.provisioning import schedule_undo
 from portal import audit
 from portal.money import quantize
 from portal.state import transition
@@ -155,6 +159,22 @@ def send_refund(*, refund_id: int) -> None:
         return
     with transaction.atomic():
         _settle(refund, result, None)
+
+
+UNSENT_REFUND_WINDOW = timedelta(days=3)
+
+
+def unsent_refunds(now=None):
+    """Refunds recorded here that never got the gateway's answer (a transient error, a worker
+    that died), older than the dispatch lease and younger than three days."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
+    return Refund.objects.filter(
+        status=Refund.Status.PENDING,
+        external_reference__isnull=True,
+        created_at__lt=now - lease,
+        created_at__gt=now - UNSENT_REFUND_WINDOW,
+    ).values_list("pk", flat=True)
 
 
 def record_gateway_refunds(*, payment: Payment, refunds: list[RefundInfo]) -> list[str]:
@@ -338,12 +358,4 @@ def _complete(
     transition(
         order, Order.Status.REFUNDED, actor=actor, actor_label=actor_label, note=refund.reason
     )
-    _undo_what_was_issued(order)
-
-
-def _undo_what_was_issued(order: Order) -> None:
-    """A fully refunded purchase gives its eSIMs back: cancelled upstream after commit."""
-    from orders import tasks
-
-    if order.kind == Order.Kind.PURCHASE:
-        tasks.cancel_refunded_sims.delay_on_commit(order.pk)
+    schedule_undo(order)  # a fully refunded purchase gives its eSIMs back

@@ -13,8 +13,12 @@ from portal import audit
 
 
 def lock_partner(partner: Partner) -> Partner:
-    """Lock the partner row: every ledger write for one partner happens one at a time."""
-    return Partner.objects.select_for_update().get(pk=partner.pk)
+    """Lock the partner row: every ledger write for one partner happens one at a time.
+
+    ``FOR NO KEY UPDATE``: a new order or ledger entry that refers to the partner (a key share
+    lock) never waits on it, so two orders of one partner cannot deadlock (portal/db.py).
+    """
+    return Partner.objects.select_for_update(no_key=True).get(pk=partner.pk)
 
 
 def available_funds(partner: Partner) -> Decimal:

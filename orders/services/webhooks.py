@@ -37,6 +37,7 @@ from orders.services.payments import (
     mark_payment_failed,
     mark_payment_succeeded,
 )
+from orders.services.provisioning import dispatch_lease, retry_delay
 from orders.services.refunds import RefundConflict, record_gateway_refunds, record_refund_updates
 from portal import audit
 from portal.money import quantize
@@ -48,6 +49,7 @@ Outcome = WebhookEvent.Outcome
 # account: recorded and closed at once, never retried.
 NOT_OURS = "not created by this portal"
 PAYMENT_NOT_FOUND_RETRY_SECONDS = 5
+DISPATCH_BATCH = 500
 MAX_REFERENCE_LENGTH = 255
 
 
@@ -91,6 +93,7 @@ def receive_webhook(*, source: str, body: bytes, headers) -> WebhookEvent | None
                 event_id=verified.event_id,
                 event_type=verified.event_type,
                 payload=verified.payload,
+                next_attempt_at=timezone.now() + dispatch_lease(),
             )
             tasks.process_webhook_event.delay_on_commit(event.pk)
     except IntegrityError:
@@ -125,8 +128,8 @@ def _record_malformed(source: str, body: bytes, exc: MalformedEvent) -> WebhookE
 def process_webhook_event(event_id: int) -> None:
     """Act on a recorded event once and close it with its outcome.
 
-    Raises RetryLater while it may succeed on a later try; after ``WEBHOOK_MAX_ATTEMPTS`` tries
-    it is closed as failed instead.
+    Raises RetryLater while it may succeed on a later try, with the next try's time kept on the
+    event for the dispatcher; after ``WEBHOOK_MAX_ATTEMPTS`` tries it is closed as failed.
     """
     event = WebhookEvent.objects.get(pk=event_id)
     if event.outcome != Outcome.PENDING:
@@ -142,7 +145,11 @@ def process_webhook_event(event_id: int) -> None:
             logger.exception("Giving up on %s event %s", event.source, event.event_id)
             _close(event, Outcome.FAILED, f"gave up after {event.attempts} attempts: {exc}")
             return
-        record_event_error(event.pk, str(exc) or type(exc).__name__)
+        retry_in = getattr(exc, "retry_in", None)
+        delay = timedelta(seconds=retry_in) if retry_in else retry_delay(event.attempts)
+        WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.PENDING).update(
+            error=(str(exc) or type(exc).__name__)[:2000], next_attempt_at=timezone.now() + delay
+        )
         raise
 
 
@@ -311,22 +318,30 @@ def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent):
     return None
 
 
-def record_event_error(event_id: int, error: str) -> None:
-    """Keep the last error of an event still pending, for staff to see."""
-    WebhookEvent.objects.filter(pk=event_id, outcome=Outcome.PENDING).update(error=error[:2000])
-
-
-def unprocessed_events(now=None):
-    """Pending payment events, quiet for the reconcile delay, with tries left (a provider's
-    callback is applied by its request)."""
+def due_events(now=None):
+    """Pending payment events whose next try has come, with tries left (a provider's callback
+    is applied by its own request)."""
     now = now or timezone.now()
-    quiet_since = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    return (
-        WebhookEvent.objects.exclude(source=WebhookEvent.Source.PROVIDER)
-        .filter(
-            outcome=Outcome.PENDING,
-            received_at__lt=quiet_since,
-            attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
-        )
-        .values_list("pk", flat=True)
+    return WebhookEvent.objects.exclude(source=WebhookEvent.Source.PROVIDER).filter(
+        outcome=Outcome.PENDING,
+        next_attempt_at__lte=now,
+        attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
     )
+
+
+def dispatch_due_events(now=None, limit: int = DISPATCH_BATCH) -> int:
+    """Send due events to workers; each is due again after the dispatch lease unless it ends."""
+    from orders import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            due_events(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + dispatch_lease())
+        for pk in ids:
+            tasks.process_webhook_event.delay_on_commit(pk)
+    return len(ids)

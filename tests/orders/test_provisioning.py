@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from celery.exceptions import Retry
 from django.utils import timezone
 
 from orders import tasks
@@ -65,13 +64,28 @@ def test_transient_errors_stop_at_the_cap_and_need_attention(paid_order, setting
     assert paid_order.provisioning_attempts.count() == 3
 
 
-def test_the_task_retries_transient_errors_with_back_off(paid_order, settings):
+def test_the_task_keeps_the_next_try_on_the_order_with_back_off(
+    paid_order, settings, django_capture_on_commit_callbacks
+):
     settings.PROVISIONING_RETRY_BASE_SECONDS = 10
-    sandbox(fail="transient", fail_times=1)
-    with pytest.raises(Retry) as retry:
-        tasks.provision_order.apply(args=[paid_order.pk], throw=True)
-    assert retry.value.when == 10
-    assert tasks.backoff(20) == 3600
+    sandbox(fail="transient", fail_times=2)
+    started = timezone.now()
+    assert tasks.provision_order.apply(args=[paid_order.pk], throw=True).get() != "fulfilled"
+    paid_order.refresh_from_db()
+    assert 9 <= (paid_order.next_attempt_at - started).total_seconds() <= 12
+    assert provisioning.dispatch_due() == 0  # not due yet: nothing is sent early
+
+    due = paid_order.next_attempt_at + timedelta(seconds=1)
+    with time_machine.travel(due), django_capture_on_commit_callbacks(execute=True):
+        assert provisioning.dispatch_due() == 1  # sent (eagerly here): fails again, waits 20 s
+    paid_order.refresh_from_db()
+    assert 19 <= (paid_order.next_attempt_at - due).total_seconds() <= 22
+    due = paid_order.next_attempt_at + timedelta(seconds=1)
+    with time_machine.travel(due), django_capture_on_commit_callbacks(execute=True):
+        provisioning.dispatch_due()
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.FULFILLED and paid_order.next_attempt_at is None
+    assert provisioning.retry_delay(20).total_seconds() == 3600
 
 
 def test_a_live_attempt_keeps_a_second_worker_away_until_its_lease_ends(paid_order, settings):
@@ -86,7 +100,9 @@ def test_a_live_attempt_keeps_a_second_worker_away_until_its_lease_ends(paid_ord
     assert SandboxOrder.objects.count() == 1
 
 
-def test_reconciler_resumes_orders_that_stopped_half_way(paid_order, customer, esim_plan, settings):
+def test_reconciler_resumes_orders_that_stopped_half_way(
+    paid_order, customer, esim_plan, settings, django_capture_on_commit_callbacks
+):
     settings.RECONCILE_AFTER_SECONDS = 60
     settings.PROVISIONING_LEASE_SECONDS = 300
     fresh = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
@@ -96,12 +112,34 @@ def test_reconciler_resumes_orders_that_stopped_half_way(paid_order, customer, e
     with time_machine.travel(timezone.now() - timedelta(minutes=10)):
         Order.objects.filter(pk__in=[paid_order.pk, live.pk]).update(updated_at=timezone.now())
     with time_machine.travel(timezone.now() - timedelta(minutes=1)):
-        provisioning._claim(live.pk)
+        provisioning._claim(live.pk)  # its next try is when its lease ends
     Order.objects.filter(pk=live.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
 
     assert set(provisioning.stuck_orders()) == {paid_order.pk}
-    result = tasks.reconcile_orders.apply().get()
-    assert result == {"orders": 1, "events": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.reconcile_orders.apply().get()
+    assert result == {"made_due": 1, "refunds": 0, "sent": {"orders": 1, "events": 0}}
+    paid_order.refresh_from_db()
+    live.refresh_from_db()
+    assert paid_order.status == Order.Status.FULFILLED
+    assert live.status == Order.Status.PROVISIONING  # the reconciler respected its lease
+
+
+def test_the_reconciler_respects_a_back_off(
+    paid_order, settings, django_capture_on_commit_callbacks
+):
+    settings.PROVISIONING_RETRY_BASE_SECONDS = 16
+    settings.RECONCILE_AFTER_SECONDS = 1
+    sandbox(fail="transient", fail_times=1)
+    tasks.provision_order.apply(args=[paid_order.pk])
+    for wait in (10, 17):  # after 10 s it is still waiting out the 16 s
+        later = django_capture_on_commit_callbacks(execute=True)
+        with time_machine.travel(timezone.now() + timedelta(seconds=wait)), later:
+            tasks.reconcile_orders.apply()
+        if wait == 10:
+            assert paid_order.provisioning_attempts.count() == 1
+    paid_order.refresh_from_db()
+    assert paid_order.status == Order.Status.FULFILLED
 
 
 def test_staff_retry_sends_a_needs_attention_order_back(
