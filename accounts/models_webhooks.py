@@ -5,7 +5,6 @@ entries of its own: pending → (failed →)* succeeded | abandoned; a redeliver
 """
 
 import ipaddress
-import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,12 +14,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts import webhook_signing
+
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def new_webhook_secret() -> str:
-    """A signing secret such as ``whsec_…`` (43 URL-safe characters after the prefix)."""
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A Standard Webhooks signing secret: ``whsec_`` + base64 of 32 random bytes.
+
+    Secrets made before (``whsec_`` + 43 URL-safe characters) stay as they are and keep
+    signing with the same key (``accounts.webhook_signing.key_of``).
+    """
+    return webhook_signing.new_secret()
 
 
 def validate_webhook_url(url: str) -> None:

@@ -7,6 +7,9 @@ run twice: a delivery that succeeded, is not due yet, or has a live attempt is s
 Every wait is a ``next_attempt_at`` that ``send_due_webhooks`` (every 10 s) picks up with
 ``skip_locked``; no retry is held as a countdown in the broker.
 
+Each attempt is signed the Standard Webhooks way (``accounts.webhook_signing``): ``webhook-id``
+is the event's id, the same on every retry, ``webhook-timestamp`` the time of this attempt.
+
 Each attempt resolves the URL's host and sends only if every address is public, connecting to
 those addresses (``accounts.webhook_transport``). A refused or unresolvable destination is a
 failed attempt like a refused connection: retried on the schedule, since DNS can be fixed.
@@ -24,9 +27,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import webhook_transport, webhooks
+from accounts import webhook_signing, webhook_transport, webhooks
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
-from orders.payments.signing import sign
 
 Status = WebhookDelivery.Status
 Outcome = WebhookAttempt.Outcome
@@ -58,7 +60,7 @@ USER_AGENT = "Paksim-Webhooks/1.0"
 class Claim:
     delivery: WebhookDelivery
     attempt: WebhookAttempt
-    secret: str
+    secrets: tuple[str, ...]  # every secret valid now; each signs (a rotation's overlap)
 
 
 def retry_delay(failed_attempts: int) -> timedelta | None:
@@ -80,11 +82,13 @@ def deliver(delivery_id: int) -> str | None:
             WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
         )
     body = body_of(claim.delivery)
+    event_id = str(claim.delivery.event_id)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Paksim-Event-Id": str(claim.delivery.event_id),
-        webhooks.SIGNATURE_HEADER: sign(body, claim.secret),
+        "Paksim-Event-Id": event_id,
+        # Signed now, with this attempt's time: a retry is not a replay of an old request.
+        **webhook_signing.sign_headers(event_id, body, claim.secrets),
     }
     status_code, error = None, ""
     started = time.monotonic()
@@ -148,7 +152,7 @@ def _claim(delivery_id: int) -> Claim | None:
             delivery=delivery, number=delivery.attempts, url=url, started_at=now
         )
         secret = endpoint.secret if endpoint else webhooks.order_webhook_secret(delivery.partner_id)
-    return Claim(delivery=delivery, attempt=attempt, secret=secret)
+    return Claim(delivery=delivery, attempt=attempt, secrets=(secret,))
 
 
 def _refusal(delivery: WebhookDelivery, url: str) -> str:

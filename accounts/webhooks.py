@@ -5,9 +5,11 @@ Body (thin: object ids and status; partners read details through the API)::
     {"id": "<event uuid>", "type": "order.fulfilled", "created": "2025-05-01T10:00:00Z",
      "data": {"order": "PK-7F3K9Q2M", "status": "fulfilled", ...}}
 
-Header ``Paksim-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``, keyed with the
-endpoint's secret. Deliveries to an order's own ``webhook_url`` are signed with the partner's
-order webhook secret (``OrderWebhookSecret``: generated, shown once by the API, rotatable).
+Signed per the Standard Webhooks specification (``accounts.webhook_signing``): headers
+``webhook-id`` (the event id), ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC>``,
+keyed with the endpoint's secret. Deliveries to an order's own ``webhook_url`` are signed with
+the partner's order webhook secret (``OrderWebhookSecret``: generated, shown once by the API,
+rotatable).
 Sending, retries and the periodic pick-up live in ``accounts.webhook_delivery``.
 """
 
@@ -34,7 +36,6 @@ from portal.money import quantize
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "Paksim-Signature"
 MAX_ENDPOINTS_PER_PARTNER = 10
 ORDER_EVENTS = {
     Order.Status.FULFILLED: EventType.ORDER_FULFILLED,

@@ -55,7 +55,8 @@ class WebhookEndpointCreateSerializer(serializers.ModelSerializer):
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
         read_only=True,
-        help_text="Signs every delivery (Paksim-Signature). Shown only now: store it safely.",
+        help_text="Signs every delivery (Standard Webhooks: webhook-signature). Shown only now: "
+        "store it safely.",
     )
 
     class Meta(WebhookEndpointSerializer.Meta):
