@@ -21,7 +21,8 @@ from plans.models import (
     ProviderCall,
     SandboxOrder,
 )
-from portal.admin_audit import AuditedModelAdmin, ServiceFieldsMixin
+from plans.services import prices
+from portal.admin_audit import AuditedModelAdmin, ServiceFieldsMixin, plain
 from portal.admin_filters import RecentValuesFilter
 from portal.admin_paging import EstimatedCountPaginator
 from portal.money import format_money
@@ -51,7 +52,35 @@ class ProviderAdmin(AuditedModelAdmin):
 
 
 # The catalog is priced by hand: plan costs and prices, partner price rules and promotions are
-# what staff manage here (docs/decisions.md, "The admin reads; services write").
+# what staff manage here (docs/decisions.md, "The admin reads; services write"). Prices, rules and
+# promotions are saved and deleted by ``plans.services.prices``, which also writes the audit.
+
+
+def _changes(form, obj, change: bool) -> tuple[list[str], dict]:
+    """The concrete fields the form changed, and their values before (for the audit)."""
+    concrete = {f.name for f in obj._meta.concrete_fields if not f.primary_key}
+    fields = [name for name in form.changed_data if name in concrete]
+    return fields, ({name: plain(form.initial.get(name)) for name in fields} if change else {})
+
+
+class PriceServiceAdminMixin:
+    """Saves and deletes go through the admin's ``save_with`` / ``delete_with`` services."""
+
+    def save_with(self, obj, **kwargs):
+        raise NotImplementedError
+
+    def delete_with(self, objects, **kwargs):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        fields, before = _changes(form, obj, change)
+        self.save_with(obj, actor=request.user, changed_fields=fields, before=before)
+
+    def delete_model(self, request, obj):
+        self.delete_with([obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        self.delete_with(queryset, actor=request.user)
 
 
 class PlanPriceInline(ServiceFieldsMixin, admin.TabularInline):
@@ -80,9 +109,31 @@ class PlanAdmin(CatalogImportExportMixin, AuditedModelAdmin):
     staff_set_fields = ["airtime_amount", "cost", "cost_currency"]
     inlines = [PlanPriceInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PlanPrice:
+            return super().save_formset(request, form, formset, change)
+        deleted = [f for f in formset.deleted_forms if f.instance.pk]
+        before = {
+            f.instance.pk: _changes(f, f.instance, True)[1]
+            for f in formset.initial_forms
+            if f.instance.pk and f.has_changed() and f not in deleted
+        }
+        formset.save(commit=False)  # builds the rows; the service writes them
+        prices.delete_plan_prices(prices=formset.deleted_objects, actor=request.user)
+        for price, fields in formset.changed_objects:
+            prices.save_plan_price(
+                price=price,
+                actor=request.user,
+                changed_fields=fields,
+                before=before.get(price.pk, {}),
+            )
+        for price in formset.new_objects:
+            prices.save_plan_price(price=price, actor=request.user)
+        return None
+
 
 @admin.register(PartnerPriceRule)
-class PartnerPriceRuleAdmin(AuditedModelAdmin):
+class PartnerPriceRuleAdmin(PriceServiceAdminMixin, AuditedModelAdmin):
     """Partner discounts: for a whole tier, one operator or one plan (the most specific wins)."""
 
     form = ConstraintErrorsForm
@@ -91,6 +142,12 @@ class PartnerPriceRuleAdmin(AuditedModelAdmin):
     list_select_related = ["operator", "plan"]
     autocomplete_fields = ["plan"]
     ordering = ["tier", "operator__name", "plan__name"]
+
+    def save_with(self, rule, **kwargs):
+        prices.save_price_rule(rule=rule, **kwargs)
+
+    def delete_with(self, rules, **kwargs):
+        prices.delete_price_rules(rules=rules, **kwargs)
 
     @admin.display(description=_("applies to"))
     def applies_to(self, rule):
@@ -102,7 +159,7 @@ class PartnerPriceRuleAdmin(AuditedModelAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(AuditedModelAdmin):
+class PromotionAdmin(PriceServiceAdminMixin, AuditedModelAdmin):
     """Promotion codes, with how often each was redeemed and whether it can be used now."""
 
     form = ConstraintErrorsForm
@@ -121,6 +178,12 @@ class PromotionAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return with_redemptions(super().get_queryset(request))
+
+    def save_with(self, promotion, **kwargs):
+        prices.save_promotion(promotion=promotion, **kwargs)
+
+    def delete_with(self, promotions, **kwargs):
+        prices.delete_promotions(promotions=promotions, **kwargs)
 
     @admin.display(description=_("discount"))
     def discount(self, promotion):

@@ -3,7 +3,8 @@
 A row's provider and provider_sku identify its plan: a match updates the plan, otherwise a plan is
 added. Every import is previewed first (a dry run that writes nothing) and is all or nothing: while
 any row has an error nothing is imported, and the confirmation re-checks the file and rolls back
-if any row fails. Each plan added or changed leaves an audit entry naming the staff member.
+if any row fails. Each plan added or changed leaves an audit entry naming the staff member. The
+rows are written by ``plans.services.catalog_import``; this module only reads and checks them.
 """
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import RowResult
 
 from plans.constraints import constraint_errors
-from plans.import_audit import audit_state, record_import
 from plans.import_file import (
     MAX_FILE_BYTES,
     MAX_ROWS,
@@ -38,9 +38,9 @@ from plans.import_widgets import (
     WholeNumberWidget,
     YesNoWidget,
     prices_of,
-    save_prices,
 )
 from plans.models import Operator, Plan, Provider
+from plans.services.catalog_import import audit_state, save_imported_plan
 
 PLAN_COLUMNS = [
     "operator",
@@ -162,10 +162,21 @@ class PlanResource(resources.ModelResource):
             errors.setdefault(field, []).extend(found)
         super().validate_instance(instance, errors, validate_unique)
 
-    def after_save_instance(self, instance, row, **kwargs):
-        save_prices(instance)
-        if not self._is_dry_run(kwargs):
-            record_import(instance, kwargs.get("user"), kwargs.get("file_name") or "")
+    def save_instance(self, instance, is_create, row, **kwargs):
+        """Each row is written by the catalog import service (its audit entry only on confirm)."""
+        self.before_save_instance(instance, row, **kwargs)
+        if not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs):
+            return  # a preview without a transaction to roll back writes nothing
+        save_imported_plan(
+            plan=instance,
+            is_create=is_create,
+            prices=prices_of(instance),
+            before=instance._audit_before,
+            user=kwargs.get("user"),
+            file_name=kwargs.get("file_name") or "",
+            audit_entry=not self._is_dry_run(kwargs),
+        )
+        self.after_save_instance(instance, row, **kwargs)
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("operator", "provider").prefetch_related("prices")

@@ -16,9 +16,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from plans import catalog_sync
-from plans.catalog_sync import shown
 from plans.models import Period, PlanKind
+from plans.services import catalog_sync
+from plans.services.catalog_sync import shown
 
 SYNC_PERMISSION = "plans.change_plan"
 FIELD_LABELS = {
@@ -59,7 +59,9 @@ def sync_catalog_view(model_admin, request, object_id):
     if request.method == "POST":
         try:
             result = catalog_sync.apply(
-                provider, actor=request.user, fingerprint=request.POST.get("fingerprint", "")
+                provider=provider,
+                actor=request.user,
+                fingerprint=request.POST.get("fingerprint", ""),
             )
         except catalog_sync.StaleSyncPlan as exc:
             messages.warning(request, exc.message)
@@ -77,7 +79,7 @@ def sync_catalog_view(model_admin, request, object_id):
         query = urlencode({"provider__id__exact": provider.pk})
         return HttpResponseRedirect(f"{reverse('admin:plans_plan_changelist')}?{query}")
     try:
-        sync_plan = catalog_sync.preview(provider)
+        sync_plan = catalog_sync.preview(provider=provider)
     except catalog_sync.CatalogSyncError as exc:
         return _render(model_admin, request, provider, error=exc.message)
     return _render(model_admin, request, provider, sync_plan=sync_plan)

@@ -2,7 +2,8 @@
 
 import-export's own widgets turn "yes" into False and raise arithmetic errors on "abc"; these
 raise a ValueError with a message for the staff member, which the import shows on the row's field.
-Text files get plain strings; XLSX gets native numbers and booleans.
+Text files get plain strings; XLSX gets native numbers and booleans. Nothing here writes: the
+rows are saved by ``plans.services.catalog_import``.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -146,18 +147,6 @@ def prices_of(plan: Plan) -> dict[str, Decimal]:
         prices = {p.currency: p.amount for p in plan.prices.all()} if plan.pk else {}
         plan._catalog_prices = prices
     return prices
-
-
-def save_prices(plan: Plan) -> None:
-    """Write the prices held on the instance: create missing ones, update changed ones."""
-    stored = {price.currency: price for price in PlanPrice.objects.filter(plan=plan)}
-    for currency, amount in prices_of(plan).items():
-        price = stored.get(currency)
-        if price is None:
-            PlanPrice.objects.create(plan=plan, currency=currency, amount=amount)
-        elif price.amount != amount:
-            price.amount = amount
-            price.save(update_fields=["amount"])
 
 
 class PriceField(fields.Field):

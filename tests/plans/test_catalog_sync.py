@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from accounts.roles import CATALOG_MANAGERS, SUPPORT, sync_staff_roles
 from orders.models import Order
-from plans import catalog_sync
-from plans.catalog_sync import CatalogSyncError, StaleSyncPlan, SyncResult
 from plans.models import Period, Plan, PlanKind
 from plans.providers import PermanentProviderError
 from plans.providers.sandbox import SandboxAdapter
+from plans.services import catalog_sync
+from plans.services.catalog_sync import CatalogSyncError, StaleSyncPlan, SyncResult
 from portal.audit import entries_for
 from portal.models import AuditEntry
 from tests.factories import (
@@ -99,12 +99,12 @@ def test_sandbox_catalog_is_our_plans_with_the_options_applied(provider, plans):
 def test_malformed_sandbox_catalog_is_a_clear_error(provider, entry):
     upstream(provider, catalog=[entry])
     with pytest.raises(CatalogSyncError, match="malformed catalog entry"):
-        catalog_sync.preview(provider)
+        catalog_sync.preview(provider=provider)
 
 
 def test_preview_lists_new_changed_disappeared_and_skipped_and_changes_nothing(provider, plans):
     changed_upstream(provider)
-    sync_plan = catalog_sync.preview(provider)
+    sync_plan = catalog_sync.preview(provider=provider)
 
     assert [n.item.sku for n in sync_plan.new] == ["jazz-esim-day-5gb"]
     assert sync_plan.new[0].item.cost == Decimal("180.5")
@@ -127,14 +127,16 @@ def test_preview_lists_new_changed_disappeared_and_skipped_and_changes_nothing(p
 
 
 def test_nothing_to_change_when_the_upstream_sells_what_we_have(provider, plans):
-    sync_plan = catalog_sync.preview(provider)
+    sync_plan = catalog_sync.preview(provider=provider)
     assert sync_plan.is_empty and not sync_plan.skipped
-    assert catalog_sync.apply(provider, actor_label="test") == SyncResult()
+    assert catalog_sync.apply(provider=provider, actor_label="test") == SyncResult()
 
 
 def test_apply_creates_inactive_updates_and_deactivates_but_never_deletes(provider, plans):
     changed_upstream(provider)
-    result = catalog_sync.apply(provider, sync_plan=catalog_sync.preview(provider))
+    result = catalog_sync.apply(
+        provider=provider, sync_plan=catalog_sync.preview(provider=provider)
+    )
     assert result == SyncResult(created=1, updated=1, deactivated=1)
 
     new = Plan.objects.get(provider_sku="jazz-esim-day-5gb")
@@ -166,17 +168,17 @@ def test_apply_creates_inactive_updates_and_deactivates_but_never_deletes(provid
 
 def test_applying_twice_changes_nothing_the_second_time(provider, plans):
     changed_upstream(provider)
-    catalog_sync.apply(provider)
+    catalog_sync.apply(provider=provider)
     entries = AuditEntry.objects.count()
-    assert catalog_sync.preview(provider).is_empty
-    assert catalog_sync.apply(provider) == SyncResult()
+    assert catalog_sync.preview(provider=provider).is_empty
+    assert catalog_sync.apply(provider=provider) == SyncResult()
     assert AuditEntry.objects.count() == entries
 
 
 def test_every_change_is_audited_with_before_and_after(provider, plans):
     staff = UserFactory(is_staff=True)
     changed_upstream(provider)
-    catalog_sync.apply(provider, actor=staff)
+    catalog_sync.apply(provider=provider, actor=staff)
 
     [updated] = entries_for(plans["changed"])
     assert (updated.action, updated.actor) == ("catalog.plan_updated", staff)
@@ -205,14 +207,14 @@ def test_every_change_is_audited_with_before_and_after(provider, plans):
 def test_a_plan_sold_again_is_reactivated_unless_staff_deactivated_it(provider, plans):
     staff_off = PlanFactory(provider=provider, provider_sku="jazz-esim-paused", is_active=False)
     upstream(provider, withdrawn=["jazz-esim-old"])
-    catalog_sync.apply(provider, actor_label="test")
+    catalog_sync.apply(provider=provider, actor_label="test")
     upstream(provider)
 
-    sync_plan = catalog_sync.preview(provider)
+    sync_plan = catalog_sync.preview(provider=provider)
     assert [(c.plan.pk, c.fields, c.reactivate) for c in sync_plan.changed] == [
         (plans["gone"].pk, {}, True)
     ]
-    assert catalog_sync.apply(provider, sync_plan=sync_plan) == SyncResult(reactivated=1)
+    assert catalog_sync.apply(provider=provider, sync_plan=sync_plan) == SyncResult(reactivated=1)
     assert Plan.objects.get(pk=plans["gone"].pk).is_active
     assert not Plan.objects.get(pk=staff_off.pk).is_active
     assert entries_for(plans["gone"]).first().action == "catalog.plan_reactivated"
@@ -221,7 +223,7 @@ def test_a_plan_sold_again_is_reactivated_unless_staff_deactivated_it(provider, 
 def test_a_period_staff_chose_is_kept_when_the_validity_changes(provider):
     plan = PlanFactory(provider=provider, validity_days=7, period=Period.MONTHLY)
     upstream(provider, catalog=[{"sku": plan.provider_sku, "validity_days": 10}])
-    [change] = catalog_sync.preview(provider).changed
+    [change] = catalog_sync.preview(provider=provider).changed
     assert change.fields == {"validity_days": (7, 10)}
 
 
@@ -231,7 +233,7 @@ def test_items_listed_twice_or_changing_kind_are_skipped_and_leave_our_plan(prov
     twice = [*items, replace(items[0], cost=Decimal("1")), replace(items[0], cost=Decimal("2"))]
     assert items[0].sku == "jazz-esim-old"
     with mock.patch.object(SandboxAdapter, "list_catalog", return_value=twice):
-        sync_plan = catalog_sync.preview(provider)
+        sync_plan = catalog_sync.preview(provider=provider)
     reasons = {s.sku: s.reason for s in sync_plan.skipped}
     assert reasons == {
         "jazz-esim-old": "listed more than once",
@@ -250,7 +252,7 @@ def test_provider_error_is_clear_and_changes_nothing(provider, plans):
         ),
         pytest.raises(CatalogSyncError) as error,
     ):
-        catalog_sync.apply(provider)
+        catalog_sync.apply(provider=provider)
     assert error.value.message == "Could not read the catalog of Sandbox: sandbox: 403 denied"
     assert not AuditEntry.objects.exists()
     assert Plan.objects.filter(is_active=True).count() == 3
@@ -261,26 +263,26 @@ def test_an_empty_catalog_deactivates_nothing(provider, plans):
         mock.patch.object(SandboxAdapter, "list_catalog", return_value=[]),
         pytest.raises(CatalogSyncError, match="empty catalog"),
     ):
-        catalog_sync.apply(provider)
+        catalog_sync.apply(provider=provider)
     assert Plan.objects.filter(is_active=True).count() == 3
 
 
 def test_a_stale_preview_is_refused_and_changes_nothing(provider, plans):
     changed_upstream(provider)
-    sync_plan = catalog_sync.preview(provider)
+    sync_plan = catalog_sync.preview(provider=provider)
     upstream(provider, catalog=[{"sku": "jazz-esim-week-20gb", "cost": "999"}])
     with pytest.raises(StaleSyncPlan, match="changed since the preview"):
-        catalog_sync.apply(provider, sync_plan=sync_plan)
+        catalog_sync.apply(provider=provider, sync_plan=sync_plan)
     assert not AuditEntry.objects.exists()
     assert Plan.objects.get(pk=plans["changed"].pk).cost == Decimal("450")
 
 
 def test_an_edit_of_our_plan_after_the_preview_also_makes_it_stale(provider, plans):
     changed_upstream(provider)
-    sync_plan = catalog_sync.preview(provider)
+    sync_plan = catalog_sync.preview(provider=provider)
     Plan.objects.filter(pk=plans["changed"].pk).update(cost=Decimal("460"))
     with pytest.raises(StaleSyncPlan):
-        catalog_sync.apply(provider, sync_plan=sync_plan)
+        catalog_sync.apply(provider=provider, sync_plan=sync_plan)
 
 
 # The management command
@@ -380,14 +382,14 @@ def test_support_gets_403(client, provider, plans):
     user.groups.add(sync_staff_roles()[SUPPORT])
     login_staff(client, user)
     assert client.get(sync_url(provider)).status_code == 403
-    fingerprint = catalog_sync.preview(provider).fingerprint
+    fingerprint = catalog_sync.preview(provider=provider).fingerprint
     assert client.post(sync_url(provider), {"fingerprint": fingerprint}).status_code == 403
     assert not AuditEntry.objects.exists()
 
 
 def test_admin_shows_a_provider_error_and_changes_nothing(client, manager, provider, plans):
     changed_upstream(provider)
-    fingerprint = catalog_sync.preview(provider).fingerprint
+    fingerprint = catalog_sync.preview(provider=provider).fingerprint
     upstream(provider, catalog_fail="permanent")
     message = "Could not read the catalog of Sandbox: sandbox: injected catalog failure"
     response = client.get(sync_url(provider))

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans import catalog_sync
-from plans.catalog_sync import shown
 from plans.models import Provider
+from plans.services import catalog_sync
+from plans.services.catalog_sync import shown
 
 
 class Command(BaseCommand):
@@ -17,12 +17,12 @@ class Command(BaseCommand):
     def handle(self, *args, provider, apply, **options):
         found = _provider(provider)
         try:
-            sync_plan = catalog_sync.preview(found)
+            sync_plan = catalog_sync.preview(provider=found)
             self._show(sync_plan)
             if not apply:
                 self.stdout.write("Dry run: nothing changed. Run with --apply to apply.")
                 return
-            result = catalog_sync.apply(found, sync_plan=sync_plan)
+            result = catalog_sync.apply(provider=found, sync_plan=sync_plan)
         except catalog_sync.CatalogSyncError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(

@@ -8,8 +8,9 @@ are deactivated, never deleted. A plan the sync deactivated is reactivated when 
 sells it again; one staff deactivated stays inactive. A skipped item (operator not ours, invalid
 values) leaves our plan of that SKU as it is.
 
-``apply`` re-reads the catalog and, given the preview staff confirmed, refuses if the changes
-now differ from it (compared by :attr:`SyncPlan.fingerprint`).
+:func:`apply` is the only write (:func:`preview` reads). It re-reads the catalog and, given the
+preview staff confirmed, refuses if the changes now differ from it (compared by
+:attr:`SyncPlan.fingerprint`).
 """
 
 import hashlib
@@ -142,14 +143,14 @@ def shown(value) -> str:
     return str(value)
 
 
-def preview(provider: Provider) -> SyncPlan:
+def preview(*, provider: Provider) -> SyncPlan:
     """What syncing ``provider``'s catalog would change; CatalogSyncError if it cannot be read."""
     return _diff(provider, _fetch(provider))
 
 
 def apply(
-    provider: Provider,
     *,
+    provider: Provider,
     actor=None,
     actor_label: str = "",
     sync_plan: SyncPlan | None = None,
