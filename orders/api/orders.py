@@ -15,7 +15,7 @@ from orders.api.serializers import (
     orders_with_sims,
 )
 from orders.models import Order
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge
 from portal.api.filters import UtcIsoDateTimeFilter
 from portal.api.idempotency import request_fingerprint
 
@@ -37,10 +37,10 @@ def order_idempotency_key(request) -> str:
     return key
 
 
-def placed(request, *, kind: str, data: dict, **extra) -> Response:
-    """Place an order for the calling partner and answer 201 with it."""
-    order = place_order(
-        kind=kind,
+def placed(request, place, *, data: dict, **extra) -> Response:
+    """Place an order for the calling partner with ``place`` (``place_purchase``, ...) and answer
+    201 with it."""
+    order = place(
         partner=request.user.partner,
         plan=data["plan"],
         max_price=data.get("max_price"),
@@ -95,7 +95,7 @@ class OrderListCreateView(PartnerOrdersMixin, generics.ListCreateAPIView):
         serializer = PurchaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return placed(request, kind=Order.Kind.PURCHASE, data=data, quantity=data["quantity"])
+        return placed(request, place_purchase, data=data, quantity=data["quantity"])
 
 
 @extend_schema(tags=["orders"], summary="Read one order")
@@ -122,7 +122,7 @@ class RechargeCreateView(generics.GenericAPIView):
         data = serializer.validated_data
         return placed(
             request,
-            kind=Order.Kind.RECHARGE,
+            place_recharge,
             data=data,
             msisdn=data["msisdn"],
             operator=data.get("operator"),

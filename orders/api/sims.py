@@ -7,7 +7,8 @@ from rest_framework import generics
 
 from orders.api.orders import IDEMPOTENCY_KEY, placed
 from orders.api.serializers import OrderSerializer, RenewalSerializer, SimSerializer
-from orders.models import Order, Sim
+from orders.models import Sim
+from orders.services.placing import place_renewal
 from plans.api.views import CatalogPagination, PartnerCatalogMixin
 from plans.models import Plan, PlanKind
 
@@ -80,4 +81,4 @@ class SimRenewalCreateView(generics.GenericAPIView):
         sim = partner_sim(request, self.kwargs["iccid"])
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return placed(request, kind=Order.Kind.RENEWAL, data=serializer.validated_data, sim=sim)
+        return placed(request, place_renewal, data=serializer.validated_data, sim=sim)

@@ -21,7 +21,7 @@ from orders.payments.base import GatewayError
 from orders.services.errors import OrderError
 from orders.services.notifications_autorenew import notify_auto_renew_failed
 from orders.services.payments import mark_payment_failed, mark_payment_succeeded
-from orders.services.placing import RENEWABLE_SIM_STATES, place_order
+from orders.services.placing import RENEWABLE_SIM_STATES, place_renewal
 from portal.state import transition
 
 logger = logging.getLogger(__name__)
@@ -148,8 +148,7 @@ def attempt_charge(charge: AutoRenewalCharge) -> bool:
 
 
 def _place(charge: AutoRenewalCharge, renewal: AutoRenewal) -> Order:
-    order = place_order(
-        kind=Order.Kind.RENEWAL,
+    order = place_renewal(
         plan=renewal.plan,
         customer=renewal.sim.owner,
         currency=renewal.currency,

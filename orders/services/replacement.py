@@ -25,7 +25,7 @@ from accounts.models import (
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.lifecycle import mark_order_paid
-from orders.services.placing import place_order
+from orders.services.placing import place_replacement
 from plans.models import Plan, PlanKind
 from portal import audit
 from portal.state import transition
@@ -190,8 +190,7 @@ def approve_replacement(*, ticket: ReplacementTicket, reviewer) -> ReplacementTi
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.APPROVED, actor=reviewer)
         webhooks.emit_replacement_event(locked)  # replacement.approved, partner SIMs only
-        order = place_order(
-            kind=Order.Kind.REPLACEMENT,
+        order = place_replacement(
             plan=_fee_plan(locked.sim),
             customer=locked.sim.owner,
             partner=locked.sim.partner,  # a partner's SIM: the fee comes from its wallet

@@ -17,7 +17,7 @@ from orders.services.errors import OrderError
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.notifications import send_order_ready_email
 from orders.services.payments import methods_for, start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.site.checkout_forms import BuyForm, PaymentForm, method_label
 from plans.models import Plan, PlanKind
 from plans.views import data_label, plan_prices, render_plan_page
@@ -103,8 +103,7 @@ def buy(request, plan_id: int):
     form = BuyForm(request.POST, prices=prices)
     if form.is_valid():
         try:
-            order = place_order(
-                kind=Order.Kind.PURCHASE,
+            order = place_purchase(
                 plan=plan,
                 customer=request.user,
                 currency=form.cleaned_data["currency"],

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from orders.models import Order
 from orders.services.errors import OrderError
-from orders.services.placing import place_order
+from orders.services.placing import place_recharge
 from orders.site.recharge_forms import ConfirmForm, RechargeChoice, RechargeForm, local_number
 from orders.site.sims import payment_url
 from portal.currency import SESSION_KEY, current_currency
@@ -88,8 +87,7 @@ def confirm(request):
     if form.is_valid():
         choice = form.cleaned_data["token"]
         try:
-            order = place_order(
-                kind=Order.Kind.RECHARGE,
+            order = place_recharge(
                 plan=choice.plan,
                 customer=request.user,
                 currency=choice.currency,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from orders.models import Order, Sim
 from orders.services.errors import OrderError
 from orders.services.notifications import install_links
-from orders.services.placing import RENEWABLE_SIM_STATES, place_order
+from orders.services.placing import RENEWABLE_SIM_STATES, place_renewal
 from orders.services.replacement import REPLACEABLE_STATES
 from orders.site.recharge_forms import local_number
 from orders.site.sim_forms import RenewForm, renewal_plans
@@ -230,8 +230,7 @@ def renew(request, iccid: str):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            order = place_order(
-                kind=Order.Kind.RENEWAL,
+            order = place_renewal(
                 plan=form.cleaned_data["plan"],
                 customer=request.user,
                 currency=form.cleaned_data["currency"],

@@ -105,17 +105,17 @@ def test_the_views_own_validation_answer_is_stored_and_replayed(api_client, api_
 def test_a_server_error_is_not_stored(api_client, api_partner, esim, monkeypatch):
     from orders.api import orders as order_views
 
-    real = order_views.place_order
+    real = order_views.place_purchase
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(order_views, "place_order", broken)
+    monkeypatch.setattr(order_views, "place_purchase", broken)
     api_client.raise_request_exception = False
     assert post(api_client, ORDERS, {"plan": esim.pk}, "shop-4").status_code == 500
     assert not IdempotencyRecord.objects.exists()
 
-    monkeypatch.setattr(order_views, "place_order", real)
+    monkeypatch.setattr(order_views, "place_purchase", real)
     assert post(api_client, ORDERS, {"plan": esim.pk}, "shop-4").status_code == 201
 
 
@@ -169,15 +169,15 @@ def test_a_claim_killed_before_writing_anything_places_the_order_once_taken_over
     from orders.api import orders as order_views
 
     settings.API_IDEMPOTENCY_LEASE_SECONDS = 30
-    real = order_views.place_order
+    real = order_views.place_purchase
 
     def dies(**kwargs):
         raise Killed
 
-    monkeypatch.setattr(order_views, "place_order", dies)
+    monkeypatch.setattr(order_views, "place_purchase", dies)
     with pytest.raises(Killed):
         post(api_client, ORDERS, {"plan": esim.pk}, "shop-6")
-    monkeypatch.setattr(order_views, "place_order", real)
+    monkeypatch.setattr(order_views, "place_purchase", real)
     assert not Order.objects.exists()
 
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):

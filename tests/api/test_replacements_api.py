@@ -11,7 +11,7 @@ from PIL import Image
 from accounts.models import IdentityCheck, IdentityDocument
 from accounts.roles import IDENTITY_REVIEWERS, sync_staff_roles
 from orders.models import Order, ReplacementTicket, Sim, WalletEntry
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan
 from tests.factories import IdentityCheckFactory, SimFactory, UserFactory
 from tests.staff import login_staff
@@ -76,7 +76,7 @@ def _private_media(settings, tmp_path):
 def partner_sim(partner, capture, operator="jazz") -> Sim:
     plan = Plan.objects.filter(kind="esim", operator__code=operator).first()
     with capture(execute=True):
-        order = place_order(kind="purchase", plan=plan, partner=partner)
+        order = place_purchase(plan=plan, partner=partner)
     return order.issued_sims.get()
 
 

@@ -18,7 +18,7 @@ from schemathesis.checks import (
 )
 
 from accounts.models import Partner
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge
 from orders.services.replacement import request_replacement
 from plans.models import Plan
 from portal.demo import PARTNER_KEY_PREFIX, PARTNER_SLUG, demo_partner_secret, load_demo_data
@@ -42,9 +42,9 @@ def auth_headers() -> dict:
 def seed(partner) -> None:
     """Objects for the fuzzer to find: fulfilled eSIMs, a recharge, a replacement request."""
     plan = Plan.objects.filter(kind="esim", operator__code="jazz").first()
-    order = place_order(kind="purchase", plan=plan, partner=partner, quantity=2)
+    order = place_purchase(plan=plan, partner=partner, quantity=2)
     recharge = Plan.objects.filter(kind="recharge", operator__code="zong").first()
-    place_order(kind="recharge", plan=recharge, partner=partner, msisdn="+923111234567")
+    place_recharge(plan=recharge, partner=partner, msisdn="+923111234567")
     request_replacement(
         sim=order.issued_sims.first(),
         partner=partner,

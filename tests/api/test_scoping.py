@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from orders.models import Order, Sim
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge
 from orders.services.pricing import partner_price
 from plans.models import Plan
 
@@ -60,14 +60,13 @@ def world(
         [(api_partner, api_client), (other_partner, other_partner_client)]
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            place_order(
-                kind="purchase",
+            place_purchase(
                 plan=esim,
                 partner=partner,
                 quantity=2,
                 customer_reference="shared-ref",
             )
-        topup = place_order(kind="recharge", plan=recharge, partner=partner, msisdn="03001234567")
+        topup = place_recharge(plan=recharge, partner=partner, msisdn="03001234567")
         Order.objects.filter(pk=topup.pk).update(created_at=timezone.now() - timedelta(days=3))
         make_sims(2, partner=partner, operator="zong", start=500 + 10 * index, status="expired")
         sides[partner.slug] = {"partner": partner, "client": client}

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint
 from orders.models import Order, WalletEntry
 from orders.services.lifecycle import mark_order_paid
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.replacement import approve_replacement, reject_replacement
 from orders.services.wallet import adjust_wallet
 from plans.models import PlanPrice, Provider
@@ -45,9 +45,7 @@ def test_failed_partner_order_sends_order_failed(
         settings={"fail": "permanent", "fail_times": 99}
     )
     with django_capture_on_commit_callbacks(execute=True):
-        order = place_order(
-            kind="purchase", plan=plan_by_sku("jazz-esim-week-10gb"), partner=api_partner
-        )
+        order = place_purchase(plan=plan_by_sku("jazz-esim-week-10gb"), partner=api_partner)
     order.refresh_from_db()
     assert order.status == Order.Status.NEEDS_ATTENTION
     assert sent("order.failed") == [
@@ -64,7 +62,7 @@ def test_failed_partner_order_sends_order_failed(
 def test_customer_orders_send_nothing(endpoint, plan_by_sku, django_capture_on_commit_callbacks):
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     plan = plan_by_sku("jazz-esim-week-10gb")
-    order = place_order(kind="purchase", plan=plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=plan, customer=customer, currency="PKR")
     with django_capture_on_commit_callbacks(execute=True):
         mark_order_paid(order=order)
     order.refresh_from_db()
@@ -137,9 +135,7 @@ def test_low_balance_is_sent_once_per_crossing(endpoint, api_partner):
 def test_an_order_debit_can_cross_the_threshold(endpoint, api_partner, plan_by_sku):
     api_partner.low_balance_threshold = balance(api_partner) - 1
     api_partner.save(update_fields=["low_balance_threshold"])
-    order = place_order(
-        kind="purchase", plan=plan_by_sku("jazz-esim-week-10gb"), partner=api_partner
-    )
+    order = place_purchase(plan=plan_by_sku("jazz-esim-week-10gb"), partner=api_partner)
     assert [data["balance"] for data in sent("wallet.low_balance")] == [
         str(balance(api_partner).quantize(Decimal("0.01")))
     ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from orders.models import Order
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +66,7 @@ def test_fulfilled_order_is_signed_and_sent_to_the_endpoint_and_the_order_url(
 ):
     order_secret = api_client.post("/api/v1/order-webhook-secret/").json()["secret"]
     with django_capture_on_commit_callbacks(execute=True):
-        order = place_order(
-            kind="purchase",
+        order = place_purchase(
             plan=plan_by_sku("jazz-esim-week-10gb"),
             partner=api_partner,
             customer_reference="trip-42",

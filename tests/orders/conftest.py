@@ -4,7 +4,7 @@ from accounts.models import User
 from orders.models import Order
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 
@@ -46,6 +46,6 @@ def pay(client, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def bought_sim(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order)
     return order.issued_sims.get()

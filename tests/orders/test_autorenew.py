@@ -11,7 +11,7 @@ from accounts.models_notifications import Notification
 from orders.models import AutoRenewal, AutoRenewalCharge, Order, Payment, SavedPaymentMethod
 from orders.services.autorenew import enable_auto_renew
 from orders.services.autorenew_charges import period_key, run_auto_renewals
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.orders.conftest import plan_of
@@ -199,9 +199,7 @@ def test_two_concurrent_runs_charge_once():
 
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     with time_machine.travel(START, tick=False):
-        order = place_order(
-            kind="purchase", plan=plan_of(PlanKind.ESIM), customer=customer, currency="PKR"
-        )
+        order = place_purchase(plan=plan_of(PlanKind.ESIM), customer=customer, currency="PKR")
         payment, _ = start_payment(order=order, gateway_key="test", method="card")
         mark_payment_succeeded(payment=payment)
         sim = order.issued_sims.get()

@@ -8,7 +8,7 @@ from django.apps import apps
 
 from accounts.models import Partner
 from orders.models import Order
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge, place_renewal, place_replacement
 from plans.models import Plan, PlanKind
 from tests.factories import OrderFactory, PlanFactory, SimFactory
 from tests.orders.conftest import plan_of
@@ -24,14 +24,10 @@ def test_every_kind_keeps_the_cost_it_was_placed_at(customer, esim_plan):
     sim = SimFactory(owner=customer, operator=renewal.operator)
     broken = SimFactory(owner=customer, operator=replacement.operator)
     orders = [
-        place_order(kind="purchase", plan=esim_plan, partner=partner, quantity=3),
-        place_order(kind="renewal", plan=renewal, customer=customer, sim=sim, currency="PKR"),
-        place_order(
-            kind="recharge", plan=recharge, customer=customer, msisdn="0300 1234567", currency="PKR"
-        ),
-        place_order(
-            kind="replacement", plan=replacement, customer=customer, sim=broken, currency="PKR"
-        ),
+        place_purchase(plan=esim_plan, partner=partner, quantity=3),
+        place_renewal(plan=renewal, customer=customer, sim=sim, currency="PKR"),
+        place_recharge(plan=recharge, customer=customer, msisdn="0300 1234567", currency="PKR"),
+        place_replacement(plan=replacement, customer=customer, sim=broken, currency="PKR"),
     ]
     expected = [
         (esim_plan.cost * 3, esim_plan.cost_currency),

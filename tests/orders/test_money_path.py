@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from orders.models import Order, Payment, Sim, WebhookEvent
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge, place_renewal
 from plans.models import PlanKind
 from plans.models_sandbox import SandboxOrder
 from tests.orders.conftest import plan_of
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_purchase_is_paid_provisioned_and_emailed(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="CNY")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="CNY")
     assert order.total == Decimal("14.99") and order.status == Order.Status.CREATED
 
     response = pay(order)
@@ -43,9 +43,7 @@ def test_purchase_is_paid_provisioned_and_emailed(customer, esim_plan, pay):
 def test_renewal_extends_validity_and_adds_data(customer, bought_sim, pay):
     plan = plan_of(PlanKind.RENEWAL, provider_sku__contains="month-30gb")
     before = bought_sim.expires_at
-    order = place_order(
-        kind="renewal", plan=plan, customer=customer, currency="PKR", sim=bought_sim
-    )
+    order = place_renewal(plan=plan, customer=customer, currency="PKR", sim=bought_sim)
     pay(order)
     bought_sim.refresh_from_db()
     assert order.status == Order.Status.FULFILLED
@@ -61,9 +59,7 @@ def test_renewal_of_an_expired_sim_starts_again_from_now(customer, bought_sim, p
         expires_at=timezone.now() - timedelta(days=3),
         data_remaining_mb=100,
     )
-    order = place_order(
-        kind="renewal", plan=plan, customer=customer, currency="PKR", sim=bought_sim
-    )
+    order = place_renewal(plan=plan, customer=customer, currency="PKR", sim=bought_sim)
     pay(order)
     bought_sim.refresh_from_db()
     assert bought_sim.status == Sim.Status.ACTIVE
@@ -73,9 +69,7 @@ def test_renewal_of_an_expired_sim_starts_again_from_now(customer, bought_sim, p
 
 def test_recharge_records_the_operator_transaction(customer, pay):
     plan = plan_of(PlanKind.RECHARGE, operator="zong", airtime_amount=Decimal("500"))
-    order = place_order(
-        kind="recharge", plan=plan, customer=customer, currency="PKR", msisdn="0315 1234567"
-    )
+    order = place_recharge(plan=plan, customer=customer, currency="PKR", msisdn="0315 1234567")
     assert order.recharge_msisdn == "+923151234567" and order.recharge_operator.code == "zong"
     pay(order)
     assert order.status == Order.Status.FULFILLED
@@ -85,7 +79,7 @@ def test_recharge_records_the_operator_transaction(customer, pay):
 
 
 def test_pay_later_provisions_only_when_the_bank_confirms(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order, "later")
     assert order.status == Order.Status.AWAITING_PAYMENT
     assert not SandboxOrder.objects.exists()
@@ -95,7 +89,7 @@ def test_pay_later_provisions_only_when_the_bank_confirms(customer, esim_plan, p
 
 
 def test_pay_later_then_bank_rejects(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order, "later")
     pay(order, "async_failed")
     assert order.status == Order.Status.PAYMENT_FAILED
@@ -104,7 +98,7 @@ def test_pay_later_then_bank_rejects(customer, esim_plan, pay):
 
 
 def test_failed_payment_can_be_retried(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order, "fail")
     assert order.status == Order.Status.PAYMENT_FAILED
     pay(order, "pay")
@@ -116,7 +110,7 @@ def test_failed_payment_can_be_retried(customer, esim_plan, pay):
 
 
 def test_a_paid_order_never_goes_back(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order, "pay")
     pay(order, "fail")
     pay(order, "async_failed")

@@ -14,7 +14,7 @@ from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services import webhooks
 from orders.services.errors import OrderError
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from plans.models_sandbox import SandboxOrder
 from plans.providers.sandbox import SandboxAdapter
@@ -27,7 +27,7 @@ Outcome = WebhookEvent.Outcome
 
 @pytest.fixture
 def order(customer, esim_plan):
-    return place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
 
 
 @pytest.fixture
@@ -280,7 +280,7 @@ def test_a_refund_finer_than_a_cent_is_refused(payment, send):
 def test_a_refund_id_held_by_another_payment_fails_the_event_and_changes_nothing(
     customer, esim_plan, payment, send
 ):
-    other_order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    other_order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     other, _ = start_payment(order=other_order, gateway_key="test", method="card")
     send(paid(other))
     send(refunded(other, ("re_shared", "100")))

@@ -11,7 +11,7 @@ from orders.models import Gateway, Order, Payment, Sim
 from orders.services.errors import OrderError
 from orders.services.lifecycle import cancel_order
 from orders.services.payments import confirm_manual_payment, methods_for, start_payment
-from orders.services.placing import detect_operator, place_order
+from orders.services.placing import detect_operator, place_order, place_purchase
 from plans.models import PartnerPriceRule, PlanKind, Promotion
 from tests.factories import CustomerFactory, SimFactory
 from tests.orders.conftest import plan_of
@@ -28,15 +28,15 @@ def refused(code, **kwargs):
 
 def test_partner_price_uses_the_most_specific_rule(catalog, esim_plan):
     partner = Partner.objects.get()
-    assert place_order(kind="purchase", plan=esim_plan, partner=partner).total == Decimal("517.96")
+    assert place_purchase(plan=esim_plan, partner=partner).total == Decimal("517.96")
     PartnerPriceRule.objects.create(
         tier=partner.tier, operator=esim_plan.operator, discount_percent=Decimal("10")
     )
-    assert place_order(kind="purchase", plan=esim_plan, partner=partner).total == Decimal("506.70")
+    assert place_purchase(plan=esim_plan, partner=partner).total == Decimal("506.70")
     PartnerPriceRule.objects.create(
         tier=partner.tier, plan=esim_plan, discount_percent=Decimal("20")
     )
-    assert place_order(kind="purchase", plan=esim_plan, partner=partner).total == Decimal("450.40")
+    assert place_purchase(plan=esim_plan, partner=partner).total == Decimal("450.40")
 
 
 def test_promotions(customer, esim_plan):
@@ -55,8 +55,7 @@ def test_promotions(customer, esim_plan):
         starts_at=now - timedelta(days=9),
         ends_at=now - timedelta(days=1),
     )
-    order = place_order(
-        kind="purchase",
+    order = place_purchase(
         plan=esim_plan,
         customer=customer,
         currency="PKR",
@@ -67,9 +66,7 @@ def test_promotions(customer, esim_plan):
         Decimal("56.30"),
         Decimal("506.70"),
     )
-    order = place_order(
-        kind="purchase", plan=esim_plan, customer=customer, currency="CNY", promotion_code="cny5"
-    )
+    order = place_purchase(plan=esim_plan, customer=customer, currency="CNY", promotion_code="cny5")
     assert order.total == Decimal("9.99")
     count = Order.objects.count()
     for code, currency, error in [
@@ -78,8 +75,7 @@ def test_promotions(customer, esim_plan):
         ("NOPE", "PKR", "promotion_invalid"),
     ]:
         with pytest.raises(OrderError) as raised:
-            place_order(
-                kind="purchase",
+            place_purchase(
                 plan=esim_plan,
                 customer=customer,
                 currency=currency,
@@ -88,8 +84,7 @@ def test_promotions(customer, esim_plan):
         assert raised.value.code == error
     Promotion.objects.filter(code="CNY5").update(max_redemptions=5)
     with pytest.raises(OrderError) as raised:
-        place_order(
-            kind="purchase",
+        place_purchase(
             plan=esim_plan,
             customer=customer,
             currency="PKR",
@@ -155,7 +150,7 @@ def test_payment_methods_follow_the_currency(settings):
 def test_manual_payment_waits_for_staff(
     customer, esim_plan, django_user_model, django_capture_on_commit_callbacks
 ):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     with pytest.raises(OrderError):
         start_payment(order=order, gateway_key="manual", method="jazzcash")
     with pytest.raises(OrderError):
@@ -179,12 +174,12 @@ def test_manual_payment_waits_for_staff(
 
 
 def test_cancel_before_payment_only(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     payment, _ = start_payment(order=order, gateway_key="test", method="card")
     cancel_order(order=order, reason="changed my mind")
     payment.refresh_from_db()
     assert order.status == Order.Status.CANCELLED and payment.status == Payment.Status.CANCELLED
-    paid = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    paid = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(paid)
     with pytest.raises(OrderError):
         cancel_order(order=paid)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt
 from orders.services import provisioning
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_replacement
 from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
 from plans.providers.base import TransientProviderError
@@ -21,7 +21,7 @@ Outcome = ProvisioningAttempt.Outcome
 
 @pytest.fixture
 def paid_order(customer, esim_plan, pay, django_capture_on_commit_callbacks):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     order.status = Order.Status.PAID
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     return order
@@ -105,9 +105,9 @@ def test_reconciler_resumes_orders_that_stopped_half_way(
 ):
     settings.RECONCILE_AFTER_SECONDS = 60
     settings.PROVISIONING_LEASE_SECONDS = 300
-    fresh = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    fresh = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     Order.objects.filter(pk=fresh.pk).update(status=Order.Status.PAID)
-    live = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    live = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     Order.objects.filter(pk=live.pk).update(status=Order.Status.PAID)
     with time_machine.travel(timezone.now() - timedelta(minutes=10)):
         Order.objects.filter(pk__in=[paid_order.pk, live.pk]).update(updated_at=timezone.now())
@@ -159,7 +159,7 @@ def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan):
     from accounts.models import Partner
 
     partner = Partner.objects.get()
-    order = place_order(kind="purchase", plan=esim_plan, partner=partner, quantity=3)
+    order = place_purchase(plan=esim_plan, partner=partner, quantity=3)
     provisioning.provision_order(order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.FULFILLED
@@ -169,9 +169,7 @@ def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan):
 
 def test_replacement_issues_a_new_profile_for_the_same_line(bought_sim, customer, esim_plan):
     fee = Plan.objects.get(kind="replacement", operator=esim_plan.operator)
-    order = place_order(
-        kind="replacement", plan=fee, customer=customer, currency="PKR", sim=bought_sim
-    )
+    order = place_replacement(plan=fee, customer=customer, currency="PKR", sim=bought_sim)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     assert provisioning.provision_order(order.pk) == Order.Status.FULFILLED
     bought_sim.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from accounts.models import Partner
 from orders.models import Order, Payment, Refund, WalletEntry
 from orders.services.errors import OrderError
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from orders.services.wallet import adjust_wallet
 from portal.demo import PARTNER_OPENING_BALANCE
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fulfilled(customer, esim_plan, pay):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order)
     return order
 
@@ -52,13 +52,13 @@ def test_refund_amount_must_fit_what_is_left(fulfilled, amount):
 
 
 def test_unpaid_order_cannot_be_refunded(customer, esim_plan):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     with pytest.raises(OrderError):
         refund_order(order=order)
 
 
 def test_partner_order_debits_the_wallet_in_the_same_transaction(partner, esim_plan):
-    order = place_order(kind="purchase", plan=esim_plan, partner=partner, quantity=2)
+    order = place_purchase(plan=esim_plan, partner=partner, quantity=2)
     assert order.status == Order.Status.PAID
     assert order.total == Decimal("563") * 2 * Decimal("0.92")
     assert WalletEntry.balance_of(partner) == PARTNER_OPENING_BALANCE - order.total
@@ -75,17 +75,17 @@ def test_not_enough_balance_gives_a_clear_error_and_no_order(partner, esim_plan)
         kind=WalletEntry.Kind.ADJUSTMENT,
     )
     with pytest.raises(OrderError) as error:
-        place_order(kind="purchase", plan=esim_plan, partner=partner)
+        place_purchase(plan=esim_plan, partner=partner)
     assert error.value.code == "insufficient_funds"
     assert not Order.objects.exists() and not Payment.objects.exists()
     Partner.objects.filter(pk=partner.pk).update(credit_limit=Decimal("1000"))
     partner.refresh_from_db()
-    assert place_order(kind="purchase", plan=esim_plan, partner=partner).status == "paid"
+    assert place_purchase(plan=esim_plan, partner=partner).status == "paid"
     assert WalletEntry.balance_of(partner) < 0
 
 
 def test_wallet_refund_credits_the_ledger(partner, esim_plan):
-    order = place_order(kind="purchase", plan=esim_plan, partner=partner)
+    order = place_purchase(plan=esim_plan, partner=partner)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_ATTENTION)
     refund_order(order=order, reason="could not provision")
     order.refresh_from_db()
@@ -96,8 +96,8 @@ def test_wallet_refund_credits_the_ledger(partner, esim_plan):
 
 
 def test_same_idempotency_key_returns_the_same_order(partner, esim_plan):
-    first = place_order(kind="purchase", plan=esim_plan, partner=partner, idempotency_key="k1")
-    again = place_order(kind="purchase", plan=esim_plan, partner=partner, idempotency_key="k1")
+    first = place_purchase(plan=esim_plan, partner=partner, idempotency_key="k1")
+    again = place_purchase(plan=esim_plan, partner=partner, idempotency_key="k1")
     assert first.pk == again.pk
     assert WalletEntry.objects.filter(kind="order_debit").count() == 1
 

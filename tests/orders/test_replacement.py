@@ -11,7 +11,7 @@ from PIL import Image
 from accounts.models import IdentityCheck, IdentityDocument
 from accounts.roles import IDENTITY_REVIEWERS, SUPPORT, sync_staff_roles
 from orders.models import Order, ReplacementTicket, Sim
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind
 from plans.models_sandbox import SandboxOrder
 from portal.models import AuditEntry
@@ -104,7 +104,7 @@ def test_reviewer_approves_in_the_admin_and_the_new_esim_is_issued(
 
 def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="telenor").first()
-    order = place_order(kind="purchase", plan=plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=plan, customer=customer, currency="PKR")
     pay(order)
     sim = order.issued_sims.get()
     client.force_login(customer)
@@ -238,7 +238,7 @@ def test_stored_bytes_are_not_the_image(requested):
 
 def test_nobody_reviews_their_own_request(client, catalog, reviewer, pay):
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="jazz").first()
-    order = place_order(kind="purchase", plan=plan, customer=reviewer, currency="PKR")
+    order = place_purchase(plan=plan, customer=reviewer, currency="PKR")
     pay(order)
     sim = order.issued_sims.get()
     login_staff(client, reviewer)

@@ -21,7 +21,7 @@ from accounts.roles import IDENTITY_REVIEWERS, sync_staff_roles
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
 from orders.services import effects, provisioning
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_renewal
 from orders.services.replacement import approve_replacement
 from orders.site.sims import data_amount
 from plans.models import PlanKind, Provider
@@ -87,15 +87,13 @@ def renewed_sim(clock, catalog, customer, pay) -> Sim:
     Bought at START, 7200 MB used by day 6 (synced), renewed with another week and 10 GB.
     """
     week = plan_of(PlanKind.ESIM, provider_sku__contains="week")
-    order = place_order(kind="purchase", plan=week, customer=customer, currency="PKR")
+    order = place_purchase(plan=week, customer=customer, currency="PKR")
     pay(order)
     sim = order.issued_sims.get()
     clock.shift(timedelta(days=6))
     tasks.sync_usage.delay()
     renewal_plan = plan_of(PlanKind.RENEWAL, provider_sku__contains="week")
-    renewal = place_order(
-        kind="renewal", plan=renewal_plan, customer=customer, currency="PKR", sim=sim
-    )
+    renewal = place_renewal(plan=renewal_plan, customer=customer, currency="PKR", sim=sim)
     pay(renewal)
     assert renewal.status == Order.Status.FULFILLED
     sim.refresh_from_db()

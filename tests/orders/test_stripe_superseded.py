@@ -7,7 +7,7 @@ import responses
 from orders.models import Order, Payment, Refund
 from orders.payments import signing
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.webhooks import receive_webhook
 from portal.money import to_minor_units
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, session_json, signed_body
@@ -25,7 +25,7 @@ def stripe_settings(settings):
 
 @pytest.fixture
 def order(customer, esim_plan):
-    return place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
 
 
 def session(order, session_id, payment_status="unpaid", status=None):

@@ -11,7 +11,7 @@ from orders.models import Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.payments import signing
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.webhooks import NOT_OURS
 from orders.site.checkout import status_context
 from portal.audit import entries_for
@@ -57,7 +57,7 @@ def post(client, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def order(customer, esim_plan):
-    return place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
 
 
 def ours(order, **fields) -> dict:

@@ -9,7 +9,7 @@ from orders.models import Order, Payment, Refund, WebhookEvent
 from orders.payments import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.webhooks import PaymentNotFoundYet, process_webhook_event
 from plans.models_sandbox import SandboxOrder
 from portal.money import to_minor_units
@@ -20,7 +20,7 @@ URL = "/webhooks/test/"
 
 @pytest.fixture
 def payment(customer, esim_plan):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     payment, _ = start_payment(order=order, gateway_key="test", method="card")
     return payment
 
@@ -93,7 +93,7 @@ def test_only_post_and_known_sources(client):
 
 
 def test_event_before_the_payment_row_waits_for_it(customer, esim_plan, client):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     future = Payment(
         order=order,
         amount=order.total,
@@ -124,7 +124,7 @@ def test_event_before_the_payment_row_waits_for_it(customer, esim_plan, client):
 
 
 def test_unknown_payment_raises_for_a_retry(customer, esim_plan):
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     ghost = Payment(order=order, amount=order.total, currency="PKR", external_reference="cs_x")
     event = WebhookEvent.objects.create(
         source="test",

@@ -22,7 +22,7 @@ from responses import matchers
 from accounts.models import User
 from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind, Provider, ProviderCall
 from plans.providers import airalo_parsing
 from plans.providers.airalo import AiraloAdapter
@@ -362,7 +362,7 @@ def test_a_paid_order_is_provisioned_through_airalo(
     Plan.objects.filter(pk=plan.pk).update(provider=provider, provider_sku=SKU)
     plan.refresh_from_db()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
-    order = place_order(kind="purchase", plan=plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=plan, customer=customer, currency="PKR")
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     api.post(BASE + "/v2/orders", json=fixture("order"))
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import PlanKind, Provider, ProviderCall
 from plans.providers import esimaccess_parsing as parsing
 from plans.providers import get_adapter
@@ -753,7 +753,7 @@ def paid_order(provider):
         cost_currency="USD",
     )
     PlanPriceFactory(plan=plan, currency="PKR", amount=Decimal("899"))
-    order = place_order(kind="purchase", plan=plan, customer=CustomerFactory(), currency="PKR")
+    order = place_purchase(plan=plan, customer=CustomerFactory(), currency="PKR")
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     return order
 

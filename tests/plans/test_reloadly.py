@@ -18,7 +18,7 @@ from responses import matchers
 
 from orders.models import Order
 from orders.services import provisioning
-from orders.services.placing import place_order
+from orders.services.placing import place_recharge
 from plans.models import Operator, PlanKind, Provider, ProviderCall
 from plans.providers import get_adapter
 from plans.providers import reloadly_parsing as rp
@@ -504,8 +504,7 @@ def recharge_order(provider):
         cost_currency="USD",
     )
     PlanPriceFactory(plan=plan, currency="PKR", amount=Decimal("520"))
-    order = place_order(
-        kind="recharge",
+    order = place_recharge(
         plan=plan,
         customer=CustomerFactory(),
         currency="PKR",

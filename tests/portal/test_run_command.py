@@ -20,9 +20,9 @@ from orders.models import Order
 from orders.payments import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan
-order = place_order(kind="purchase", plan=Plan.objects.filter(kind="esim").first(),
+order = place_purchase(plan=Plan.objects.filter(kind="esim").first(),
                     customer=User.objects.get(email="customer@paksim.example"), currency="PKR")
 payment, _ = start_payment(order=order, gateway_key="test", method="card")
 body = build_event("checkout.session.completed", payment, payment_status="paid")

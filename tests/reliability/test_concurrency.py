@@ -15,7 +15,7 @@ from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services import provisioning
 from orders.services.errors import OrderError
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.wallet import adjust_wallet
 from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
@@ -55,7 +55,7 @@ def plan():
 
 def test_ten_identical_webhooks_at_once_pay_and_provision_once(plan, django_user_model):
     customer = django_user_model.objects.get(email=CUSTOMER_EMAIL)
-    order = place_order(kind="purchase", plan=plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=plan, customer=customer, currency="PKR")
     payment, _ = start_payment(order=order, gateway_key="test", method="card")
     body = build_event("checkout.session.completed", payment, payment_status="paid")
     header = signing.sign(body, signing_secret())
@@ -84,7 +84,7 @@ def test_ten_identical_webhooks_at_once_pay_and_provision_once(plan, django_user
 def test_two_workers_provisioning_the_same_order_call_upstream_once(plan, monkeypatch):
     Provider.objects.update(settings={"latency_seconds": 1})
     monkeypatch.setattr(tasks.provision_order, "delay_on_commit", lambda *args: None)
-    order = place_order(kind="purchase", plan=plan, partner=Partner.objects.get())
+    order = place_purchase(plan=plan, partner=Partner.objects.get())
     assert order.status == Order.Status.PAID
 
     outcomes = run_together(lambda _: provisioning.provision_order(order.pk), 2)
@@ -98,7 +98,7 @@ def test_two_workers_provisioning_the_same_order_call_upstream_once(plan, monkey
 
 def test_concurrent_wallet_orders_never_overdraw(plan):
     partner = Partner.objects.get()
-    price = place_order(kind="purchase", plan=plan, partner=partner).total
+    price = place_purchase(plan=plan, partner=partner).total
     balance = WalletEntry.balance_of(partner)
     adjust_wallet(
         partner=partner,
@@ -108,7 +108,7 @@ def test_concurrent_wallet_orders_never_overdraw(plan):
         kind=WalletEntry.Kind.ADJUSTMENT,
     )
 
-    outcomes = run_together(lambda _: place_order(kind="purchase", plan=plan, partner=partner), 8)
+    outcomes = run_together(lambda _: place_purchase(plan=plan, partner=partner), 8)
 
     placed = [o for o in outcomes if isinstance(o, Order)]
     refused = [o for o in outcomes if isinstance(o, OrderError)]

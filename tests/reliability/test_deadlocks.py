@@ -19,7 +19,7 @@ from accounts.models import Partner
 from accounts.services import issue_api_key
 from orders.models import Order
 from orders.services import provisioning, wallet
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Operator, Plan
 from plans.models_sandbox import SandboxOrder
 from portal.db import retry_on_deadlock
@@ -137,7 +137,7 @@ def test_locks_take_only_the_rows_they_change(django_capture_on_commit_callbacks
     partner = Partner.objects.get()
     plan = Plan.objects.filter(kind="esim", operator__code="zong", is_active=True).first()
     with django_capture_on_commit_callbacks(execute=False):
-        order = place_order(kind="purchase", plan=plan, partner=partner)
+        order = place_purchase(plan=plan, partner=partner)
 
     with CaptureQueriesContext(connection) as claim:
         provisioning._claim(order.pk)

@@ -8,7 +8,7 @@ import pytest
 from accounts.models import Partner
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt, Sim
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
 from portal.demo import load_demo_data
@@ -35,7 +35,7 @@ def test_order_is_fulfilled_once_after_its_worker_is_killed(real_broker, tmp_pat
     Provider.objects.update(settings={"latency_seconds": 5})
     real_broker.control.purge()
     plan = Plan.objects.filter(kind="esim", operator__code="zong").first()
-    order = place_order(kind="purchase", plan=plan, partner=Partner.objects.get())
+    order = place_purchase(plan=plan, partner=Partner.objects.get())
 
     first = start_worker(tmp_path, **WORKER_ENV)
     try:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Order, Sim
 from orders.services.payments import start_payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from plans.models import Operator, Plan, PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.factories import make_iccid
@@ -86,5 +86,5 @@ def sims_pay(client, django_capture_on_commit_callbacks):
 def sims_bought_esim(sims_owner, sims_pay) -> Sim:
     """An eSIM bought and paid for through the sandbox provider and the test gateway."""
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="jazz").order_by("pk").first()
-    order = place_order(kind="purchase", plan=plan, customer=sims_owner, currency="PKR")
+    order = place_purchase(plan=plan, customer=sims_owner, currency="PKR")
     return sims_pay(order).issued_sims.get()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, Payment
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase, place_recharge, place_renewal
 from plans.models import Plan, PlanKind, Promotion
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, esim_plan, customer):
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('account_login')}?next={detail}"
     assert not Order.objects.exists()
-    order = place_order(kind="purchase", plan=esim_plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay_url = reverse("orders:pay", args=[order.number])
     response = client.get(pay_url)
     assert response["Location"] == f"{reverse('account_login')}?next={pay_url}"
@@ -177,7 +177,7 @@ def test_paid_order_pay_page_goes_back_to_the_order(ready_order, shopper):
 def test_renewal_orders_are_paid_on_the_same_page(shopper, ready_order, pay_by_card, customer):
     sim = ready_order.issued_sims.get()
     plan = Plan.objects.get(provider_sku="jazz-renewal-month-30gb")
-    order = place_order(kind="renewal", plan=plan, customer=customer, sim=sim, currency="USD")
+    order = place_renewal(plan=plan, customer=customer, sim=sim, currency="USD")
     assert (order.cost, order.cost_currency) == (plan.cost, plan.cost_currency)
     body = shopper.get(reverse("orders:pay", args=[order.number])).content.decode()
     assert "Renewal" in body and f"…{sim.iccid[-6:]}" in body and "USD 5.99" in body
@@ -189,9 +189,7 @@ def test_renewal_orders_are_paid_on_the_same_page(shopper, ready_order, pay_by_c
 
 def test_recharge_orders_show_the_number_large(shopper, customer, pay_by_card):
     plan = Plan.objects.get(provider_sku="zong-recharge-300")
-    order = place_order(
-        kind="recharge", plan=plan, customer=customer, msisdn="0312 7654321", currency="PKR"
-    )
+    order = place_recharge(plan=plan, customer=customer, msisdn="0312 7654321", currency="PKR")
     body = shopper.get(reverse("orders:pay", args=[order.number])).content.decode()
     assert '<dd class="big-number">0312 7654321</dd>' in body
     assert "wrong number" in body

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services.notifications import READY_EMAIL_ACTION
-from orders.services.placing import place_order
+from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from orders.site.checkout import RESEND_COOLDOWN_SECONDS
 from tests.clock import site_date
@@ -30,9 +30,7 @@ def test_another_customers_order_is_not_found(client, ready_order, stranger, nam
 def test_partner_orders_are_not_on_the_site(shopper, catalog, esim_plan):
     from accounts.models import Partner
 
-    order = place_order(
-        kind="purchase", plan=esim_plan, partner=Partner.objects.get(), idempotency_key="k1"
-    )
+    order = place_purchase(plan=esim_plan, partner=Partner.objects.get(), idempotency_key="k1")
     assert shopper.get(reverse("orders:detail", args=[order.number])).status_code == 404
 
 

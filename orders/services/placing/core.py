@@ -1,7 +1,15 @@
-"""Placing orders of every kind, priced from the retail list or the partner's price rule."""
+"""What every kind of order goes through once its own checks are done.
+
+The buyer, the price (the retail list or the partner's price rule), the promotion, the partner's
+``max_price``, the order row with its cost snapshot, the partner's wallet debit and the partner's
+idempotency key. Each kind (``purchase``, ``renewal``, ``recharge``, ``replacement``) has its own
+module that states what it takes and checks, then calls ``place``.
+"""
 
 import contextlib
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,7 +22,7 @@ from orders.services import wallet
 from orders.services.errors import OrderError
 from orders.services.lifecycle import mark_order_paid
 from orders.services.pricing import partner_price, promotion_discount, retail_price
-from plans.models import Operator, OperatorPrefix, Plan, PlanKind
+from plans.models import Plan, PlanKind
 from portal import audit
 from portal.db import retry_on_deadlock
 from portal.money import Currency
@@ -30,25 +38,44 @@ RENEWABLE_SIM_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED
 MAX_QUANTITY = 50
 
 
-def detect_operator(msisdn: str) -> Operator | None:
-    """The operator whose prefix the E.164 Pakistani number starts with (a guess: numbers port)."""
-    national = msisdn.removeprefix("+92")
-    prefix = OperatorPrefix.objects.select_related("operator").filter(prefix=national[:3]).first()
-    return prefix.operator if prefix else None
+class Terms(TypedDict, total=False):
+    """What every kind of order takes besides what it is for.
+
+    Exactly one buyer: a ``customer`` (who pays in ``currency`` afterwards) or a ``partner`` (paid
+    from its wallet, in its own currency, in the same transaction). The partner's request:
+    ``idempotency_key`` with its ``request_fingerprint``, ``customer_reference``, ``webhook_url``
+    and ``max_price``. ``actor`` is who the audit trail names (the customer when left out).
+    """
+
+    customer: object
+    partner: Partner | None
+    currency: str
+    promotion_code: str
+    idempotency_key: str
+    request_fingerprint: str
+    customer_reference: str
+    webhook_url: str
+    max_price: Decimal | None
+    actor: object
+
+
+# The kind's own checks, given the buyer (customer, partner): the order's fields they decide.
+KindCheck = Callable[[object, Partner | None], dict]
 
 
 @retry_on_deadlock
-def place_order(
+def place(
     *,
     kind: str,
     plan: Plan,
+    check: KindCheck | None = None,
+    quantity: int = 1,
+    max_quantity: int = 1,
+    sim: Sim | None = None,
+    msisdn: str = "",
     customer=None,
     partner: Partner | None = None,
     currency: str = "",
-    quantity: int = 1,
-    sim: Sim | None = None,
-    msisdn: str = "",
-    operator: Operator | None = None,
     promotion_code: str = "",
     idempotency_key: str = "",
     request_fingerprint: str = "",
@@ -57,8 +84,12 @@ def place_order(
     max_price: Decimal | None = None,
     actor=None,
 ) -> Order:
-    """Create an order. A partner's order is paid from its wallet in the same transaction.
+    """Create an order of ``kind``; a partner's order is paid from its wallet in the same
+    transaction.
 
+    ``check``, the kind's own, runs after the plan and the quantity are checked and gives the
+    order's fields it decides. ``sim`` and ``msisdn`` are what the caller asked for, compared when
+    an idempotency key comes again.
     With ``max_price``, a total above it is refused (``price_changed``) and nothing is written.
     A partner's ``idempotency_key`` places one order: the same key again returns it when the
     request is the same (``request_fingerprint``) and is refused (``idempotency_mismatch``)
@@ -80,16 +111,10 @@ def place_order(
         existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
         if existing:
             return _placed_by_same_request(existing, **same_request)
-    fields = _validated_fields(
-        kind=kind,
-        plan=plan,
-        customer=customer,
-        partner=partner,
-        quantity=quantity,
-        sim=sim,
-        msisdn=msisdn,
-        operator=operator,
-    )
+    if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
+        raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
+    check_quantity(quantity, max_quantity)
+    fields = check(customer, partner) if check else {}
     currency = partner.currency if partner else currency
     if currency not in Currency.values:
         raise OrderError("currency_invalid", _("Choose a currency."))
@@ -146,6 +171,32 @@ def place_order(
     return order
 
 
+def check_quantity(quantity: int, max_quantity: int) -> None:
+    if not 1 <= quantity <= max_quantity:
+        raise OrderError(
+            "quantity_invalid", _("Choose a quantity between 1 and %d.") % max_quantity
+        )
+
+
+def own_live_sim(sim: Sim | None, plan: Plan) -> KindCheck:
+    """The check of the kinds that are for a SIM the buyer has (renewals, replacements): the
+    buyer's own eSIM, still live, of the plan's operator."""
+
+    def check(customer, partner) -> dict:
+        owned = sim is not None and (
+            sim.owner_id == customer.pk if customer else sim.partner_id == partner.pk
+        )
+        if not owned:
+            raise OrderError("sim_not_found", _("SIM not found."))
+        if sim.status not in RENEWABLE_SIM_STATES or sim.form != Sim.Form.ESIM:
+            raise OrderError("sim_not_renewable", _("This SIM can no longer be renewed."))
+        if plan.operator_id != sim.operator_id:
+            raise OrderError("plan_does_not_fit", _("This plan does not fit this SIM."))
+        return {"sim": sim}
+
+    return check
+
+
 def _placed_by_same_request(
     existing: Order,
     *,
@@ -191,40 +242,6 @@ def _placed_by_same_request(
             "idempotency_mismatch", _("This Idempotency-Key was used with a different request.")
         )
     return existing
-
-
-def _validated_fields(*, kind, plan, customer, partner, quantity, sim, msisdn, operator) -> dict:
-    if kind not in Order.Kind.values:
-        raise OrderError("kind_invalid", "Unknown order kind.")
-    if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
-        raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
-    max_quantity = MAX_QUANTITY if kind == Order.Kind.PURCHASE and partner else 1
-    if not 1 <= quantity <= max_quantity:
-        raise OrderError(
-            "quantity_invalid", _("Choose a quantity between 1 and %d.") % max_quantity
-        )
-    fields = {}
-    if kind in (Order.Kind.RENEWAL, Order.Kind.REPLACEMENT):
-        owned = sim is not None and (
-            sim.owner_id == customer.pk if customer else sim.partner_id == partner.pk
-        )
-        if not owned:
-            raise OrderError("sim_not_found", _("SIM not found."))
-        if sim.status not in RENEWABLE_SIM_STATES or sim.form != Sim.Form.ESIM:
-            raise OrderError("sim_not_renewable", _("This SIM can no longer be renewed."))
-        if plan.operator_id != sim.operator_id:
-            raise OrderError("plan_does_not_fit", _("This plan does not fit this SIM."))
-        fields["sim"] = sim
-    if kind == Order.Kind.RECHARGE:
-        try:
-            number = normalize_pakistani_mobile(msisdn)
-        except Exception as exc:
-            raise OrderError("msisdn_invalid", " ".join(exc.messages)) from exc
-        operator = operator or detect_operator(number)
-        if operator is None or plan.operator_id != operator.pk:
-            raise OrderError("plan_does_not_fit", _("This plan is for another operator."))
-        fields.update(recharge_msisdn=number, recharge_operator=operator)
-    return fields
 
 
 def _pay_from_wallet(order: Order) -> None:
