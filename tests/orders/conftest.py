@@ -8,6 +8,8 @@ from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 
+STRIPE_WEBHOOK_SECRET = "whsec_test"
+
 
 @pytest.fixture
 def catalog(db):
@@ -21,6 +23,20 @@ def customer(catalog):
 
 def plan_of(kind: str, operator: str = "jazz", **filters) -> Plan:
     return Plan.objects.filter(kind=kind, operator__code=operator, **filters).order_by("pk").first()
+
+
+@pytest.fixture
+def stripe_keys(settings):
+    """Stripe's keys set (its HTTP faked with ``responses`` by each test); customers still pay
+    at the test gateway, whose events the test sends itself."""
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
+
+
+@pytest.fixture
+def stripe_settings(stripe_keys, settings):
+    """Stripe configured as in production: its keys, and the gateway customers pay at."""
+    settings.PAYMENT_GATEWAY = "stripe"
 
 
 @pytest.fixture

@@ -19,14 +19,12 @@ from portal.money import to_minor_units
 from tests.orders.conftest import plan_of
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, form_has
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evening_before_new_year")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("evening_before_new_year"),
+    pytest.mark.usefixtures("stripe_keys"),
+]
 INTENTS = f"{API}/payment_intents"
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
 
 
 def setup_session(status="complete", intent_status="succeeded"):

@@ -10,16 +10,10 @@ import time_machine
 from orders.models import AutoRenewal, AutoRenewalCharge, SavedPaymentMethod
 from orders.services.autorenew_charges import run_auto_renewals
 from tests.orders.test_card_removal import make_card, renew_with
-from tests.orders.test_stripe_gateway import API, SECRET
+from tests.orders.test_stripe_gateway import API
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_keys")]
 DETACH = f"{API}/payment_methods/pm_1/detach"
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
 
 
 @pytest.fixture

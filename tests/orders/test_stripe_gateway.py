@@ -37,17 +37,14 @@ from orders.services.payments import start_payment
 from orders.services.refunds import refund_order
 from orders.services.webhooks import receive_webhook
 from tests.factories import OrderFactory, PartnerFactory, PaymentFactory, RefundFactory
+from tests.orders.conftest import STRIPE_WEBHOOK_SECRET
+
+pytestmark = pytest.mark.usefixtures("stripe_keys")
 
 API = "https://api.stripe.com/v1"
 SESSIONS = f"{API}/checkout/sessions"
 SESSION_ID = "cs_test_a1"
-SECRET = "whsec_test"
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
+SECRET = STRIPE_WEBHOOK_SECRET
 
 
 @pytest.fixture

@@ -23,14 +23,7 @@ from tests.orders.test_stripe_gateway import (
     signed_body,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.PAYMENT_GATEWAY = "stripe"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 
 
 @pytest.mark.parametrize("kind", ["purchase", "renewal", "recharge"])

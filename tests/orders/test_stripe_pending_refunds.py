@@ -27,19 +27,12 @@ from tests.orders.test_stripe_gateway import (
 )
 from tests.staff import login_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 WEBHOOK_URL = "/webhooks/stripe/"
 CHANGELIST = reverse("admin:orders_order_changelist")
 PENDING_ACTION_MESSAGE = (
     "refund pending at the payment gateway; the order is marked refunded once the money is returned"
 )
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.PAYMENT_GATEWAY = "stripe"
 
 
 @pytest.fixture

@@ -12,15 +12,8 @@ from orders.services.webhooks import receive_webhook
 from portal.money import to_minor_units
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, session_json, signed_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 OLD, NEW = "cs_test_old", "cs_test_new"
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.PAYMENT_GATEWAY = "stripe"
 
 
 @pytest.fixture

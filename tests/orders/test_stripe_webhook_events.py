@@ -24,15 +24,8 @@ from tests.orders.test_stripe_gateway import (
     session_json,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 URL = "/webhooks/stripe/"
-
-
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_x"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.PAYMENT_GATEWAY = "stripe"
 
 
 def stripe_event(event_type: str, obj: dict, event_id: str = "evt_1") -> bytes:
