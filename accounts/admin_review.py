@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.documents import DocumentPurged, read_document
 from accounts.models import IdentityCheck, IdentityDocument, RejectionReason
+from core import audit
+from core.admin_audit import AuditedModelAdmin
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import (
@@ -21,8 +23,6 @@ from orders.services.replacement import (
     approve_replacement,
     reject_replacement,
 )
-from portal import audit
-from portal.admin_audit import AuditedModelAdmin
 
 SLA_TARGET = timedelta(hours=24)
 SLA_LIMIT = timedelta(hours=48)

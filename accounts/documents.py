@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageFile, ImageOps
 
 from accounts.models import IdentityCheck, IdentityDocument
-from portal import audit
+from core import audit
 
 logger = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CustomerProfile
-from portal.validators import normalize_pakistani_mobile, validate_e164
+from core.validators import normalize_pakistani_mobile, validate_e164
 
 
 class ProfileForm(forms.ModelForm):

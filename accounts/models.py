@@ -8,9 +8,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import currency_field, money_field
-from portal.state import TransitionMap
-from portal.validators import validate_e164
+from core.money import currency_field, money_field
+from core.state import TransitionMap
+from core.validators import validate_e164
 
 
 class UserManager(BaseUserManager):

@@ -27,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",  # retry provisioning, cancel unpaid orders
         "orders.view_provisioningattempt",
         "orders.view_replacementticket",
-        "portal.view_auditentry",
+        "core.view_auditentry",
     ],
     FINANCE: [
         *_READ_CUSTOMERS,
@@ -36,7 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_partner",
         "orders.view_walletentry",
         "orders.add_walletentry",
-        "portal.view_auditentry",
+        "core.view_auditentry",
     ],
     IDENTITY_REVIEWERS: [
         *_READ_CUSTOMERS,

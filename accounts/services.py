@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, CustomerProfile, Language, Partner, User
-from portal import audit
+from core import audit
 
 API_KEY_PREFIX_BYTES = 6
 API_KEY_SECRET_BYTES = 32

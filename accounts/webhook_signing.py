@@ -16,7 +16,7 @@ UTF-8 bytes, so nothing stored needs changing. A receiver holding one gives its 
 ``"whsec_" + base64(secret)`` (docs/partner-webhooks.md).
 
 Only the sending side lives here; incoming gateway events are verified in
-``orders.payments.signing`` (a different scheme).
+``core.signing`` (a different scheme).
 """
 
 import base64

@@ -30,9 +30,9 @@ from accounts.models_webhooks import (
     WebhookEndpoint,
     new_webhook_secret,
 )
+from core import audit
+from core.money import quantize
 from orders.models import Order, ReplacementTicket, Sim, WalletEntry
-from portal import audit
-from portal.money import quantize
 
 logger = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 from accounts.models import User  # noqa: E402
 from benchmarks.admin_scale_data import DataSet, iccid, order_number  # noqa: E402
+from core.models import AuditEntry  # noqa: E402
 from orders.models import Order, Payment  # noqa: E402
 from portal.demo import load_demo_data  # noqa: E402
-from portal.models import AuditEntry  # noqa: E402
 from tests.staff import login_staff  # noqa: E402
 
 
@@ -61,8 +61,8 @@ def pages(data: DataSet) -> list[tuple[str, str]]:
         ("SIMs: search by ICCID", f"/admin/orders/sim/?q={iccid(data.sims // 2)}"),
         ("SIMs: search by part of an ICCID", f"/admin/orders/sim/?q={iccid(data.sims // 2)[-6:]}"),
         ("payments", "/admin/orders/payment/"),
-        ("audit trail", "/admin/portal/auditentry/"),
-        ("audit trail: one action", "/admin/portal/auditentry/?action=payment.status"),
+        ("audit trail", "/admin/core/auditentry/"),
+        ("audit trail: one action", "/admin/core/auditentry/?action=payment.status"),
         ("wallet entries", "/admin/orders/walletentry/"),
         ("users", "/admin/accounts/user/"),
         ("partners (ledger balances)", "/admin/accounts/partner/"),

@@ -16,10 +16,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Partner, User
+from core.models import AuditEntry
+from core.validators import luhn_check_digit
 from orders.models import Order, Payment, Sim, WalletEntry
 from plans.models import Operator, Plan, Provider
-from portal.models import AuditEntry
-from portal.validators import luhn_check_digit
 
 CUSTOMERS = 50_000
 PARTNERS = 200

@@ -6,6 +6,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
+from core.admin_filters import IndexedValuesFilter
+from core.admin_paging import EstimatedCountPaginator
+from core.money import quantize
+from core.state import IllegalTransition
 from orders.admin_order_views import REFUND_PERMISSION, order_timeline, refund_view
 from orders.admin_search import search_orders, search_sims
 from orders.models import (
@@ -24,11 +29,6 @@ from orders.models import (
 )
 from orders.services import lifecycle, notifications, payments, provisioning, refunds
 from orders.services.errors import OrderError
-from portal.admin_audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
-from portal.admin_filters import IndexedValuesFilter
-from portal.admin_paging import EstimatedCountPaginator
-from portal.money import quantize
-from portal.state import IllegalTransition
 
 # The admin reads; services write (ARCHITECTURE.md rule 11, docs/decisions.md). Orders,
 # payments, refunds, SIMs, provisioning attempts, webhook events and wallet entries are the

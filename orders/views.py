@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import signing
+from core.signing import SignatureError
 from orders.models import Gateway, Payment
-from orders.payments import signing
-from orders.payments.base import SignatureError
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.webhooks import receive_webhook
 

@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_audit import AuditedModelAdmin, ServiceFieldsMixin, plain
+from core.admin_filters import RecentValuesFilter
+from core.admin_paging import EstimatedCountPaginator
+from core.money import format_money
 from plans.admin_filters import (
     RuleOperatorFilter,
     RunningPromotionFilter,
@@ -22,10 +26,6 @@ from plans.models import (
     SandboxOrder,
 )
 from plans.services import prices
-from portal.admin_audit import AuditedModelAdmin, ServiceFieldsMixin, plain
-from portal.admin_filters import RecentValuesFilter
-from portal.admin_paging import EstimatedCountPaginator
-from portal.money import format_money
 
 
 class OperatorPrefixInline(ServiceFieldsMixin, admin.TabularInline):

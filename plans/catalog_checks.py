@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
 from plans.models import Plan, PlanKind
 from plans.providers.base import CatalogItem
-from portal.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
 
 ESIM_KINDS = {PlanKind.ESIM, PlanKind.RENEWAL, PlanKind.REPLACEMENT}
 MONEY_STEP = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)

@@ -13,8 +13,8 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from core.money import Currency
 from plans.models import Plan, PlanPrice
-from portal.money import Currency
 
 PRICE_COLUMNS = {f"price_{currency.lower()}": currency for currency in Currency.values}
 

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PriceTier
-from portal.money import currency_field, money_field
+from core.money import currency_field, money_field
 
 
 class Operator(models.Model):

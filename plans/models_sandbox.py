@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import currency_field, money_field
+from core.money import currency_field, money_field
 
 
 class SandboxOrder(models.Model):

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from core.currency import current_currency
+from core.money import Currency, quantize
 from orders.site.checkout_forms import BuyForm
 from plans.filters import MB_PER_GB, PlanFilter
 from plans.models import Plan, PlanKind
-from portal.currency import current_currency
-from portal.money import Currency, quantize
 
 PLANS_PER_PAGE = 24
 

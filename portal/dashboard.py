@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.models import Order, Refund
 from portal.dashboard_ops import (
     IdentityQueue,
@@ -46,7 +47,6 @@ from portal.dashboard_ops import (
     problems,
     provider_health,
 )
-from portal.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from portal.percentiles import percentiles
 
 ZERO = Decimal(0)

@@ -9,10 +9,10 @@ from django.db.models.functions import Coalesce
 
 from accounts.admin_review import SLA_LIMIT, SLA_TARGET
 from accounts.models import IdentityCheck, Partner
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.admin import ProblemsFilter
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
-from portal.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from portal.percentiles import percentiles
 
 MONEY = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)

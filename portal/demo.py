@@ -16,6 +16,7 @@ from django.db import transaction
 from accounts.models import CustomerProfile, Language, Partner, PriceTier, User
 from accounts.roles import ADMINISTRATORS, sync_staff_roles
 from accounts.services import issue_api_key
+from core.money import Currency
 from orders.models import WalletEntry
 from plans.models import (
     Operator,
@@ -27,7 +28,6 @@ from plans.models import (
     PlanPrice,
     Provider,
 )
-from portal.money import Currency
 
 CUSTOMER_EMAIL = "customer@paksim.example"
 CUSTOMER_PASSWORD = "demo-customer-2026"

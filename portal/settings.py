@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     # Our apps come before allauth so that our templates override its layouts.
+    "core",
     "portal",
     "accounts",
     "plans",

@@ -7,6 +7,8 @@ import factory
 from django.utils import timezone
 
 from accounts.models import CustomerProfile, DocumentType, IdentityCheck, Partner, User
+from core.money import Currency
+from core.validators import luhn_check_digit
 from orders.models import (
     Gateway,
     Order,
@@ -18,8 +20,6 @@ from orders.models import (
     WalletEntry,
 )
 from plans.models import Operator, Period, Plan, PlanKind, PlanPrice, Provider
-from portal.money import Currency
-from portal.validators import luhn_check_digit
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,7 @@
 import accounts.models
 import django.db.models.deletion
 import django.utils.timezone
-import portal.validators
+import core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
                 ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('phone', models.CharField(blank=True, max_length=16, validators=[portal.validators.validate_e164], verbose_name='phone number')),
+                ('phone', models.CharField(blank=True, max_length=16, validators=[core.validators.validate_e164], verbose_name='phone number')),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
             ],

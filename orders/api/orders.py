@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from core.api.filters import UtcIsoDateTimeFilter
 from orders.api.serializers import (
     OrderSerializer,
     PurchaseSerializer,
@@ -16,7 +17,6 @@ from orders.api.serializers import (
 )
 from orders.models import Order
 from orders.services.placing import place_purchase, place_recharge
-from portal.api.filters import UtcIsoDateTimeFilter
 from portal.api.idempotency import request_fingerprint
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

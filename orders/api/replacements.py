@@ -12,11 +12,11 @@ from rest_framework.views import APIView
 
 from accounts.documents import DocumentRejected
 from accounts.models import DocumentType, RejectionReason
+from core.api.errors import error_body
+from core.money import Currency
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import request_replacement
-from portal.api.errors import error_body
-from portal.money import Currency
 
 # Service error codes that are about one field of the request: the error names it.
 FIELD_OF_ERROR = {

@@ -5,12 +5,12 @@ from django.core.validators import URLValidator
 from django.db.models import Prefetch
 from rest_framework import serializers
 
+from core.money import MONEY_MAX_DIGITS
+from core.validators import normalize_pakistani_mobile
 from orders.models import Order, Sim
 from orders.services.placing import MAX_QUANTITY
 from plans.api.serializers import OperatorSerializer
 from plans.models import Operator, Plan, PlanKind
-from portal.money import MONEY_MAX_DIGITS
-from portal.validators import normalize_pakistani_mobile
 
 WRONG_KIND = {
     PlanKind.ESIM: "This is not an eSIM plan: renewals and recharges have their own endpoints.",

@@ -21,9 +21,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.filters import UtcIsoDateTimeFilter
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.models import WalletEntry
-from portal.api.filters import UtcIsoDateTimeFilter
-from portal.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 CSV_COLUMNS = [
     "id",

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import orders.models.order
-import portal.validators
+import core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -107,8 +107,8 @@ class Migration(migrations.Migration):
             name='Sim',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('iccid', models.CharField(max_length=22, unique=True, validators=[portal.validators.validate_iccid])),
-                ('msisdn', models.CharField(blank=True, db_index=True, max_length=16, validators=[portal.validators.validate_e164])),
+                ('iccid', models.CharField(max_length=22, unique=True, validators=[core.validators.validate_iccid])),
+                ('msisdn', models.CharField(blank=True, db_index=True, max_length=16, validators=[core.validators.validate_e164])),
                 ('form', models.CharField(choices=[('esim', 'eSIM'), ('physical', 'Physical SIM')], default='esim', max_length=10)),
                 ('provider_reference', models.CharField(blank=True, db_index=True, max_length=100)),
                 ('status', models.CharField(choices=[('issued', 'Ready to install'), ('active', 'Active'), ('expired', 'Expired'), ('replaced', 'Replaced'), ('cancelled', 'Cancelled')], default='issued', max_length=20)),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import currency_field
+from core.money import currency_field
 
 
 def new_setup_token() -> str:

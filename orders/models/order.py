@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import currency_field, money_field
-from portal.state import TransitionMap
+from core.money import currency_field, money_field
+from core.state import TransitionMap
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
 
@@ -160,7 +160,7 @@ class Order(models.Model):
 
     def audit_entries(self):
         """This order's audit trail, newest first."""
-        from portal.audit import entries_for
+        from core.audit import entries_for
 
         return entries_for(self)
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import currency_field
-from portal.state import TransitionMap
+from core.money import currency_field
+from core.state import TransitionMap
 
 
 class ReplacementTicket(models.Model):

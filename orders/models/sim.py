@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.state import TransitionMap
-from portal.validators import validate_e164, validate_iccid
+from core.state import TransitionMap
+from core.validators import validate_e164, validate_iccid
 
 
 class Sim(models.Model):

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import AppendOnlyModel
-from portal.money import currency_field, money_field
+from core.models import AppendOnlyModel
+from core.money import currency_field, money_field
 
 
 class WalletEntry(AppendOnlyModel):

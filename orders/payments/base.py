@@ -8,24 +8,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-
-class SignatureError(Exception):
-    """A webhook whose signature, secret or timestamp does not check out."""
-
-
-class MalformedEvent(Exception):
-    """A correctly signed event whose envelope (id, type, data) cannot be used.
-
-    Recorded and closed as failed with ``reason`` (under a stand-in id when its own is unusable),
-    never retried.
-    """
-
-    def __init__(self, reason: str, *, payload=None, event_id: str = "", event_type: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.payload = payload
-        self.event_id = event_id
-        self.event_type = event_type
+# The signed-event types belong to core.signing; gateways name them as part of this interface.
+from core.signing import MalformedEvent, SignatureError, VerifiedEvent  # noqa: F401
 
 
 class GatewayError(Exception):
@@ -89,13 +73,6 @@ OUTCOME_REFUNDED = "refunded"
 OUTCOME_DISPUTED = "disputed"
 OUTCOME_REFUND_UPDATED = "refund_updated"  # a refund's status changed; ``refunds`` says how
 OUTCOME_IGNORED = "ignored"
-
-
-@dataclass(frozen=True)
-class VerifiedEvent:
-    event_id: str
-    event_type: str
-    payload: dict
 
 
 class PaymentGateway(ABC):

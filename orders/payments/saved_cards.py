@@ -12,9 +12,9 @@ import stripe
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from core.money import to_minor_units
 from orders.payments.base import GatewayError
 from orders.payments.stripe import StripeGateway, _id, stripe_errors
-from portal.money import to_minor_units
 
 DECLINE_MARKER = "decline"
 

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import stripe
 from django.conf import settings
 
-from orders.payments import signing
+from core import signing
+from core.money import from_minor_units, to_minor_units
 from orders.payments.base import (
     OUTCOME_DISPUTED,
     OUTCOME_EXPIRED,
@@ -31,7 +32,6 @@ from orders.payments.base import (
     RefundResult,
     VerifiedEvent,
 )
-from portal.money import from_minor_units, to_minor_units
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300

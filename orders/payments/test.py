@@ -12,7 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from orders.payments import signing
+from core import signing
+from core.money import from_minor_units, to_minor_units
 from orders.payments.base import (
     OUTCOME_DISPUTED,
     OUTCOME_EXPIRED,
@@ -28,7 +29,6 @@ from orders.payments.base import (
     RefundResult,
     VerifiedEvent,
 )
-from portal.money import from_minor_units, to_minor_units
 
 SIGNATURE_HEADER = "Test-Signature"
 

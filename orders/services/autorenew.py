@@ -10,13 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit, signing
 from orders.models import AutoRenewal, SavedPaymentMethod, Sim, WebhookEvent
-from orders.payments import saved_cards, signing
+from orders.payments import saved_cards
 from orders.payments.base import GatewayError
 from orders.services.errors import OrderError
 from orders.services.placing import RENEWABLE_SIM_STATES
 from plans.models import PlanKind, PlanPrice
-from portal import audit
 
 SETUP_GATEWAYS = {"stripe", "test"}
 # What the test setup page's buttons save: (payment method id prefix, brand, last4).

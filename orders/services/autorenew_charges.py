@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.state import transition
 from orders.models import AutoRenewal, AutoRenewalCharge, Order, Payment
 from orders.payments import saved_cards
 from orders.payments.base import GatewayError
@@ -22,7 +23,6 @@ from orders.services.errors import OrderError
 from orders.services.notifications_autorenew import notify_auto_renew_failed
 from orders.services.payments import mark_payment_failed, mark_payment_succeeded
 from orders.services.placing import RENEWABLE_SIM_STATES, place_renewal
-from portal.state import transition
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from core import audit
 from orders.models import SavedPaymentMethod, Sim
 from orders.payments import saved_cards
 from orders.payments.base import GatewayError
 from orders.services.autorenew import disable_auto_renew
-from portal import audit
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core import audit
+from core.state import transition
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
 from plans.providers.base import (
     IssuedProfile,
@@ -30,8 +32,6 @@ from plans.providers.base import (
     TopUpResult,
     TransientProviderError,
 )
-from portal import audit
-from portal.state import transition
 
 TOP_UP_ACTION = "replacement.topped_up_at_our_cost"
 SHORTFALL_ACTION = "replacement.carry_over_short"

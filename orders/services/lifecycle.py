@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.state import transition
 from orders.models import Order, Payment
 from orders.services.errors import OrderError
-from portal.state import transition
 
 PAYABLE_STATES = {Order.Status.CREATED, Order.Status.AWAITING_PAYMENT, Order.Status.PAYMENT_FAILED}
 

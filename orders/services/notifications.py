@@ -8,8 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from core import audit
 from orders.models import Order
-from portal import audit
 
 READY_EMAIL_ACTION = "order.ready_email_sent"
 IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="

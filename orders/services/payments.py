@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.money import Currency
+from core.state import transition
 from orders.models import Gateway, Order, Payment
 from orders.payments import get_gateway
 from orders.payments.base import GatewayError, PaymentStart
@@ -18,8 +20,6 @@ from orders.services.lifecycle import (
     record_payment_success,
 )
 from orders.services.refunds import refund_surplus
-from portal.money import Currency
-from portal.state import transition
 
 logger = logging.getLogger(__name__)
 

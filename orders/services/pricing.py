@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner
+from core.money import quantize
 from orders.models import Order
 from orders.services.errors import OrderError
 from plans.models import PartnerPriceRule, Plan, PlanPrice, Promotion
-from portal.money import quantize
 
 HUNDRED = Decimal(100)
 

@@ -15,12 +15,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import webhooks
+from core import audit
+from core.state import transition
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services import effects
 from plans.providers import get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError
-from portal import audit
-from portal.state import transition
 
 Outcome = ProvisioningAttempt.Outcome
 OPERATION_FOR_KIND = {

@@ -10,6 +10,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
+from core.money import quantize
+from core.state import transition
 from orders.models import Gateway, Order, Payment, Refund
 from orders.payments import get_gateway
 from orders.payments.base import (
@@ -23,9 +26,6 @@ from orders.payments.base import (
 from orders.services.errors import OrderError
 from orders.services.lifecycle import SURPLUS, record_payment_success
 from orders.services.provisioning import schedule_undo
-from portal import audit
-from portal.money import quantize
-from portal.state import transition
 
 logger = logging.getLogger(__name__)
 

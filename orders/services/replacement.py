@@ -22,13 +22,13 @@ from accounts.models import (
     IdentityDocument,
     RejectionReason,
 )
+from core import audit
+from core.state import transition
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.lifecycle import mark_order_paid
 from orders.services.placing import place_replacement
 from plans.models import Plan, PlanKind
-from portal import audit
-from portal.state import transition
 
 REVIEW_PERMISSION = "accounts.review_identitycheck"
 REPLACEABLE_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.state import IllegalTransition, transition
 from orders.models import Sim
 from plans.providers import get_adapter, sandbox_callback
 from plans.providers.base import PermanentProviderError, TransientProviderError, Usage
-from portal.state import IllegalTransition, transition
 
 logger = logging.getLogger(__name__)
 

@@ -7,16 +7,16 @@ from django.utils.translation import gettext as _
 
 from accounts import webhooks
 from accounts.models import Partner
+from core import audit
 from orders.models import Order, WalletEntry
 from orders.services.errors import OrderError
-from portal import audit
 
 
 def lock_partner(partner: Partner) -> Partner:
     """Lock the partner row: every ledger write for one partner happens one at a time.
 
     ``FOR NO KEY UPDATE``: a new order or ledger entry that refers to the partner (a key share
-    lock) never waits on it, so two orders of one partner cannot deadlock (portal/db.py).
+    lock) never waits on it, so two orders of one partner cannot deadlock (core/db.py).
     """
     return Partner.objects.select_for_update(no_key=True).get(pk=partner.pk)
 

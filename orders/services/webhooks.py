@@ -16,6 +16,8 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import audit
+from core.money import quantize
 from orders.models import Gateway, Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.payments import get_gateway
 from orders.payments.base import (
@@ -39,8 +41,6 @@ from orders.services.payments import (
 )
 from orders.services.provisioning import dispatch_lease, retry_delay
 from orders.services.refunds import RefundConflict, record_gateway_refunds, record_refund_updates
-from portal import audit
-from portal.money import quantize
 
 logger = logging.getLogger(__name__)
 

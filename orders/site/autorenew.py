@@ -15,6 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.currency import current_currency
+from core.money import Currency
 from orders.models import AutoRenewal, Gateway, SavedPaymentMethod, Sim
 from orders.services.autorenew import (
     TEST_CARDS,
@@ -30,8 +32,6 @@ from orders.services.webhooks import receive_webhook
 from orders.site.autorenew_forms import AutoRenewForm
 from orders.site.sim_forms import renewal_plans
 from orders.site.sims import renewal_offer, sim_label
-from portal.currency import current_currency
-from portal.money import Currency
 
 
 def _own_renewable_sim(request, iccid: str) -> Sim:

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.money import quantize
 from orders.models import Gateway
-from portal.money import quantize
 
 METHOD_LABELS = {
     "card": _("Card"),

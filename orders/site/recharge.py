@@ -9,12 +9,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.currency import SESSION_KEY, current_currency
+from core.money import Currency
 from orders.services.errors import OrderError
 from orders.services.placing import place_recharge
 from orders.site.recharge_forms import ConfirmForm, RechargeChoice, RechargeForm, local_number
 from orders.site.sims import payment_url
-from portal.currency import SESSION_KEY, current_currency
-from portal.money import Currency
 
 
 def _currency(request) -> str:

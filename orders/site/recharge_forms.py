@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from core.money import Currency, format_money
+from core.validators import normalize_pakistani_mobile
 from orders.services.placing import detect_operator
 from plans.models import Operator, Plan, PlanKind, PlanPrice
-from portal.money import Currency, format_money
-from portal.validators import normalize_pakistani_mobile
 
 TOKEN_SALT = "orders.site.recharge"
 TOKEN_MAX_AGE = 30 * 60

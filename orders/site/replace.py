@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.documents import DocumentRejected
+from core.currency import current_currency
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import ineligibility, open_ticket, request_replacement
 from orders.site.replace_forms import ReplacementForm
-from portal.currency import current_currency
 
 REVIEW_HOURS = (24, 48)
 

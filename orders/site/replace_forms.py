@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.documents import DocumentRejected, sanitize_image
 from accounts.models import DocumentType
+from core.money import Currency
 from orders.models import ReplacementTicket
 from orders.services.errors import OrderError
 from orders.services.replacement import normalize_document_number
-from portal.money import Currency
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/heic,image/heif"
 

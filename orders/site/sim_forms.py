@@ -4,9 +4,9 @@ from django import forms
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from core.money import Currency
 from orders.models import Sim
 from plans.models import Plan, PlanKind, PlanPrice
-from portal.money import Currency
 
 
 def renewal_plans(sim: Sim, currency: str) -> QuerySet[Plan]:

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.currency import current_currency
+from core.money import Currency, format_money
 from orders.models import Order, Sim
 from orders.services.errors import OrderError
 from orders.services.notifications import install_links
@@ -26,8 +28,6 @@ from orders.services.replacement import REPLACEABLE_STATES
 from orders.site.recharge_forms import local_number
 from orders.site.sim_forms import RenewForm, renewal_plans
 from plans.models import Plan
-from portal.currency import current_currency
-from portal.money import Currency, format_money
 
 SIMS_PER_PAGE = 50
 EXPIRING_WITHIN = timedelta(days=3)

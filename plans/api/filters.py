@@ -10,8 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Partner
+from core.money import quantize
 from plans.models import PartnerPriceRule, Plan, PlanKind
-from portal.money import quantize
 
 HUNDRED = Decimal(100)
 API_PLAN_KINDS = [PlanKind.ESIM, PlanKind.RENEWAL, PlanKind.RECHARGE, PlanKind.REPLACEMENT]

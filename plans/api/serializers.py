@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.money import MONEY_MAX_DIGITS
 from plans.api.filters import unit_price
 from plans.models import Operator, Plan
-from portal.money import MONEY_MAX_DIGITS
 
 
 class MoneySerializer(serializers.Serializer):

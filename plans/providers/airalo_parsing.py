@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from core.validators import validate_e164, validate_iccid
 from plans.models import PlanKind
 from plans.providers.base import (
     CallbackError,
@@ -29,7 +30,6 @@ from plans.providers.base import (
     Usage,
 )
 from plans.providers.http import BadResponse
-from portal.validators import validate_e164, validate_iccid
 
 logger = logging.getLogger(__name__)
 

@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+from core.validators import normalize_pakistani_mobile
 from plans.models import Operator, PlanKind
 from plans.providers import reloadly_parsing as rp
 from plans.providers.base import (
@@ -69,7 +70,6 @@ from plans.providers.http import (
     forget_token,
     json_body,
 )
-from portal.validators import normalize_pakistani_mobile
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Money stays exact: JSON numbers are read as ``Decimal`` (``loads``) and written from ``Decimal``
 digit for digit (``dumps``); PKR amounts have exactly two places; conversions to the account
-currency go through ``portal.money.quantize``.
+currency go through ``core.money.quantize``.
 """
 
 import json
@@ -17,8 +17,8 @@ from decimal import (
     localcontext,
 )
 
+from core.money import Currency, quantize
 from plans.providers.base import PermanentProviderError, RechargeResult, TransientProviderError
-from portal.money import Currency, quantize
 
 CENT = Decimal("0.01")
 LOCAL_CURRENCY = "PKR"

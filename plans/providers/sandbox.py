@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.validators import luhn_check_digit, normalize_pakistani_mobile
 from plans.models import Plan
 from plans.models_sandbox import SandboxOrder
 from plans.providers import sandbox_callback
@@ -45,7 +46,6 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
-from portal.validators import luhn_check_digit, normalize_pakistani_mobile
 
 SMDP_ADDRESS = "smdp.sandbox.paksim.example"
 FAIL_MODES = {"", "transient", "permanent", "timeout_after_accept"}

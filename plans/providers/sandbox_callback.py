@@ -11,8 +11,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders.payments import signing
-from orders.payments.base import SignatureError
+from core import signing
+from core.signing import SignatureError
 from plans.providers.base import CallbackError, CallbackEvent, Usage
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"

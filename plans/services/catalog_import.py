@@ -6,10 +6,10 @@ applies is written here, inside the import's transaction (rolled back for the pr
 
 from decimal import Decimal
 
+from core import audit
+from core.admin_audit import plain, snapshot
 from plans.import_widgets import PRICE_COLUMNS, prices_of
 from plans.models import Plan, PlanPrice
-from portal import audit
-from portal.admin_audit import plain, snapshot
 
 UNAUDITED_FIELDS = {"created_at", "updated_at"}
 

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 
 from django.db import models, transaction
 
+from core import audit
+from core.admin_audit import plain, snapshot
 from plans.models import PartnerPriceRule, PlanPrice, Promotion
-from portal import audit
-from portal.admin_audit import plain, snapshot
 
 
 def save_plan_price(

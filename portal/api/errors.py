@@ -1,4 +1,4 @@
-"""One error body everywhere: ``{"error": {"code", "message", "details"}}``."""
+"""The API's exception handler: every error answered with core.api.errors.error_body."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.errors import error_body
 from orders.services.errors import OrderError
 
 # OrderError codes that are conflicts with the current state rather than bad input.
@@ -30,10 +31,6 @@ CALLER_REFUSALS = (
     exceptions.Throttled,
 )
 KEY_CONFLICTS = {"idempotency_mismatch", "idempotency_in_progress"}
-
-
-def error_body(code: str, message: str, details=None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def exception_handler(exc, context):

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import find_api_key
+from core.api.errors import error_body
 from portal.api.authentication import bearer_token
-from portal.api.errors import error_body
 from portal.models import IdempotencyRecord
 
 API_PREFIX = "/api/"

@@ -7,9 +7,9 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Partner
 from accounts.roles import FINANCE, SUPPORT
+from core.models import AuditEntry
 from orders.models import WalletEntry
 from portal.demo import PARTNER_OPENING_BALANCE, STAFF_EMAIL, load_demo_data
-from portal.models import AuditEntry
 from tests.factories import UserFactory
 from tests.staff import login_staff
 

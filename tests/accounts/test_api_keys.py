@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Partner
 from accounts.roles import ADMINISTRATORS, ROLE_PERMISSIONS
 from accounts.services import find_api_key, issue_api_key, revoke_api_key
-from portal.audit import entries_for
+from core.audit import entries_for
 from tests.factories import PartnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,8 +191,8 @@ def test_setup_roles_creates_the_groups_with_exact_permissions():
 
 
 APPEND_ONLY = {
-    "portal.change_auditentry",
-    "portal.delete_auditentry",
+    "core.change_auditentry",
+    "core.delete_auditentry",
     "orders.change_walletentry",
     "orders.delete_walletentry",
 }
@@ -208,7 +208,7 @@ def test_role_policy():
         assert not perms & APPEND_ONLY, name
     for name, perms in staff_roles.items():
         assert not [p for p in perms if ".delete_" in p], name
-    assert "portal.view_auditentry" in roles["Support"]
+    assert "core.view_auditentry" in roles["Support"]
     assert "accounts.change_identitycheck" in roles["Identity reviewers"]
     assert "orders.add_walletentry" in roles["Finance"]
 
@@ -223,7 +223,7 @@ def test_administrators_get_everything_but_editing_append_only_ledgers():
     admins = role_snapshot()[ADMINISTRATORS]
 
     assert admins == every - APPEND_ONLY
-    assert "portal.view_auditentry" in admins
+    assert "core.view_auditentry" in admins
     assert "accounts.change_user" in admins
 
 

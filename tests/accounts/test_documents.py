@@ -19,7 +19,7 @@ from PIL import ExifTags, Image, ImageCms, ImageFile, TiffImagePlugin
 from accounts import documents
 from accounts.models import IdentityDocument
 from accounts.tasks import purge_identity_documents
-from portal.audit import entries_for
+from core.audit import entries_for
 from portal.celery import app as celery_app
 from tests.factories import IdentityCheckFactory
 

@@ -11,7 +11,7 @@ from accounts import webhooks
 from accounts.api.views import WebhookEndpointDetailView
 from accounts.models_webhooks import WebhookEndpoint
 from accounts.services import issue_api_key
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from tests.factories import PartnerFactory
 
 URL = "https://hooks.partner.example/paksim"

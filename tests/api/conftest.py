@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Partner, PriceTier
 from accounts.services import issue_api_key
+from core.money import Currency
 from orders.models import Sim, WalletEntry
 from plans.models import Operator, Plan
 from portal.demo import PARTNER_SLUG, load_demo_data
-from portal.money import Currency
 from tests.factories import make_iccid
 
 

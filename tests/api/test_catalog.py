@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.money import Currency
 from orders.services.pricing import partner_price
 from plans.models import PartnerPriceRule, Period, Plan, PlanKind, PlanPrice
-from portal.money import Currency
 
 pytestmark = pytest.mark.django_db
 

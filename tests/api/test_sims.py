@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.money import Currency
 from orders.models import Order, Sim, WalletEntry
 from orders.services.pricing import partner_price
 from plans.models import Period, Plan, PlanKind, PlanPrice
-from portal.money import Currency
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.core import mail
 from responses import matchers
 
 from accounts.models_notifications import Notification
+from core import signing
+from core.money import to_minor_units
 from orders.models import AutoRenewalCharge, Order, SavedPaymentMethod
-from orders.payments import signing
 from orders.services.autorenew import enable_auto_renew, start_card_setup
 from orders.services.autorenew_charges import run_auto_renewals
 from orders.services.webhooks import receive_webhook
 from plans.models import PlanKind
-from portal.money import to_minor_units
 from tests.orders.conftest import plan_of
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, form_has
 

@@ -8,14 +8,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core import audit
+from core.models import AuditEntry
 from orders.models import AutoRenewal, AutoRenewalCharge, SavedPaymentMethod, Sim
 from orders.services.autorenew import enable_auto_renew
 from orders.services.card_removal import remove_saved_card
 from orders.site.sims import sim_label
 from orders.tasks import run_auto_renewals
 from plans.models import PlanKind
-from portal import audit
-from portal.models import AuditEntry
 from tests.factories import CustomerFactory, SimFactory
 from tests.orders.conftest import plan_of
 from tests.processes import ROOT

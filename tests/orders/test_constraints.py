@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.audit import record
+from core.models import AppendOnlyError, AuditEntry
 from orders.models import Order, ReplacementTicket, WebhookEvent
 from plans.models import PartnerPriceRule, Promotion
-from portal.audit import record
-from portal.models import AppendOnlyError, AuditEntry
 from tests.factories import (
     CustomerFactory,
     OperatorFactory,

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from core import signing
+from core.money import to_minor_units
 from orders import tasks
 from orders.admin_order_views import order_timeline
 from orders.models import Order, Payment, Refund, Sim, WebhookEvent
-from orders.payments import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services import webhooks
 from orders.services.errors import OrderError
@@ -18,7 +19,6 @@ from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from plans.models_sandbox import SandboxOrder
 from plans.providers.sandbox import SandboxAdapter
-from portal.money import to_minor_units
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/test/"

@@ -112,6 +112,6 @@ def test_staff_wallet_changes_need_a_reason_and_are_audited(partner, django_user
 
 
 def partner_audit(partner, staff):
-    from portal.audit import entries_for
+    from core.audit import entries_for
 
     return entries_for(partner).filter(actor=staff, action="wallet.adjusted").exists()

@@ -10,8 +10,8 @@ import requests
 import responses
 from responses import matchers
 
+from core import signing
 from orders.models import Order, Payment, Refund
-from orders.payments import signing
 from orders.payments.base import (
     OUTCOME_DISPUTED,
     OUTCOME_EXPIRED,

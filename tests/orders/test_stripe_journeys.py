@@ -5,14 +5,14 @@ from decimal import Decimal
 import pytest
 import responses
 
+from core import signing
+from core.money import to_minor_units
 from orders.models import Order
-from orders.payments import signing
 from orders.services.payments import start_payment
 from orders.services.placing import place_order
 from orders.services.webhooks import receive_webhook
 from plans.models import PlanKind
 from plans.providers import get_adapter
-from portal.money import to_minor_units
 from tests.factories import SimFactory
 from tests.orders.conftest import plan_of
 from tests.orders.test_stripe_gateway import (

@@ -13,8 +13,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import User
+from core import signing
 from orders.models import Order, Payment, Refund, WebhookEvent
-from orders.payments import signing
 from portal.demo import STAFF_EMAIL, load_demo_data
 from tests.factories import OrderFactory, PaymentFactory, RefundFactory
 from tests.orders.test_stripe_gateway import (
@@ -146,7 +146,7 @@ def test_pending_refund_waits_then_succeeds_by_webhook_once(client, staff, payme
 
 
 def refund_entries(refund):
-    from portal.audit import entries_for
+    from core.audit import entries_for
 
     return entries_for(refund)
 

@@ -4,12 +4,12 @@ arrives for it anyway is recorded and refunded."""
 import pytest
 import responses
 
+from core import signing
+from core.money import to_minor_units
 from orders.models import Order, Payment, Refund
-from orders.payments import signing
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.webhooks import receive_webhook
-from portal.money import to_minor_units
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, session_json, signed_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]

@@ -6,16 +6,16 @@ import pytest
 import responses
 from django.utils import timezone
 
+from core import signing
+from core.audit import entries_for
+from core.money import to_minor_units
 from orders import tasks
 from orders.models import Order, Payment, SavedPaymentMethod, WebhookEvent
-from orders.payments import signing
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.webhooks import NOT_OURS
 from orders.site.checkout import status_context
-from portal.audit import entries_for
-from portal.money import to_minor_units
 from tests.orders.test_stripe_gateway import (
     SECRET,
     SESSION_ID,

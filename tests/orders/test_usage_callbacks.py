@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from core import signing
 from orders.models import Sim, WebhookEvent
-from orders.payments import signing
 from orders.services.usage import (
     SANDBOX_SIGNATURE_HEADER,
     build_sandbox_callback,

@@ -5,14 +5,14 @@ import time
 
 import pytest
 
+from core import signing
+from core.money import to_minor_units
 from orders.models import Order, Payment, Refund, WebhookEvent
-from orders.payments import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.webhooks import PaymentNotFoundYet, process_webhook_event
 from plans.models_sandbox import SandboxOrder
-from portal.money import to_minor_units
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/test/"

@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.roles import ADMINISTRATORS, CATALOG_MANAGERS, SUPPORT, sync_staff_roles
+from core.models import AuditEntry
+from core.money import Currency
 from plans.admin_import import PlanResource
 from plans.models import Operator, Plan, PlanPrice
-from portal.models import AuditEntry
-from portal.money import Currency
 from tests.factories import (
     OperatorFactory,
     PlanFactory,

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts.models import PriceTier
 from accounts.roles import CATALOG_MANAGERS, sync_staff_roles
+from core.audit import entries_for
 from plans.models import PartnerPriceRule, Plan, PlanPrice, Promotion
 from plans.services import catalog_import, catalog_sync, prices
 from plans.services.catalog_sync import SyncResult
-from portal.audit import entries_for
 from tests.factories import (
     OperatorFactory,
     PlanFactory,

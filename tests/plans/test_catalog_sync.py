@@ -9,14 +9,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.roles import CATALOG_MANAGERS, SUPPORT, sync_staff_roles
+from core.audit import entries_for
+from core.models import AuditEntry
 from orders.models import Order
 from plans.models import Period, Plan, PlanKind
 from plans.providers import PermanentProviderError
 from plans.providers.sandbox import SandboxAdapter
 from plans.services import catalog_sync
 from plans.services.catalog_sync import CatalogSyncError, StaleSyncPlan, SyncResult
-from portal.audit import entries_for
-from portal.models import AuditEntry
 from tests.factories import (
     OperatorFactory,
     OrderFactory,

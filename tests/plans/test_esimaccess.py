@@ -24,6 +24,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.audit import entries_for
+from core.validators import luhn_check_digit
 from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
@@ -37,8 +39,6 @@ from plans.providers.base import (
 )
 from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.http import UpstreamTimeout
-from portal.audit import entries_for
-from portal.validators import luhn_check_digit
 from tests.factories import (
     CustomerFactory,
     OperatorFactory,

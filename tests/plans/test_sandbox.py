@@ -9,10 +9,10 @@ from django.db import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.validators import normalize_pakistani_mobile, validate_iccid
 from plans.models import SandboxOrder
 from plans.providers import PermanentProviderError, TransientProviderError, get_adapter
 from plans.providers.sandbox import SandboxAdapter, sandbox_iccid, sandbox_msisdn
-from portal.validators import normalize_pakistani_mobile, validate_iccid
 from tests.factories import PlanFactory, ProviderFactory
 
 LPA = re.compile(r"^LPA:1\$[^$]+\$[A-Z0-9]+$")

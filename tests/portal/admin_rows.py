@@ -23,6 +23,8 @@ from accounts.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from core import audit
+from core.models import AuditEntry
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
@@ -45,8 +47,6 @@ from plans.models import (
     ProviderCall,
     SandboxOrder,
 )
-from portal import audit
-from portal.models import AuditEntry
 from tests.factories import (
     CustomerFactory,
     IdentityCheckFactory,

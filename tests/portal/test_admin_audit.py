@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from core.admin_audit import AuditedAdminMixin
+from core.models import AuditEntry
 from orders.models import Order, Payment
 from plans.models import PlanPrice, Promotion
-from portal.admin_audit import AuditedAdminMixin
-from portal.models import AuditEntry
 from tests.factories import (
     OrderFactory,
     PartnerFactory,
@@ -49,7 +49,7 @@ def test_every_admin_page_writes_the_audit_trail():
         type(model_admin).__name__
         for model_admin in admin.site._registry.values()
         if not isinstance(model_admin, AuditedAdminMixin)
-        and model_admin.model._meta.label != "portal.AuditEntry"
+        and model_admin.model._meta.label != "core.AuditEntry"
     ]
     assert unaudited == []
 
@@ -151,14 +151,14 @@ def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, staff):
     entry = AuditEntry.objects.create(
         action="order.status", target_type_id=1, target_id=str(order.pk), target_repr="x"
     )
-    assert client.post(reverse("admin:portal_auditentry_delete", args=[entry.pk])).status_code in {
+    assert client.post(reverse("admin:core_auditentry_delete", args=[entry.pk])).status_code in {
         403,
         302,
     }
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
     staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_auditentry"))
     response = client.post(
-        reverse("admin:portal_auditentry_change", args=[entry.pk]), {"action": "edited"}
+        reverse("admin:core_auditentry_change", args=[entry.pk]), {"action": "edited"}
     )
     assert response.status_code in {403, 200}
     entry.refresh_from_db()

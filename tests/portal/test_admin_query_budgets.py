@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Notification, User, WebhookDelivery
+from core.admin_paging import EstimatedCountPaginator
+from core.models import AuditEntry
 from orders.models import (
     Order,
     Payment,
@@ -23,9 +25,7 @@ from orders.models import (
     WebhookEvent,
 )
 from plans.models import ProviderCall
-from portal.admin_paging import EstimatedCountPaginator
 from portal.demo import load_demo_data
-from portal.models import AuditEntry
 from tests.factories import CustomerFactory, OrderFactory, SimFactory, UserFactory
 from tests.portal.admin_rows import ROW_MAKERS, add_rows
 from tests.staff import login_staff

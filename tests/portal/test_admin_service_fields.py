@@ -15,11 +15,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.roles import ADMINISTRATORS, FINANCE, SUPPORT, sync_staff_roles
+from core.admin_audit import ServiceFieldsMixin
+from core.money import Currency
+from core.state import TransitionMap
 from orders.models import Order, Payment, Refund, ReplacementTicket, Sim, WalletEntry
-from portal.admin_audit import ServiceFieldsMixin
 from portal.demo import load_demo_data
-from portal.money import Currency
-from portal.state import TransitionMap
 from tests.factories import (
     CustomerFactory,
     OrderFactory,
@@ -56,12 +56,12 @@ SERVICE_CREATED = {
     "orders.WebhookEvent",
     "plans.ProviderCall",
     "plans.SandboxOrder",
-    "portal.AuditEntry",
+    "core.AuditEntry",
 }
 
 # The services' record of money and SIMs, and the audit trail: nobody deletes a row here either.
 NEVER_DELETED = {label for label in SERVICE_CREATED if label.startswith("orders.")} | {
-    "portal.AuditEntry"
+    "core.AuditEntry"
 }
 
 # Provisioning, identity and "who bought what" fields that only services write.

@@ -21,7 +21,7 @@ def snapshot() -> str:
     models = [
         m
         for m in apps.get_models()
-        if m._meta.app_label in {"accounts", "plans", "orders", "portal", "auth"}
+        if m._meta.app_label in {"core", "accounts", "plans", "orders", "portal", "auth"}
     ]
     return serializers.serialize("json", [o for m in models for o in m.objects.order_by("pk")])
 

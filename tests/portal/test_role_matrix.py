@@ -11,7 +11,7 @@ from accounts.roles import (
     SUPPORT,
     sync_staff_roles,
 )
-from portal import audit
+from core import audit
 from portal.demo import load_demo_data
 from tests.factories import OrderFactory, PartnerFactory, UserFactory
 from tests.staff import login_staff
@@ -52,9 +52,9 @@ def capabilities(client, order, partner, entry) -> set[str]:
         "edit prices": opens(client, reverse("admin:plans_partnerpricerule_add")),
         "manage partners": opens(client, reverse("admin:accounts_partner_add")),
         "issue API keys": "issue_key" in partner_actions,
-        "read the audit trail": opens(client, reverse("admin:portal_auditentry_changelist")),
+        "read the audit trail": opens(client, reverse("admin:core_auditentry_changelist")),
         "delete audit entries": opens(
-            client, reverse("admin:portal_auditentry_delete", args=[entry.pk])
+            client, reverse("admin:core_auditentry_delete", args=[entry.pk])
         ),
     }
     return {name for name, allowed in checks.items() if allowed}

@@ -17,7 +17,7 @@ PAY_THROUGH_THE_TEST_GATEWAY = """
 import time, urllib.request
 from accounts.models import User
 from orders.models import Order
-from orders.payments import signing
+from core import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase

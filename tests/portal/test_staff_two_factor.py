@@ -34,7 +34,7 @@ def test_signed_out_admin_pages_lead_to_the_site_login(client):
 
 def test_staff_without_an_authenticator_must_set_one_up_first(client, staff):
     client.force_login(staff)
-    for path in ["/admin/", "/admin/orders/order/", reverse("admin:portal_auditentry_changelist")]:
+    for path in ["/admin/", "/admin/orders/order/", reverse("admin:core_auditentry_changelist")]:
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("mfa_activate_totp") + "?next=")

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Partner
+from core import signing
 from orders import tasks
 from orders.models import Order, Payment, Sim, WalletEntry, WebhookEvent
-from orders.payments import signing
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services import provisioning
 from orders.services.errors import OrderError

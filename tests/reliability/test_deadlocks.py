@@ -17,12 +17,12 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Partner
 from accounts.services import issue_api_key
+from core.db import retry_on_deadlock
 from orders.models import Order
 from orders.services import provisioning, wallet
 from orders.services.placing import place_purchase
 from plans.models import Operator, Plan
 from plans.models_sandbox import SandboxOrder
-from portal.db import retry_on_deadlock
 from portal.demo import load_demo_data
 from tests.processes import ROOT, free_port, kill_group, start_worker, worker_database_url
 from tests.reliability.test_worker_crash import wait_until

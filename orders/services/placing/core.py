@@ -17,16 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner
+from core import audit
+from core.db import retry_on_deadlock
+from core.money import Currency
+from core.validators import normalize_pakistani_mobile
 from orders.models import Gateway, Order, Payment, Sim
 from orders.services import wallet
 from orders.services.errors import OrderError
 from orders.services.lifecycle import mark_order_paid
 from orders.services.pricing import partner_price, promotion_discount, retail_price
 from plans.models import Plan, PlanKind
-from portal import audit
-from portal.db import retry_on_deadlock
-from portal.money import Currency
-from portal.validators import normalize_pakistani_mobile
 
 PLAN_KIND_FOR_ORDER = {
     Order.Kind.PURCHASE: PlanKind.ESIM,
@@ -128,7 +128,7 @@ def place(
         )
     try:
         with transaction.atomic():
-            if partner:  # the lock order: the partner's wallet first (portal/db.py)
+            if partner:  # the lock order: the partner's wallet first (core/db.py)
                 wallet.lock_partner(partner)
             promotion, discount = (None, 0)
             if promotion_code:

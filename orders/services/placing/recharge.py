@@ -4,11 +4,11 @@ from typing import Unpack
 
 from django.utils.translation import gettext as _
 
+from core.validators import normalize_pakistani_mobile
 from orders.models import Order
 from orders.services.errors import OrderError
 from orders.services.placing.core import Terms, place
 from plans.models import Operator, OperatorPrefix, Plan
-from portal.validators import normalize_pakistani_mobile
 
 
 def detect_operator(msisdn: str) -> Operator | None:

@@ -12,9 +12,9 @@ from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
 from django.db import models
 
-from portal import audit
-from portal.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
-from portal.state import TransitionMap
+from core import audit
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
+from core.state import TransitionMap
 
 HIDDEN_FIELDS = {"password"}
 
@@ -22,7 +22,7 @@ ALL_FIELDS = "__all__"
 
 
 def is_money_field(field) -> bool:
-    """A column made by ``portal.money.money_field`` or ``currency_field``."""
+    """A column made by ``core.money.money_field`` or ``currency_field``."""
     if isinstance(field, models.DecimalField):
         return (field.max_digits, field.decimal_places) == (MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES)
     return isinstance(field, models.CharField) and _choice_values(field) == set(Currency.values)

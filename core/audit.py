@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from portal.models import AuditEntry
+from core.models import AuditEntry
 
 
 def record(

@@ -2,7 +2,7 @@
 
 from django.utils.translation import get_language
 
-from portal.money import Currency
+from core.money import Currency
 
 SESSION_KEY = "currency"
 

@@ -1,18 +1,44 @@
 """Stripe-style webhook signatures (``t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">``).
 
-Used to sign and verify the test gateway's events, so they take the same path as Stripe's.
+Used to sign and verify the test gateway's events (so they take the same path as Stripe's) and
+the sandbox provider's callbacks.
 """
 
 import hashlib
 import hmac
 import json
 import time
-
-from orders.payments.base import MalformedEvent, SignatureError, VerifiedEvent
+from dataclasses import dataclass
 
 DEFAULT_TOLERANCE_SECONDS = 300
 MAX_EVENT_ID_LENGTH = 255
 MAX_EVENT_TYPE_LENGTH = 100
+
+
+class SignatureError(Exception):
+    """A webhook whose signature, secret or timestamp does not check out."""
+
+
+class MalformedEvent(Exception):
+    """A correctly signed event whose envelope (id, type, data) cannot be used.
+
+    Recorded and closed as failed with ``reason`` (under a stand-in id when its own is unusable),
+    never retried.
+    """
+
+    def __init__(self, reason: str, *, payload=None, event_id: str = "", event_type: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.payload = payload
+        self.event_id = event_id
+        self.event_type = event_type
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    event_id: str
+    event_type: str
+    payload: dict
 
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:

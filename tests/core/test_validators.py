@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.validators import (
+from core.validators import (
     luhn_check_digit,
     luhn_checksum_ok,
     normalize_pakistani_mobile,

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db import models, transaction
 
-from portal import audit
+from core import audit
 
 
 class IllegalTransition(Exception):

@@ -5,10 +5,10 @@ from django.apps import apps
 from django.utils import timezone
 
 from accounts.models import IdentityCheck
+from core.audit import entries_for
+from core.models import AuditEntry
+from core.state import IllegalTransition, TransitionMap, transition
 from orders.models import Order, Payment, ProvisioningAttempt, Refund, ReplacementTicket, Sim
-from portal.audit import entries_for
-from portal.models import AuditEntry
-from portal.state import IllegalTransition, TransitionMap, transition
 from tests.factories import (
     IdentityCheckFactory,
     OrderFactory,

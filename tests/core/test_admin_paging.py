@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from core import admin_paging
+from core.admin_paging import EstimatedCountPaginator, ShownCount, about, at_least
 from orders.models import Order
-from portal import admin_paging
-from portal.admin_paging import EstimatedCountPaginator, ShownCount, about, at_least
 from portal.demo import load_demo_data
 from tests.factories import OrderFactory, UserFactory
 from tests.staff import login_staff

@@ -9,7 +9,7 @@ from django.db import models
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.money import (
+from core.money import (
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
     Currency,

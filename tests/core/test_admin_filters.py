@@ -5,11 +5,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core import admin_filters, audit
+from core.admin_filters import distinct_values
+from core.models import AuditEntry
 from plans.models import ProviderCall
-from portal import admin_filters, audit
-from portal.admin_filters import distinct_values
 from portal.demo import load_demo_data
-from portal.models import AuditEntry
 from tests.factories import OrderFactory, ProviderFactory, UserFactory
 from tests.staff import login_staff
 
