@@ -5,7 +5,10 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = (
@@ -95,3 +98,15 @@ def kill_group(process: subprocess.Popen, sig: int) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signals.SIGKILL)
         process.wait(timeout=30)
+
+
+def wait_until(predicate, timeout: float, what: str, every: float = 0.2, action=None):
+    """Poll `predicate` (running `action` between polls); fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if action:
+            action()
+        time.sleep(every)
+    pytest.fail(f"timed out waiting for {what}")

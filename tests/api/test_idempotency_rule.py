@@ -28,7 +28,7 @@ from orders.models import Order, WalletEntry
 from portal.api.idempotency import purge_expired_records
 from portal.models import IdempotencyRecord
 from tests.api.conftest import client_for
-from tests.processes import ROOT, free_port, kill_group, worker_database_url
+from tests.processes import ROOT, free_port, kill_group, wait_until, worker_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -295,15 +295,6 @@ def start_web(port: int, **env_overrides: str):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def listening(port: int) -> bool:

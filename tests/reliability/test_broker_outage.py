@@ -22,8 +22,7 @@ from orders.services.placing import place_purchase
 from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
 from portal.demo import load_demo_data
-from tests.processes import ROOT, free_port, kill_group, worker_database_url
-from tests.reliability.test_worker_crash import wait_until
+from tests.processes import ROOT, free_port, kill_group, wait_until, worker_database_url
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -24,8 +24,14 @@ from orders.services.placing import place_purchase
 from plans.models import Operator, Plan
 from plans.models_sandbox import SandboxOrder
 from portal.demo import load_demo_data
-from tests.processes import ROOT, free_port, kill_group, start_worker, worker_database_url
-from tests.reliability.test_worker_crash import wait_until
+from tests.processes import (
+    ROOT,
+    free_port,
+    kill_group,
+    start_worker,
+    wait_until,
+    worker_database_url,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -55,9 +61,10 @@ def start_gunicorn(tmp_path, port: int) -> subprocess.Popen:
 
 
 def _answers(port: int) -> bool:
+    """Whether gunicorn answers yet (while it imports the project it accepts, then stalls)."""
     try:
-        return requests.get(f"http://127.0.0.1:{port}/health/", timeout=2).status_code < 500
-    except requests.ConnectionError:
+        return requests.get(f"http://127.0.0.1:{port}/health/", timeout=10).status_code < 500
+    except requests.RequestException:
         return False
 
 

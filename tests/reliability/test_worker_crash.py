@@ -1,7 +1,6 @@
 """A real worker process killed with SIGKILL in the middle of provisioning loses nothing."""
 
 import signal
-import time
 
 import pytest
 
@@ -12,22 +11,11 @@ from orders.services.placing import place_purchase
 from plans.models import Plan, Provider
 from plans.models_sandbox import SandboxOrder
 from portal.demo import load_demo_data
-from tests.processes import kill_group, start_worker
+from tests.processes import kill_group, start_worker, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WORKER_ENV = {"PROVISIONING_LEASE_SECONDS": "3", "RECONCILE_AFTER_SECONDS": "1"}
-
-
-def wait_until(predicate, timeout: float, what: str, every: float = 0.2, action=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if action:
-            action()
-        time.sleep(every)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_order_is_fulfilled_once_after_its_worker_is_killed(real_broker, tmp_path):
