@@ -1,23 +1,9 @@
-from functools import partial
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Sum
-from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import admin_library, webhooks  # noqa: F401  (admin_library registers itself)
-from accounts.admin_review import IdentityCheckAdmin
-from accounts.admin_wallet import wallet_view
-from accounts.models import (
-    ApiKey,
-    CustomerProfile,
-    IdentityCheck,
-    Notification,
-    Partner,
-    User,
-)
+from accounts.models import ApiKey, CustomerProfile, Notification, Partner, User
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from accounts.services import issue_api_key, revoke_api_key
 from core.admin_audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
@@ -63,15 +49,9 @@ class ApiKeyInline(ServiceFieldsMixin, admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(AuditedModelAdmin):
-    list_display = [
-        "name",
-        "tier",
-        "currency",
-        "balance",
-        "credit_limit",
-        "wallet_link",
-        "is_active",
-    ]
+    """The wallet's balance, link and form are added by orders (``orders.admin.wallet``)."""
+
+    list_display = ["name", "tier", "currency", "credit_limit", "is_active"]
     list_filter = ["tier", "is_active"]
     search_fields = ["name", "slug", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -81,22 +61,6 @@ class PartnerAdmin(AuditedModelAdmin):
     set_on_add_fields = ["currency"]
     inlines = [ApiKeyInline]
     actions = ["issue_key"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(ledger_balance=Sum("wallet_entries__amount"))
-
-    @admin.display(description=_("Balance"), ordering="ledger_balance")
-    def balance(self, partner):
-        return partner.ledger_balance or 0
-
-    @admin.display(description=_("Wallet"))
-    def wallet_link(self, partner):
-        url = reverse("admin:accounts_partner_wallet", args=[partner.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Credit or debit"))
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(partial(wallet_view, self))
-        return [path("<int:pk>/wallet/", view, name="accounts_partner_wallet"), *super().get_urls()]
 
     @admin.action(description=_("Issue a new API key (shown once)"), permissions=["change"])
     def issue_key(self, request, queryset):
@@ -157,9 +121,6 @@ class ApiKeyAdmin(AuditedModelAdmin):
         for api_key in queryset:
             revoke_api_key(api_key=api_key, actor=request.user)
         messages.success(request, _("Revoked."))
-
-
-admin.site.register(IdentityCheck, IdentityCheckAdmin)
 
 
 class WebhookAttemptInline(ServiceFieldsMixin, admin.TabularInline):

@@ -7,10 +7,10 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from accounts.admin_review import SLA_LIMIT, SLA_TARGET
 from accounts.models import IdentityCheck, Partner
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.admin import ProblemsFilter
+from orders.admin.review import SLA_LIMIT, SLA_TARGET
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
 from portal.percentiles import percentiles

@@ -9,7 +9,7 @@ import pytest
 from core import signing
 from core.money import to_minor_units
 from orders import tasks
-from orders.admin_order_views import order_timeline
+from orders.admin.order_views import order_timeline
 from orders.models import Order, Payment, Refund, Sim, WebhookEvent
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services import webhooks

@@ -1,14 +1,22 @@
-"""Staff credit or debit a partner's wallet with a reason (a ledger entry, audited)."""
+"""Staff credit or debit a partner's wallet with a reason (a ledger entry, audited).
+
+The partner admin of accounts gets its wallet column, link and form here: the ledger is orders'.
+"""
 
 from decimal import Decimal
+from functools import partial
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import PartnerAdmin
 from accounts.models import Partner
 from orders.models import WalletEntry
 from orders.services.errors import OrderError
@@ -65,3 +73,37 @@ def wallet_view(model_admin, request, pk):
         "form": form,
     }
     return TemplateResponse(request, "admin/accounts/partner/wallet.html", context)
+
+
+class PartnerWalletAdmin(PartnerAdmin):
+    """The partner admin with the wallet's balance and its credit or debit form."""
+
+    list_display = [
+        "name",
+        "tier",
+        "currency",
+        "balance",
+        "credit_limit",
+        "wallet_link",
+        "is_active",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(ledger_balance=Sum("wallet_entries__amount"))
+
+    @admin.display(description=_("Balance"), ordering="ledger_balance")
+    def balance(self, partner):
+        return partner.ledger_balance or 0
+
+    @admin.display(description=_("Wallet"))
+    def wallet_link(self, partner):
+        url = reverse("admin:accounts_partner_wallet", args=[partner.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Credit or debit"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(wallet_view, self))
+        return [path("<int:pk>/wallet/", view, name="accounts_partner_wallet"), *super().get_urls()]
+
+
+admin.site.unregister(Partner)
+admin.site.register(Partner, PartnerWalletAdmin)

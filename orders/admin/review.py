@@ -1,4 +1,5 @@
-"""The identity review screens in the admin: the queue, the review page, decisions, documents."""
+"""The replacement review screens in the admin: the identity check queue, the review page,
+decisions and documents (a check is reviewed to approve or reject a SIM replacement)."""
 
 from datetime import timedelta
 
@@ -32,6 +33,7 @@ def can_review(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION)
 
 
+@admin.register(IdentityCheck)
 class IdentityCheckAdmin(AuditedModelAdmin):
     """Queue oldest first with an SLA clock; decisions only through the review page."""
 
