@@ -247,7 +247,3 @@ class IdentityDocument(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for check #{self.check_request_id}"
-
-
-from accounts.models_notifications import Notification  # noqa: E402,F401
-from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

@@ -112,18 +112,9 @@ def update_profile(
     return profile
 
 
-def export_customer_data(user: User) -> dict:
-    """Everything we hold about a customer, for the customer to download."""
-    from orders.models import Order, Sim
-
+def export_account_data(user: User) -> dict:
+    """The account and its preferences, for the customer's data export (orders adds the rest)."""
     profile = CustomerProfile.objects.filter(user=user).first()
-    orders = (
-        Order.objects.filter(customer=user)
-        .select_related("plan")
-        .prefetch_related("payments")
-        .order_by("created_at")
-    )
-    sims = Sim.objects.filter(owner=user).select_related("operator").order_by("created_at")
     return {
         "account": {
             "email": user.email,
@@ -138,38 +129,6 @@ def export_customer_data(user: User) -> dict:
             "notify_by_email": profile.notify_by_email,
             "notify_by_sms": profile.notify_by_sms,
         },
-        "orders": [
-            {
-                "number": o.number,
-                "kind": o.kind,
-                "status": o.status,
-                "plan": o.plan.name,
-                "currency": o.currency,
-                "total": o.total,
-                "created_at": o.created_at,
-                "recharge_number": o.recharge_msisdn,
-                "payments": [
-                    {
-                        "gateway": p.gateway,
-                        "method": p.method,
-                        "status": p.status,
-                        "amount": p.amount,
-                    }
-                    for p in o.payments.all()
-                ],
-            }
-            for o in orders
-        ],
-        "sims": [
-            {
-                "iccid": s.iccid,
-                "number": s.msisdn,
-                "operator": s.operator.name,
-                "status": s.status,
-                "expires_at": s.expires_at,
-            }
-            for s in sims
-        ],
     }
 
 
@@ -193,12 +152,3 @@ def delete_account(*, user: User) -> None:
     user.set_unusable_password()
     user.save()
     audit.record(action="account.deleted", target=user, actor_label="customer")
-
-
-def mark_notifications_read(*, user: User) -> int:
-    """Mark all of the user's unread in-site notifications as read; return how many."""
-    from accounts.models import Notification
-
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )

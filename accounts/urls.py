@@ -4,6 +4,5 @@ from accounts import views
 
 urlpatterns = [
     path("", views.profile, name="account_profile"),
-    path("export/", views.export, name="account_export"),
     path("delete/", views.delete, name="account_delete"),
 ]

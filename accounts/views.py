@@ -1,20 +1,17 @@
-"""The customer's own account: profile and preferences, data export, deletion."""
-
-import json
+"""The customer's own account: profile and preferences, deletion (the data export, which is
+mostly orders and SIMs, is ``orders.site.data_export``)."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.forms import DeleteAccountForm, ProfileForm
 from accounts.models import CustomerProfile
-from accounts.services import delete_account, export_customer_data, update_profile
+from accounts.services import delete_account, update_profile
 
 
 @login_required
@@ -39,17 +36,6 @@ def profile(request):
         response.set_cookie("django_language", data["preferred_language"], samesite="Lax")
         return response
     return render(request, "accounts/profile.html", {"form": form})
-
-
-@login_required
-@require_POST
-def export(request):
-    data = json.dumps(
-        export_customer_data(request.user), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
-    )
-    response = HttpResponse(data, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-    return response
 
 
 @login_required

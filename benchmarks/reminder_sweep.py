@@ -4,9 +4,9 @@
         .venv/bin/python benchmarks/reminder_sweep.py [--sims 1000000]
 
 Builds a fresh database (SQLite file under /tmp/bench unless DATABASE_URL is set), with ~1.8 %
-of the SIMs due for a reminder, runs ``accounts.reminders.send_reminders`` once (and once more,
-when nothing is due), and prints the numbers. Email goes to the locmem backend, SMS to the
-console outbox, webhook deliveries are recorded but not sent. Targets: < 60 s, < 500 MB.
+of the SIMs due for a reminder, runs ``orders.notifications.reminders.send_reminders`` once (and
+once more, when nothing is due), and prints the numbers. Email goes to the locmem backend, SMS to
+the console outbox, webhook deliveries are recorded but not sent. Targets: < 60 s, < 500 MB.
 """
 
 import argparse
@@ -37,9 +37,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts import reminders, tasks  # noqa: E402
-from accounts.models import CustomerProfile, Partner, User, WebhookEndpoint  # noqa: E402
-from orders.models import Sim  # noqa: E402
+from accounts.models import CustomerProfile, Partner, User  # noqa: E402
+from orders import tasks  # noqa: E402
+from orders.models import Sim, WebhookEndpoint  # noqa: E402
+from orders.notifications import reminders  # noqa: E402
 from plans.models import Operator  # noqa: E402
 
 BATCH = 10_000

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from orders.models import Order
+from orders.notifications import reminders
+from orders.partner_webhooks import delivery
 from orders.payments.base import GatewayError
 from orders.services import notifications, payments, provisioning, refunds, usage, webhooks
 from plans.providers.base import TransientProviderError
@@ -103,3 +105,25 @@ def run_auto_renewals() -> dict:
     from orders.services.autorenew_charges import run_auto_renewals as run
 
     return run()
+
+
+# Partner webhooks and reminders: the task names are the ones they had in accounts, so that the
+# beat schedule and messages already queued under those names keep working.
+
+
+@shared_task(name="accounts.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt of an outgoing webhook delivery, if it is due (see partner_webhooks.delivery)."""
+    return delivery.deliver(delivery_id)
+
+
+@shared_task(name="accounts.tasks.send_due_webhooks")
+def send_due_webhooks() -> int:
+    """Every 10 seconds: hand deliveries whose next attempt is due to workers."""
+    return delivery.dispatch_due()
+
+
+@shared_task(name="accounts.tasks.send_reminders")
+def send_reminders() -> dict[str, int]:
+    """Every 15 minutes: expiry and low-data reminders (each sent once per SIM and period)."""
+    return reminders.send_reminders()

@@ -12,7 +12,7 @@ def portal(request):
 
 def _unread_notifications(request) -> int:
     """The signed-in user's unread notifications: one indexed count, none for visitors."""
-    from accounts.models import Notification
+    from orders.models import Notification
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

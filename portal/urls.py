@@ -4,6 +4,7 @@ from django.urls import include, path
 from orders import provider_callbacks
 from orders import views as order_views
 from orders.site import autorenew as autorenew_views
+from orders.site import data_export
 from portal import staff_mfa, views
 
 handler404 = views.page_not_found
@@ -20,8 +21,9 @@ urlpatterns = [
     path("recharge/", include("orders.site.recharge_urls")),
     path("accounts/", include("allauth.urls")),
     path("account/cards/", include("orders.site.card_urls")),
+    path("account/export/", data_export.export, name="account_export"),
     path("account/", include("accounts.urls")),
-    path("notifications/", include("accounts.notifications_urls")),
+    path("notifications/", include("orders.notifications.urls")),
     path("admin/login/", staff_mfa.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

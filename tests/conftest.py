@@ -93,12 +93,12 @@ PUBLIC_TEST_ADDRESS = "93.184.216.34"  # globally routable; never reached (netwo
 def _webhook_hosts_resolve_publicly(monkeypatch):
     """Webhook host names resolve to a public address (IP literals to themselves).
 
-    Outgoing webhooks resolve their host before sending (``accounts.webhook_transport``); tests
-    about that replace ``resolve`` again. The POST itself is still caught by ``responses``.
+    Outgoing webhooks resolve their host before sending (``orders.partner_webhooks.transport``);
+    tests about that replace ``resolve`` again. The POST itself is still caught by ``responses``.
     """
     import ipaddress
 
-    from accounts import webhook_transport
+    from orders.partner_webhooks import transport as webhook_transport
 
     def resolve(host, port):
         try:

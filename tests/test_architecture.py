@@ -48,3 +48,15 @@ def test_an_app_importing_the_shell_breaks_the_contract(tmp_path):
     result = lint_imports(repo)
     assert result.returncode != 0, result.stdout
     assert "accounts.roles -> portal.urls" in result.stdout
+
+
+def test_an_app_importing_a_higher_app_breaks_the_contract_even_inside_a_function(tmp_path):
+    repo = copy_of_the_repo(tmp_path)
+    services = repo / "accounts" / "services.py"
+    services.write_text(
+        services.read_text() + "\n\ndef orders_of(user):\n"
+        "    from orders.models import Order  # noqa\n\n    return Order.objects.none()\n"
+    )
+    result = lint_imports(repo)
+    assert result.returncode != 0, result.stdout
+    assert "accounts.services -> orders.models" in result.stdout

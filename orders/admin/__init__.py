@@ -11,7 +11,12 @@ from core.admin_filters import IndexedValuesFilter
 from core.admin_paging import EstimatedCountPaginator
 from core.money import quantize
 from core.state import IllegalTransition
-from orders.admin import review, wallet  # noqa: F401  (they register themselves)
+from orders.admin import (  # noqa: F401  (they register themselves)
+    customer_notifications,
+    partner_webhooks,
+    review,
+    wallet,
+)
 from orders.admin.order_views import REFUND_PERMISSION, order_timeline, refund_view
 from orders.admin.search import search_orders, search_sims
 from orders.models import (

@@ -1,6 +1,14 @@
 from orders.models.autorenew import AutoRenewal, AutoRenewalCharge, SavedPaymentMethod
 from orders.models.events import WebhookEvent
+from orders.models.notifications import Notification
 from orders.models.order import Order, new_order_number
+from orders.models.partner_webhooks import (
+    EventType,
+    OrderWebhookSecret,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from orders.models.payment import Gateway, Payment, Refund
 from orders.models.replacement import ReplacementTicket
 from orders.models.sim import ProvisioningAttempt, Sim
@@ -9,8 +17,11 @@ from orders.models.wallet import WalletEntry
 __all__ = [
     "AutoRenewal",
     "AutoRenewalCharge",
+    "EventType",
     "Gateway",
+    "Notification",
     "Order",
+    "OrderWebhookSecret",
     "Payment",
     "ProvisioningAttempt",
     "Refund",
@@ -18,6 +29,9 @@ __all__ = [
     "SavedPaymentMethod",
     "Sim",
     "WalletEntry",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "new_order_number",
 ]

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from accounts.models import User
 from core import audit
-from orders.models import Order
+from orders.models import Notification, Order
 
 READY_EMAIL_ACTION = "order.ready_email_sent"
 IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
@@ -99,3 +100,10 @@ def send_replacement_email(ticket_id: int, event: str) -> None:
         subject=subject, body="\n\n----------\n\n".join(bodies), to=[customer.email]
     ).send()
     audit.record(action=f"replacement.email_{event}", target=ticket, actor_label="worker")
+
+
+def mark_notifications_read(*, user: User) -> int:
+    """Mark all of the user's unread in-site notifications as read; return how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -1,6 +1,6 @@
 """Telling the customer an automatic renewal failed: an in-site notification and an email.
 
-Once per charge attempt: the ``accounts.Notification`` unique (sim, kind, period_key) row is
+Once per charge attempt: the ``orders.Notification`` unique (sim, kind, period_key) row is
 inserted first, and only the insert that succeeds sends the email.
 """
 
@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Language
-from accounts.models_notifications import Notification
+from orders.models.notifications import Notification
 
 
 def customer_language(user) -> str:

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts import webhooks
 from core import audit
 from core.state import transition
 from orders.models import Order, ProvisioningAttempt, Sim
+from orders.partner_webhooks import services as partner_webhooks
 from orders.services import effects
 from plans.providers import get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError
@@ -85,7 +85,7 @@ def provision_order(order_id: int) -> str:
             from orders import tasks
 
             tasks.send_order_ready_email.delay_on_commit(order.pk)
-        webhooks.emit_order_event(order)  # order.fulfilled, partner orders only
+        partner_webhooks.emit_order_event(order)  # order.fulfilled, partner orders only
     return Order.Status.FULFILLED
 
 
@@ -189,7 +189,7 @@ def _record_failure(attempt, outcome, summary, reraise=None) -> str:
                 note=summary,
                 changes={"next_attempt_at": None},
             )
-            webhooks.emit_order_event(order)  # order.failed, partner orders only
+            partner_webhooks.emit_order_event(order)  # order.failed, partner orders only
             return Order.Status.NEEDS_ATTENTION
         if not give_up and order.status == Order.Status.PROVISIONING:
             retry_after = getattr(reraise, "retry_after", None)

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import webhooks
 from accounts.documents import DocumentRejected, sanitize_image, store_document
 from accounts.models import (
     CustomerProfile,
@@ -25,6 +24,7 @@ from accounts.models import (
 from core import audit
 from core.state import transition
 from orders.models import Order, ReplacementTicket, Sim
+from orders.partner_webhooks import services as partner_webhooks
 from orders.services.errors import OrderError
 from orders.services.lifecycle import mark_order_paid
 from orders.services.placing import place_replacement
@@ -189,7 +189,7 @@ def approve_replacement(*, ticket: ReplacementTicket, reviewer) -> ReplacementTi
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.APPROVED, actor=reviewer)
-        webhooks.emit_replacement_event(locked)  # replacement.approved, partner SIMs only
+        partner_webhooks.emit_replacement_event(locked)  # replacement.approved, partner SIMs only
         order = place_replacement(
             plan=_fee_plan(locked.sim),
             customer=locked.sim.owner,
@@ -232,7 +232,7 @@ def reject_replacement(
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
         transition(locked, ReplacementTicket.Status.REJECTED, actor=reviewer, note=reason)
-        webhooks.emit_replacement_event(locked)  # replacement.rejected, partner SIMs only
+        partner_webhooks.emit_replacement_event(locked)  # replacement.rejected, partner SIMs only
         rejections = (
             IdentityCheck.objects.filter(
                 customer_id=check.customer_id, status=IdentityCheck.Status.REJECTED

@@ -5,10 +5,10 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts import webhooks
 from accounts.models import Partner
 from core import audit
 from orders.models import Order, WalletEntry
+from orders.partner_webhooks import services as partner_webhooks
 from orders.services.errors import OrderError
 
 
@@ -43,7 +43,7 @@ def debit_for_order(*, order: Order) -> WalletEntry:
         order=order,
         reason=f"Order {order.number}",
     )
-    webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
+    partner_webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
     return entry
 
 
@@ -86,7 +86,7 @@ def adjust_wallet(
         reason=reason,
         created_by=actor,
     )
-    webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
+    partner_webhooks.emit_low_balance_if_crossed(partner=partner, entry=entry)  # wallet.low_balance
     audit.record(
         action="wallet.adjusted",
         target=partner,

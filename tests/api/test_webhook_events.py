@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 import responses
 
-from accounts import webhooks
 from accounts.models import User
-from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint
 from orders.models import Order, WalletEntry
+from orders.models.partner_webhooks import WebhookDelivery, WebhookEndpoint
+from orders.partner_webhooks import services as webhooks
 from orders.services.lifecycle import mark_order_paid
 from orders.services.placing import place_purchase
 from orders.services.replacement import approve_replacement, reject_replacement

@@ -11,8 +11,8 @@ import pytest
 import responses
 from django.utils import timezone
 
-from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from orders.models import Order
+from orders.models.partner_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from orders.services.placing import place_purchase
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_fulfilled_order_is_signed_and_sent_to_the_endpoint_and_the_order_url(
 def test_signature_fails_for_a_tampered_body_another_secret_or_an_old_timestamp(
     api_client, api_partner, created, http, django_capture_on_commit_callbacks
 ):
-    from accounts import webhooks
+    from orders.partner_webhooks import services as webhooks
 
     with django_capture_on_commit_callbacks(execute=True):
         webhooks.emit(partner=api_partner, event_type="order.failed", data={"order": "PK-1"})
@@ -285,7 +285,8 @@ def test_delivery_log_query_budget(api_client, created, count, django_assert_num
 def test_a_host_resolving_to_a_private_address_is_not_sent_to_and_the_log_says_why(
     api_client, api_partner, created, http, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from accounts import webhook_transport, webhooks
+    from orders.partner_webhooks import services as webhooks
+    from orders.partner_webhooks import transport as webhook_transport
 
     monkeypatch.setattr(webhook_transport, "resolve", lambda host, port: ["169.254.169.254"])
     with django_capture_on_commit_callbacks(execute=True):

@@ -7,8 +7,8 @@ import time_machine
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
 
-from accounts.models_notifications import Notification
 from orders.models import AutoRenewal, AutoRenewalCharge, Order, Payment, SavedPaymentMethod
+from orders.models.notifications import Notification
 from orders.services.autorenew import enable_auto_renew
 from orders.services.autorenew_charges import period_key, run_auto_renewals
 from orders.services.placing import place_purchase

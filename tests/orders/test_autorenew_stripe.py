@@ -8,10 +8,10 @@ import time_machine
 from django.core import mail
 from responses import matchers
 
-from accounts.models_notifications import Notification
 from core import signing
 from core.money import to_minor_units
 from orders.models import AutoRenewalCharge, Order, SavedPaymentMethod
+from orders.models.notifications import Notification
 from orders.services.autorenew import enable_auto_renew, start_card_setup
 from orders.services.autorenew_charges import run_auto_renewals
 from orders.services.webhooks import receive_webhook

@@ -13,21 +13,13 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import (
-    ApiKey,
-    CustomerProfile,
-    IdentityCheck,
-    Notification,
-    Partner,
-    User,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from accounts.models import ApiKey, CustomerProfile, IdentityCheck, Partner, User
 from core import audit
 from core.models import AuditEntry
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
+    Notification,
     Order,
     Payment,
     ProvisioningAttempt,
@@ -36,6 +28,8 @@ from orders.models import (
     SavedPaymentMethod,
     Sim,
     WalletEntry,
+    WebhookDelivery,
+    WebhookEndpoint,
     WebhookEvent,
 )
 from plans.models import (

@@ -13,15 +13,17 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Notification, User, WebhookDelivery
+from accounts.models import User
 from core.admin_paging import EstimatedCountPaginator
 from core.models import AuditEntry
 from orders.models import (
+    Notification,
     Order,
     Payment,
     ProvisioningAttempt,
     Sim,
     WalletEntry,
+    WebhookDelivery,
     WebhookEvent,
 )
 from plans.models import ProviderCall

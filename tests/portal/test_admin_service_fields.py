@@ -40,9 +40,9 @@ MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 SERVICE_CREATED = {
     "accounts.ApiKey",
     "accounts.IdentityCheck",
-    "accounts.Notification",
-    "accounts.WebhookAttempt",
-    "accounts.WebhookDelivery",
+    "orders.Notification",
+    "orders.WebhookAttempt",
+    "orders.WebhookDelivery",
     "orders.AutoRenewal",
     "orders.AutoRenewalCharge",
     "orders.Order",
@@ -59,10 +59,12 @@ SERVICE_CREATED = {
     "core.AuditEntry",
 }
 
-# The services' record of money and SIMs, and the audit trail: nobody deletes a row here either.
-NEVER_DELETED = {label for label in SERVICE_CREATED if label.startswith("orders.")} | {
-    "core.AuditEntry"
-}
+# The services' record of money and SIMs, and the audit trail: nobody deletes a row here either
+# (customer notifications and partner webhook deliveries are messages, not such records).
+MESSAGES = {"orders.Notification", "orders.WebhookAttempt", "orders.WebhookDelivery"}
+NEVER_DELETED = {
+    label for label in SERVICE_CREATED if label.startswith("orders.") and label not in MESSAGES
+} | {"core.AuditEntry"}
 
 # Provisioning, identity and "who bought what" fields that only services write.
 PROVISIONING_FIELDS = {

@@ -16,8 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
 
-from accounts import tasks, webhook_transport, webhooks
-from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from orders import tasks
+from orders.models.partner_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from orders.partner_webhooks import services as webhooks
+from orders.partner_webhooks import transport as webhook_transport
 from tests.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,13 +17,15 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from accounts import tasks, webhook_signing, webhooks
-from accounts.models_webhooks import (
+from orders import tasks
+from orders.models.partner_webhooks import (
     OrderWebhookSecret,
     WebhookDelivery,
     WebhookEndpoint,
     new_webhook_secret,
 )
+from orders.partner_webhooks import services as webhooks
+from orders.partner_webhooks import signing as webhook_signing
 from tests.factories import OrderFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db

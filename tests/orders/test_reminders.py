@@ -8,9 +8,10 @@ import time_machine
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from accounts import reminders, sms, tasks
-from accounts.models import Notification, WebhookDelivery, WebhookEndpoint
-from orders.models import Sim
+from accounts import sms
+from orders import tasks
+from orders.models import Notification, Sim, WebhookDelivery, WebhookEndpoint
+from orders.notifications import reminders
 from portal.celery import app as celery_app
 from tests.factories import CustomerFactory, PartnerFactory, SimFactory
 
@@ -330,7 +331,7 @@ def test_after_the_last_claim_the_reminder_is_given_up_and_logged(caplog):
         assert sent(sweep_at(DUE + timedelta(minutes=11))) == {"resent": 1}
         assert sent(sweep_at(DUE + timedelta(minutes=22))) == {"resent": 1}
         assert email.call_count == reminders.MAX_CLAIMS == 3
-        with caplog.at_level("ERROR", logger="accounts.reminders"):
+        with caplog.at_level("ERROR", logger="orders.notifications.reminders"):
             assert sent(sweep_at(DUE + timedelta(minutes=33))) == {}
             assert sent(sweep_at(DUE + timedelta(minutes=44))) == {}
         assert email.call_count == 3

@@ -5,12 +5,12 @@ Body (thin: object ids and status; partners read details through the API)::
     {"id": "<event uuid>", "type": "order.fulfilled", "created": "2025-05-01T10:00:00Z",
      "data": {"order": "PK-7F3K9Q2M", "status": "fulfilled", ...}}
 
-Signed per the Standard Webhooks specification (``accounts.webhook_signing``): headers
+Signed per the Standard Webhooks specification (``orders.partner_webhooks.signing``): headers
 ``webhook-id`` (the event id), ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC>``,
 keyed with the endpoint's secret. Deliveries to an order's own ``webhook_url`` are signed with
 the partner's order webhook secret (``OrderWebhookSecret``: generated, shown once by the API,
 rotatable).
-Sending, retries and the periodic pick-up live in ``accounts.webhook_delivery``.
+Sending, retries and the periodic pick-up live in ``orders.partner_webhooks.delivery``.
 """
 
 import logging
@@ -22,7 +22,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Partner
-from accounts.models_webhooks import (
+from core import audit
+from core.money import quantize
+from orders.models import Order, ReplacementTicket, Sim, WalletEntry
+from orders.models.partner_webhooks import (
     EventType,
     OrderWebhookSecret,
     WebhookAttempt,
@@ -30,9 +33,6 @@ from accounts.models_webhooks import (
     WebhookEndpoint,
     new_webhook_secret,
 )
-from core import audit
-from core.money import quantize
-from orders.models import Order, ReplacementTicket, Sim, WalletEntry
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def emit(
     Runs in the caller's transaction: if it rolls back, nothing is sent. Sending starts after
     commit; the periodic ``send_due_webhooks`` picks up anything whose task was lost.
     """
-    from accounts import tasks
+    from orders import tasks
 
     if event_type not in EventType.values:
         raise ValueError(f"Unknown webhook event type {event_type!r}.")
@@ -256,7 +256,7 @@ def disable_endpoint(endpoint_id: int, reason: str, actor=None) -> None:
 
 def redeliver(*, delivery: WebhookDelivery, actor=None) -> WebhookDelivery:
     """Send the delivery again now, whatever its status (a new attempt row)."""
-    from accounts import tasks
+    from orders import tasks
 
     with transaction.atomic():
         locked = (

@@ -3,14 +3,14 @@
 import pytest
 import responses
 
-from accounts.models_webhooks import WebhookDelivery, WebhookEndpoint
+from orders.models.partner_webhooks import WebhookDelivery, WebhookEndpoint
 from tests.factories import PartnerFactory, UserFactory
 from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 URL = "https://hooks.partner.example/paksim"
-DELIVERIES = "/admin/accounts/webhookdelivery/"
-ENDPOINTS = "/admin/accounts/webhookendpoint/"
+DELIVERIES = "/admin/orders/webhookdelivery/"
+ENDPOINTS = "/admin/orders/webhookendpoint/"
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts import tasks, webhook_delivery, webhooks
-from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from orders import tasks
+from orders.models.partner_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from orders.partner_webhooks import delivery as webhook_delivery
+from orders.partner_webhooks import services as webhooks
 from tests.factories import OrderFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,6 @@
-"""Outgoing webhooks: partner endpoints, one delivery per event and target, one row per try.
+"""Outgoing partner webhooks: endpoints, one delivery per event and target, one row per try.
+
+The tables keep the names they had when these models lived in accounts (``accounts_*``).
 
 A delivery's history is its attempt rows (append-only), so the status field needs no audit
 entries of its own: pending → (failed →)* succeeded | abandoned; a redelivery sets it pending again.
@@ -14,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import webhook_signing
+from orders.partner_webhooks import signing
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -23,9 +25,9 @@ def new_webhook_secret() -> str:
     """A Standard Webhooks signing secret: ``whsec_`` + base64 of 32 random bytes.
 
     Secrets made before (``whsec_`` + 43 URL-safe characters) stay as they are and keep
-    signing with the same key (``accounts.webhook_signing.key_of``).
+    signing with the same key (``orders.partner_webhooks.signing.key_of``).
     """
-    return webhook_signing.new_secret()
+    return signing.new_secret()
 
 
 def validate_webhook_url(url: str) -> None:
@@ -74,6 +76,7 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        db_table = "accounts_webhookendpoint"
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
         ordering = ["-created_at", "-id"]
@@ -94,6 +97,9 @@ class OrderWebhookSecret(models.Model):
     )
     secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_orderwebhooksecret"
 
     def __str__(self):
         return f"Order webhook secret of {self.partner}"
@@ -138,6 +144,7 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
     class Meta:
+        db_table = "accounts_webhookdelivery"
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
@@ -179,6 +186,7 @@ class WebhookAttempt(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        db_table = "accounts_webhookattempt"
         verbose_name = _("webhook attempt")
         verbose_name_plural = _("webhook attempts")
         ordering = ["delivery", "number"]

@@ -7,11 +7,12 @@ run twice: a delivery that succeeded, is not due yet, or has a live attempt is s
 Every wait is a ``next_attempt_at`` that ``send_due_webhooks`` (every 10 s) picks up with
 ``skip_locked``; no retry is held as a countdown in the broker.
 
-Each attempt is signed the Standard Webhooks way (``accounts.webhook_signing``): ``webhook-id``
-is the event's id, the same on every retry, ``webhook-timestamp`` the time of this attempt.
+Each attempt is signed the Standard Webhooks way (``orders.partner_webhooks.signing``):
+``webhook-id`` is the event's id, the same on every retry, ``webhook-timestamp`` the time of
+this attempt.
 
 Each attempt resolves the URL's host and sends only if every address is public, connecting to
-those addresses (``accounts.webhook_transport``). A refused or unresolvable destination is a
+those addresses (``orders.partner_webhooks.transport``). A refused or unresolvable destination is a
 failed attempt like a refused connection: retried on the schedule, since DNS can be fixed.
 """
 
@@ -27,8 +28,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import webhook_signing, webhook_transport, webhooks
-from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
+from orders.models.partner_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
+from orders.partner_webhooks import services, signing, transport
 
 Status = WebhookDelivery.Status
 Outcome = WebhookAttempt.Outcome
@@ -88,16 +89,16 @@ def deliver(delivery_id: int) -> str | None:
         "User-Agent": USER_AGENT,
         "Paksim-Event-Id": event_id,
         # Signed now, with this attempt's time: a retry is not a replay of an old request.
-        **webhook_signing.sign_headers(event_id, body, claim.secrets),
+        **signing.sign_headers(event_id, body, claim.secrets),
     }
     status_code, error = None, ""
     started = time.monotonic()
     try:
         # Resolved and checked on every attempt; the POST connects to the vetted addresses only.
-        addresses = webhook_transport.vet(
+        addresses = transport.vet(
             claim.attempt.url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS
         )
-        with webhook_transport.pinned_post(
+        with transport.pinned_post(
             claim.attempt.url,
             addresses=addresses,
             data=body,
@@ -109,7 +110,7 @@ def deliver(delivery_id: int) -> str | None:
             if not 200 <= status_code < 300:
                 excerpt = next(response.iter_content(200), b"").decode(errors="replace")
                 error = f"HTTP {status_code}: {excerpt}".strip()
-    except webhook_transport.DestinationError as exc:
+    except transport.DestinationError as exc:
         error = exc.reason  # nothing sent; retried on the usual schedule (DNS may be fixed)
     except requests.Timeout:
         error = f"No answer within {TIMEOUT_SECONDS} s."
@@ -151,7 +152,7 @@ def _claim(delivery_id: int) -> Claim | None:
         attempt = WebhookAttempt.objects.create(
             delivery=delivery, number=delivery.attempts, url=url, started_at=now
         )
-        secret = endpoint.secret if endpoint else webhooks.order_webhook_secret(delivery.partner_id)
+        secret = endpoint.secret if endpoint else services.order_webhook_secret(delivery.partner_id)
     return Claim(delivery=delivery, attempt=attempt, secrets=(secret,))
 
 
@@ -197,7 +198,7 @@ def _record(claim: Claim, status_code: int | None, duration_ms: int, error: str)
             _finish(delivery, Status.ABANDONED, **result)
             if status_code == 410 and delivery.endpoint_id:
                 reason = f"The endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC."
-                webhooks.disable_endpoint(delivery.endpoint_id, reason)
+                services.disable_endpoint(delivery.endpoint_id, reason)
         else:
             delivery.status, delivery.next_attempt_at = Status.FAILED, now + delay
             delivery.claimed_until = None
@@ -218,7 +219,7 @@ def due_deliveries(now=None):
 
 def dispatch_due(now=None, limit: int = DISPATCH_BATCH) -> int:
     """Hand due deliveries to workers; rows another run has locked or claimed are skipped."""
-    from accounts import tasks
+    from orders import tasks
 
     now = now or timezone.now()
     with transaction.atomic():

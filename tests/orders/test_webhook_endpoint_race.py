@@ -7,11 +7,11 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from accounts import webhooks
-from accounts.api.views import WebhookEndpointDetailView
-from accounts.models_webhooks import WebhookEndpoint
 from accounts.services import issue_api_key
 from core.models import AuditEntry
+from orders.api.webhooks import WebhookEndpointDetailView
+from orders.models.partner_webhooks import WebhookEndpoint
+from orders.partner_webhooks import services as webhooks
 from tests.factories import PartnerFactory
 
 URL = "https://hooks.partner.example/paksim"

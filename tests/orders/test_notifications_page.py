@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
+from orders.models import Notification
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 
 from accounts import sms
 from accounts.models import Language, User
-from accounts.models_notifications import Notification
-from accounts.models_webhooks import EventType
-from accounts.webhooks import emit_sim_event
 from orders.models import Sim
+from orders.models.notifications import Notification
+from orders.models.partner_webhooks import EventType
+from orders.partner_webhooks.services import emit_sim_event
 
 logger = logging.getLogger(__name__)
 
@@ -386,8 +386,8 @@ def _deliver(notification: Notification, sim: dict, contact: Contact | None, con
 def _email(notification: Notification, contact: Contact, url: str, connection) -> None:
     context = {"notification": notification, "url": url, "support_email": settings.SUPPORT_EMAIL}
     with translation.override(contact.language):
-        text = render_to_string("accounts/email/reminder.txt", context)
-        html = render_to_string("accounts/email/reminder.html", context)
+        text = render_to_string("orders/email/reminder.txt", context)
+        html = render_to_string("orders/email/reminder.html", context)
     message = EmailMultiAlternatives(
         subject=notification.title, body=text, to=[contact.email], connection=connection
     )

@@ -12,7 +12,8 @@ class Notification(models.Model):
     the rows first and sends only for the rows it inserted itself (``run_id``). Reminders are
     delivered at least once: a row whose ``sent_at`` is still empty
     ``REMINDER_RESEND_AFTER_MINUTES`` after ``claimed_at`` is claimed again by a later sweep (a
-    conditional UPDATE that sets a new ``run_id``), up to ``accounts.reminders.MAX_CLAIMS`` times.
+    conditional UPDATE that sets a new ``run_id``), up to
+    ``orders.notifications.reminders.MAX_CLAIMS`` times.
     """
 
     class Kind(models.TextChoices):
@@ -76,6 +77,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "accounts_notification"  # created when the model lived in accounts
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

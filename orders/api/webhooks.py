@@ -11,8 +11,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from accounts import webhooks
-from accounts.api.serializers import (
+from orders.api.serializers import (
     OrderWebhookSecretCreatedSerializer,
     OrderWebhookSecretSerializer,
     WebhookDeliverySerializer,
@@ -20,7 +19,8 @@ from accounts.api.serializers import (
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
 )
-from accounts.models_webhooks import OrderWebhookSecret, WebhookDelivery, WebhookEndpoint
+from orders.models.partner_webhooks import OrderWebhookSecret, WebhookDelivery, WebhookEndpoint
+from orders.partner_webhooks import services as webhooks
 
 TAGS = ["webhooks"]
 

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Notification
-from accounts.services import mark_notifications_read
+from orders.models import Notification
+from orders.services.notifications import mark_notifications_read
 
 PER_PAGE = 25
 
@@ -20,7 +20,7 @@ def notification_list(request):
         "title", "body", "kind", "read_at", "created_at"
     )
     page = Paginator(notifications, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "accounts/notifications.html", {"page": page})
+    return render(request, "orders/notifications.html", {"page": page})
 
 
 @login_required
