@@ -9,6 +9,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from core.api.filters import UtcIsoDateTimeFilter
+from core.api.idempotency import request_fingerprint
 from orders.api.serializers import (
     OrderSerializer,
     PurchaseSerializer,
@@ -17,7 +18,6 @@ from orders.api.serializers import (
 )
 from orders.models import Order
 from orders.services.placing import place_purchase, place_recharge
-from portal.api.idempotency import request_fingerprint
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = OpenApiParameter(

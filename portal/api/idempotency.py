@@ -3,7 +3,8 @@
 - Same key + same request → the same answer: the first answer is stored and replayed (with
   ``Idempotent-Replayed: true``); nothing runs again.
 - Same key + another request → 409 ``idempotency_mismatch``. "The same request" is the
-  fingerprint below; an order keeps it for as long as the order exists, so the rule outlives
+  fingerprint (``core.api.idempotency``, which the apps read too); an order keeps it for as
+  long as the order exists, so the rule outlives
   the 48 h these records are kept (``orders.services.placing``).
 - Only the view's own answers are stored: 2xx and its 4xx about the request (validation,
   insufficient funds, a price change...). Refusals of the caller (401, 403, 429, or an answer
@@ -15,7 +16,6 @@
   what the dead request committed is found by its own unique constraint (an order's key).
 """
 
-import hashlib
 import math
 from datetime import timedelta
 
@@ -25,9 +25,10 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.api.authentication import bearer_token
 from accounts.services import find_api_key
 from core.api.errors import error_body
-from portal.api.authentication import bearer_token
+from core.api.idempotency import fingerprint, is_views_answer
 from portal.models import IdempotencyRecord
 
 API_PREFIX = "/api/"
@@ -35,53 +36,11 @@ HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255
 IN_PROGRESS_RETRY_AFTER = 2  # seconds: the holder usually answers within them
-# Refusals of the caller, whoever answered them: never the view's answer to the request.
-REFUSAL_STATUSES = {401, 403, 407, 429}
 CLAIM_ATTEMPTS = 3
-
-
-def fingerprint(request) -> str:
-    """What identifies "the same request": method, path and content, not transport details.
-
-    Multipart bodies are fingerprinted by their fields and each file's content, so a retry with
-    a new boundary still matches and large uploads are never read into memory whole.
-    """
-    digest = hashlib.sha256()
-    digest.update(f"{request.method} {request.path}\n".encode())
-    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    digest.update(content_type.encode() + b"\n")
-    if content_type == "multipart/form-data":
-        for name, values in sorted(request.POST.lists()):
-            digest.update(repr((name, values)).encode())
-        for name, files in sorted(request.FILES.lists()):
-            for upload in files:
-                digest.update(name.encode())
-                for chunk in upload.chunks():
-                    digest.update(chunk)
-                upload.seek(0)
-    else:
-        digest.update(request.body)
-    return digest.hexdigest()
-
-
-def request_fingerprint(request) -> str:
-    """The fingerprint of a request that came with an Idempotency-Key ("" without one)."""
-    return getattr(request, "idempotency_fingerprint", "")
 
 
 def lease() -> timedelta:
     return timedelta(seconds=settings.API_IDEMPOTENCY_LEASE_SECONDS)
-
-
-def is_views_answer(response) -> bool:
-    """Whether ``response`` is the view's own answer to the request, to be stored and replayed."""
-    status = response.status_code
-    return (
-        200 <= status < 500
-        and status not in REFUSAL_STATUSES
-        and not getattr(response, "refusal", False)
-        and not response.streaming
-    )
 
 
 class IdempotencyMiddleware:

@@ -131,7 +131,7 @@ def test_idempotency_replay_mismatch_and_in_progress(
     IdempotencyRecord.objects.create(partner=partner, key="busy", fingerprint="x")
     busy = post_order(client, "busy", {"plan": plan.pk})
     assert busy.status_code == 409  # fingerprint differs: mismatch wins over in-progress
-    from portal.api.idempotency import fingerprint  # noqa: F401 (documented helper)
+    from core.api.idempotency import fingerprint  # noqa: F401 (documented helper)
 
     record = IdempotencyRecord.objects.get(key="order-1")
     IdempotencyRecord.objects.filter(pk=record.pk).update(completed=False)

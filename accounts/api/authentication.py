@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from accounts.models import ApiKey
 from accounts.services import find_api_key
-from portal.api.throttling import auth_blocked_for, record_auth_failure
+from core.api.throttling import auth_blocked_for, record_auth_failure
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 AUTH_FAILURES_THROTTLED = _("Too many wrong API keys from this address.")
@@ -75,7 +75,7 @@ class IsPartner(permissions.BasePermission):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "portal.api.authentication.ApiKeyAuthentication"
+    target_class = "accounts.api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
