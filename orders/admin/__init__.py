@@ -1,3 +1,9 @@
+"""The staff admin of orders: orders, payments, refunds, SIMs, provisioning attempts, saved cards,
+auto-renewals, wallet entries and payment events here; in their own modules the order pages'
+extra views (``order_views``), search (``search``), the replacement review of identity checks
+(``review``), the partner wallet form (``wallet``), partner webhooks (``partner_webhooks``) and
+customer notifications (``customer_notifications``)."""
+
 from datetime import timedelta
 from functools import partial
 
