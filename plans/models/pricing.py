@@ -61,6 +61,11 @@ class PartnerPriceRule(models.Model):
 class Promotion(models.Model):
     """A promotion code: a percentage or a fixed amount off, within a validity window."""
 
+    # Orders in these statuses never took effect, so they do not use up a promotion (at checkout
+    # and in the admin's redemption count). They are ``orders.Order.Status`` values, written as
+    # strings because orders sits above plans; a test checks each one is a real status.
+    UNCOUNTED_ORDER_STATUSES = ("cancelled", "payment_failed")
+
     code = models.CharField(max_length=40, unique=True)
     description = models.CharField(max_length=200, blank=True)
     percent_off = models.DecimalField(

@@ -1,6 +1,6 @@
 """Catalog import writes: one imported row becomes a plan, its retail prices and an audit entry.
 
-The admin's import (``plans.admin_import.PlanResource``) reads and checks the file; every row it
+The admin's import (``plans.admin.importing.PlanResource``) reads and checks the file; every row it
 applies is written here, inside the import's transaction (rolled back for the preview).
 """
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.roles import ADMINISTRATORS, CATALOG_MANAGERS, SUPPORT, sync_staff_roles
 from core.models import AuditEntry
 from core.money import Currency
-from plans.admin_import import PlanResource
+from plans.admin.importing import PlanResource
 from plans.models import Operator, Plan, PlanPrice
 from tests.factories import (
     OperatorFactory,
