@@ -14,7 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("plans/", include("plans.urls")),
+    path("plans/", include("plans.site.urls")),
     path("orders/", include("orders.site.checkout_urls")),
     path("sims/", include("orders.site.sim_urls")),
     path("recharge/", include("orders.site.recharge_urls")),
