@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from core import audit
 from core.admin_audit import plain, snapshot
-from plans.import_widgets import PRICE_COLUMNS, prices_of
+from plans.importing.widgets import PRICE_COLUMNS, prices_of
 from plans.models import Plan, PlanPrice
 
 UNAUDITED_FIELDS = {"created_at", "updated_at"}

@@ -213,7 +213,7 @@ def guarded_files() -> list[Path]:
     return sorted(
         [
             *(PLANS_DIR / "admin").glob("*.py"),
-            *PLANS_DIR.glob("import_*.py"),
+            *(PLANS_DIR / "importing").glob("*.py"),
             *(PLANS_DIR / "management" / "commands").glob("*.py"),
         ]
     )
