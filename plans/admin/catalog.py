@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from core.admin_audit import AuditedModelAdmin, ServiceFieldsMixin
+from core.admin.audit import AuditedModelAdmin, ServiceFieldsMixin
 from plans.admin.forms import ConstraintErrorsForm
 from plans.admin.importing import CatalogImportExportMixin
 from plans.admin.pricing import form_changes

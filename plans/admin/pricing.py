@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_audit import AuditedModelAdmin, plain
+from core.admin.audit import AuditedModelAdmin, plain
 from core.money import format_money
 from plans.admin.filters import (
     RuleOperatorFilter,

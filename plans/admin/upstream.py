@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 
-from core.admin_audit import AuditedModelAdmin
-from core.admin_filters import RecentValuesFilter
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedModelAdmin
+from core.admin.filters import RecentValuesFilter
+from core.admin.paging import EstimatedCountPaginator
 from plans.models import ProviderCall, SandboxOrder
 
 

@@ -7,7 +7,7 @@ applies is written here, inside the import's transaction (rolled back for the pr
 from decimal import Decimal
 
 from core import audit
-from core.admin_audit import plain, snapshot
+from core.admin.audit import plain, snapshot
 from plans.importing.widgets import PRICE_COLUMNS, prices_of
 from plans.models import Plan, PlanPrice
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.admin_audit import plain, snapshot
+from core.admin.audit import plain, snapshot
 from core.models import AuditEntry
 from plans.models import Operator, Period, Plan, Provider
 from plans.providers import ProviderError, get_adapter

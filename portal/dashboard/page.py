@@ -11,8 +11,8 @@ from accounts.models import IdentityCheck, Partner
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
 from portal.charts import bar_chart, line_chart
-from portal.dashboard import Dashboard, build_dashboard
-from portal.dashboard_ops import FAILED_ATTEMPTS, FAILED_CALLS
+from portal.dashboard.figures import Dashboard, build_dashboard
+from portal.dashboard.operations import FAILED_ATTEMPTS, FAILED_CALLS
 
 DASHBOARD_PERMISSION = "orders.view_order"
 

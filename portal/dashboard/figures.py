@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.models import Order, Refund
-from portal.dashboard_ops import (
+from portal.dashboard.operations import (
     IdentityQueue,
     LowBalance,
     Problem,
