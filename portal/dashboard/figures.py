@@ -47,7 +47,7 @@ from portal.dashboard.operations import (
     problems,
     provider_health,
 )
-from portal.percentiles import percentiles
+from portal.dashboard.percentiles import percentiles
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)

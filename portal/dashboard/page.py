@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import IdentityCheck, Partner
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
-from portal.charts import bar_chart, line_chart
+from portal.dashboard.charts import bar_chart, line_chart
 from portal.dashboard.figures import Dashboard, build_dashboard
 from portal.dashboard.operations import FAILED_ATTEMPTS, FAILED_CALLS
 
