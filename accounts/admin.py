@@ -20,8 +20,8 @@ from accounts.models import (
 )
 from accounts.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from accounts.services import issue_api_key, revoke_api_key
-from core.admin_audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
+from core.admin.paging import EstimatedCountPaginator
 
 
 @admin.register(User)

@@ -235,7 +235,7 @@ CACHES = {
 }
 # A catalog import waits in the cache between its preview and its confirmation: shared by every
 # web server (Redis in production) and gone after a day if never confirmed.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.import_file.SharedImportStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,6 @@ from django.urls import include, path
 
 from orders import provider_callbacks
 from orders import views as order_views
-from orders.site import autorenew as autorenew_views
 from portal import staff_mfa, views
 
 handler404 = views.page_not_found
@@ -14,12 +13,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("plans/", include("plans.urls")),
-    path("orders/", include("orders.site.checkout_urls")),
-    path("sims/", include("orders.site.sim_urls")),
-    path("recharge/", include("orders.site.recharge_urls")),
+    path("plans/", include("plans.site.urls")),
+    path("", include("orders.site.urls")),
     path("accounts/", include("allauth.urls")),
-    path("account/cards/", include("orders.site.card_urls")),
     path("account/", include("accounts.urls")),
     path("notifications/", include("accounts.notifications_urls")),
     path("admin/login/", staff_mfa.admin_login),
@@ -31,6 +27,5 @@ urlpatterns = [
         provider_callbacks.provider_callback,
         name="provider_callback",
     ),
-    path("pay/test/setup/<str:token>/", autorenew_views.test_card_setup, name="test_card_setup"),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
 ]

@@ -21,15 +21,14 @@ from import_export.forms import ImportForm
 from import_export.instance_loaders import ModelInstanceLoader
 from import_export.results import RowResult
 
-from plans.constraints import constraint_errors
-from plans.import_file import (
+from plans.importing.upload import (
     MAX_FILE_BYTES,
     MAX_ROWS,
     check_columns,
     normalise_headers,
     read_upload,
 )
-from plans.import_widgets import (
+from plans.importing.widgets import (
     PRICE_COLUMNS,
     LookupWidget,
     MoneyWidget,
@@ -40,6 +39,7 @@ from plans.import_widgets import (
     prices_of,
 )
 from plans.models import Operator, Plan, Provider
+from plans.models.constraints import constraint_errors
 from plans.services.catalog_import import audit_state, save_imported_plan
 
 PLAN_COLUMNS = [

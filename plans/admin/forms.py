@@ -5,7 +5,7 @@ import copy
 from django import forms
 from django.forms.models import construct_instance
 
-from plans.constraints import constraint_errors
+from plans.models.constraints import constraint_errors
 
 
 class ConstraintErrorsForm(forms.ModelForm):

@@ -1,9 +1,8 @@
-"""Forms of the customer checkout: buying a plan and choosing how to pay."""
+"""Forms of the customer checkout: choosing how to pay."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.money import quantize
 from orders.models import Gateway
 
 METHOD_LABELS = {
@@ -30,24 +29,6 @@ def method_label(gateway: str, method: str) -> str:
     if gateway == Gateway.TEST:
         return _("%(method)s (test gateway, no real money)") % {"method": label}
     return label
-
-
-class BuyForm(forms.Form):
-    """Currency (one the plan is priced in) and an optional promotion code."""
-
-    currency = forms.ChoiceField(label=_("Pay in"))
-    promotion_code = forms.CharField(
-        label=_("Promotion code"), required=False, max_length=40, strip=True
-    )
-
-    def __init__(self, data=None, *, prices, currency: str = "", **kwargs):
-        super().__init__(data, **kwargs)
-        self.fields["currency"].choices = [
-            (price.currency, f"{price.currency} {quantize(price.amount, price.currency)}")
-            for price in prices
-        ]
-        priced = [price.currency for price in prices]
-        self.fields["currency"].initial = currency if currency in priced else priced[0]
 
 
 class PaymentForm(forms.Form):

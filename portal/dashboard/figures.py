@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.models import Order, Refund
-from portal.dashboard_ops import (
+from portal.dashboard.operations import (
     IdentityQueue,
     LowBalance,
     Problem,
@@ -47,7 +47,7 @@ from portal.dashboard_ops import (
     problems,
     provider_health,
 )
-from portal.percentiles import percentiles
+from portal.dashboard.percentiles import percentiles
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)

@@ -5,17 +5,15 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order
-from plans.models import Operator
-
-# Orders that never took effect do not use up a promotion (as at checkout: orders.services.pricing).
-UNCOUNTED_ORDER_STATUSES = [Order.Status.CANCELLED, Order.Status.PAYMENT_FAILED]
+from plans.models import Operator, Promotion
 
 
 def with_redemptions(queryset: QuerySet) -> QuerySet:
     """Promotions annotated with ``redemptions``: orders that used them and still count."""
     return queryset.annotate(
-        redemptions=Count("orders", filter=~Q(orders__status__in=UNCOUNTED_ORDER_STATUSES))
+        redemptions=Count(
+            "orders", filter=~Q(orders__status__in=Promotion.UNCOUNTED_ORDER_STATUSES)
+        )
     )
 
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from core.currency import current_currency
 from core.money import Currency, quantize
-from orders.site.checkout_forms import BuyForm
-from plans.filters import MB_PER_GB, PlanFilter
 from plans.models import Plan, PlanKind
+from plans.site.filters import MB_PER_GB, PlanFilter
+from plans.site.forms import BuyForm
 
 PLANS_PER_PAGE = 24
 

@@ -13,7 +13,7 @@ from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.admin import ProblemsFilter
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
-from portal.percentiles import percentiles
+from portal.dashboard.percentiles import percentiles
 
 MONEY = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
 LOW_BALANCE_ROWS = 20

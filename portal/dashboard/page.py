@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from accounts.models import IdentityCheck, Partner
 from orders.models import Order, ProvisioningAttempt
 from plans.models import ProviderCall
-from portal.charts import bar_chart, line_chart
-from portal.dashboard import Dashboard, build_dashboard
-from portal.dashboard_ops import FAILED_ATTEMPTS, FAILED_CALLS
+from portal.dashboard.charts import bar_chart, line_chart
+from portal.dashboard.figures import Dashboard, build_dashboard
+from portal.dashboard.operations import FAILED_ATTEMPTS, FAILED_CALLS
 
 DASHBOARD_PERMISSION = "orders.view_order"
 

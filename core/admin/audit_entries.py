@@ -1,8 +1,10 @@
+"""The audit trail in the admin: staff with the permission read it; nobody edits it."""
+
 from django.contrib import admin
 
-from core.admin_audit import ALL_FIELDS, ServiceFieldsMixin
-from core.admin_filters import IndexedValuesFilter
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import ALL_FIELDS, ServiceFieldsMixin
+from core.admin.filters import IndexedValuesFilter
+from core.admin.paging import EstimatedCountPaginator
 from core.models import AuditEntry
 
 

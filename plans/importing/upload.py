@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export.tmp_storages import CacheStorage
 
-from plans.import_widgets import is_blank
+from plans.importing.widgets import is_blank
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # an XLSX is a zip: refuse ones that inflate absurdly

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import SavedPaymentMethod, Sim
 from orders.services.autorenew import usable_methods
-from orders.site.sim_forms import RenewForm
+from orders.site.forms.sim import RenewForm
 
 
 class CardChoiceField(forms.ModelChoiceField):
