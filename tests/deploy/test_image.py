@@ -71,6 +71,31 @@ def test_production_requirements_leave_out_the_embedded_broker_and_dev_tools():
 def test_the_build_context_leaves_out_local_state():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert {".git", ".venv", "var", "tests"} <= set(ignored)
+    assert not {"deploy", "deploy/entrypoint", "deploy/gunicorn.conf.py", "locale"} & set(ignored)
+
+
+@pytest.mark.slow
+def test_the_build_collects_static_files_with_its_placeholder_settings(tmp_path):
+    """The image's collectstatic step, with exactly its variables: production settings load."""
+    final_stage = CONTAINERFILE.read_text().split("\nFROM ")[-1]
+    step = re.search(r"^RUN (.*?)python manage.py collectstatic", final_stage, re.S | re.M)
+    build_env = dict(re.findall(r"(\w+)=(\S+)", step.group(1)))
+    assert "SECRET_KEY" in build_env
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "PORTAL_MODE": "production",
+            "PORTAL_VAR_DIR": str(tmp_path),
+        }
+        | build_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").exists()
 
 
 def test_the_entrypoint_refuses_an_unknown_command():
