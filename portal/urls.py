@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from orders import provider_callbacks
 from orders import views as order_views
-from portal import staff_mfa, views
+from portal import health, staff_mfa, views
 
 handler404 = views.page_not_found
 
@@ -11,7 +11,9 @@ handler404 = views.page_not_found
 # what the browser asks for, else English.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    path("health/", health.health, name="health"),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("plans/", include("plans.site.urls")),
     path("", include("orders.site.urls")),
