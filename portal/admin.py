@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin_dashboard import dashboard_context
+from portal.dashboard import dashboard_context
 
 _default_index = admin.site.index
 

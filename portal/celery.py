@@ -12,9 +12,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 # No task waits in the broker: a retry's time is a database column that a periodic dispatcher
 # sends when due (ARCHITECTURE.md rule 8), so a broker outage loses no delayed work. An unacked
-# message is handed to another worker after the visibility timeout: longer than any task runs.
-MAX_TASK_COUNTDOWN_SECONDS = 60 * 60
-VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_COUNTDOWN_SECONDS
+# message is handed to another worker after the visibility timeout: longer than any task may run
+# (a task still running at the time limit is killed, and its message redelivered).
+MAX_TASK_RUN_SECONDS = 60 * 60
+VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_RUN_SECONDS
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -26,6 +27,7 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_track_started=True,
+    task_time_limit=MAX_TASK_RUN_SECONDS,
     result_expires=60 * 60 * 24,
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes are answered first: no host check or HTTPS redirect for the cluster's own requests.
+    "portal.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,7 +237,7 @@ CACHES = {
 }
 # A catalog import waits in the cache between its preview and its confirmation: shared by every
 # web server (Redis in production) and gone after a day if never confirmed.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.import_file.SharedImportStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"
 
 LOGGING = {
     "version": 1,

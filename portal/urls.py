@@ -3,9 +3,7 @@ from django.urls import include, path
 
 from orders import provider_callbacks
 from orders import views as order_views
-from orders.site import autorenew as autorenew_views
-from orders.site import data_export
-from portal import staff_mfa, views
+from portal import health, staff_mfa, views
 
 handler404 = views.page_not_found
 
@@ -13,15 +11,13 @@ handler404 = views.page_not_found
 # what the browser asks for, else English.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    path("health/", health.health, name="health"),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("plans/", include("plans.urls")),
-    path("orders/", include("orders.site.checkout_urls")),
-    path("sims/", include("orders.site.sim_urls")),
-    path("recharge/", include("orders.site.recharge_urls")),
+    path("plans/", include("plans.site.urls")),
+    path("", include("orders.site.urls")),
     path("accounts/", include("allauth.urls")),
-    path("account/cards/", include("orders.site.card_urls")),
-    path("account/export/", data_export.export, name="account_export"),
     path("account/", include("accounts.urls")),
     path("notifications/", include("orders.notifications.urls")),
     path("admin/login/", staff_mfa.admin_login),
@@ -33,6 +29,5 @@ urlpatterns = [
         provider_callbacks.provider_callback,
         name="provider_callback",
     ),
-    path("pay/test/setup/<str:token>/", autorenew_views.test_card_setup, name="test_card_setup"),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
 ]

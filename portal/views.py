@@ -1,8 +1,5 @@
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
-from django.views.decorators.cache import never_cache
 
 from plans.models import Operator
 from portal.api.errors import json_not_found
@@ -16,14 +13,6 @@ def home(request):
         supports_recharge=True
     )
     return render(request, "portal/home.html", {"operators": operators.distinct()})
-
-
-@never_cache
-def health(request):
-    """Liveness and database check for load balancers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def page_not_found(request, exception):

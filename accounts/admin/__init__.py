@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import library  # noqa: F401  (registers itself)
 from accounts.models import ApiKey, CustomerProfile, Partner, User
 from accounts.services import issue_api_key, revoke_api_key
-from core.admin_audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedAdminMixin, AuditedModelAdmin, ServiceFieldsMixin
+from core.admin.paging import EstimatedCountPaginator
 
 
 @admin.register(User)

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
-from core.admin_audit import AuditedAdminMixin
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedAdminMixin
+from core.admin.paging import EstimatedCountPaginator
 
 
 class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):

@@ -12,9 +12,9 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
-from core.admin_filters import IndexedValuesFilter
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
+from core.admin.filters import IndexedValuesFilter
+from core.admin.paging import EstimatedCountPaginator
 from core.money import quantize
 from core.state import IllegalTransition
 from orders.admin import (  # noqa: F401  (they register themselves)

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from core.admin_audit import AuditedModelAdmin
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedModelAdmin
+from core.admin.paging import EstimatedCountPaginator
 from orders.models import Notification
 
 

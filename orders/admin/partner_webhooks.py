@@ -3,8 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_audit import AuditedModelAdmin, ServiceFieldsMixin
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.audit import AuditedModelAdmin, ServiceFieldsMixin
+from core.admin.paging import EstimatedCountPaginator
 from orders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from orders.partner_webhooks import services as webhooks
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.documents import DocumentPurged, read_document
 from accounts.models import IdentityCheck, IdentityDocument, RejectionReason
 from core import audit
-from core.admin_audit import AuditedModelAdmin
+from core.admin.audit import AuditedModelAdmin
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import (

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Partner
 from core.money import quantize
-from orders.models import Order
 from orders.services.errors import OrderError
 from plans.models import PartnerPriceRule, Plan, PlanPrice, Promotion
 
@@ -47,9 +46,7 @@ def promotion_discount(code: str, subtotal: Decimal, currency: str) -> tuple[Pro
     ):
         raise OrderError("promotion_invalid", _("This promotion code is not valid."))
     if promotion.max_redemptions is not None:
-        used = promotion.orders.exclude(
-            status__in=[Order.Status.CANCELLED, Order.Status.PAYMENT_FAILED]
-        ).count()
+        used = promotion.orders.exclude(status__in=Promotion.UNCOUNTED_ORDER_STATUSES).count()
         if used >= promotion.max_redemptions:
             raise OrderError("promotion_used_up", _("This promotion code has been used up."))
     if promotion.percent_off is not None:

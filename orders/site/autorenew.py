@@ -29,8 +29,8 @@ from orders.services.autorenew import (
 from orders.services.errors import OrderError
 from orders.services.placing import RENEWABLE_SIM_STATES
 from orders.services.webhooks import receive_webhook
-from orders.site.autorenew_forms import AutoRenewForm
-from orders.site.sim_forms import renewal_plans
+from orders.site.forms.autorenew import AutoRenewForm
+from orders.site.forms.sim import renewal_plans
 from orders.site.sims import renewal_offer, sim_label
 
 

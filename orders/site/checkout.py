@@ -18,9 +18,10 @@ from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.notifications import send_order_ready_email
 from orders.services.payments import methods_for, start_payment
 from orders.services.placing import place_purchase
-from orders.site.checkout_forms import BuyForm, PaymentForm, method_label
+from orders.site.forms.checkout import PaymentForm, method_label
 from plans.models import Plan, PlanKind
-from plans.views import data_label, plan_prices, render_plan_page
+from plans.site.forms import BuyForm
+from plans.site.views import data_label, plan_prices, render_plan_page
 
 ORDERS_PER_PAGE = 20
 LIVE_STATES = {

@@ -13,7 +13,7 @@ from core.currency import SESSION_KEY, current_currency
 from core.money import Currency
 from orders.services.errors import OrderError
 from orders.services.placing import place_recharge
-from orders.site.recharge_forms import ConfirmForm, RechargeChoice, RechargeForm, local_number
+from orders.site.forms.recharge import ConfirmForm, RechargeChoice, RechargeForm, local_number
 from orders.site.sims import payment_url
 
 

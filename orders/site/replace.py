@@ -10,7 +10,7 @@ from core.currency import current_currency
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import ineligibility, open_ticket, request_replacement
-from orders.site.replace_forms import ReplacementForm
+from orders.site.forms.replace import ReplacementForm
 
 REVIEW_HOURS = (24, 48)
 

@@ -25,8 +25,8 @@ from orders.services.errors import OrderError
 from orders.services.notifications import install_links
 from orders.services.placing import RENEWABLE_SIM_STATES, place_renewal
 from orders.services.replacement import REPLACEABLE_STATES
-from orders.site.recharge_forms import local_number
-from orders.site.sim_forms import RenewForm, renewal_plans
+from orders.site.forms.recharge import local_number
+from orders.site.forms.sim import RenewForm, renewal_plans
 from plans.models import Plan
 
 SIMS_PER_PAGE = 50

@@ -31,8 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.validators import luhn_check_digit, normalize_pakistani_mobile
-from plans.models import Plan
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, SandboxOrder
 from plans.providers import sandbox_callback
 from plans.providers.base import (
     CallbackEvent,

@@ -1,14 +1,14 @@
 """Catalog import writes: one imported row becomes a plan, its retail prices and an audit entry.
 
-The admin's import (``plans.admin_import.PlanResource``) reads and checks the file; every row it
+The admin's import (``plans.admin.importing.PlanResource``) reads and checks the file; every row it
 applies is written here, inside the import's transaction (rolled back for the preview).
 """
 
 from decimal import Decimal
 
 from core import audit
-from core.admin_audit import plain, snapshot
-from plans.import_widgets import PRICE_COLUMNS, prices_of
+from core.admin.audit import plain, snapshot
+from plans.importing.widgets import PRICE_COLUMNS, prices_of
 from plans.models import Plan, PlanPrice
 
 UNAUDITED_FIELDS = {"created_at", "updated_at"}

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.admin_audit import plain, snapshot
+from core.admin.audit import plain, snapshot
 from core.models import AuditEntry
-from plans.catalog_checks import normalized, problem
 from plans.models import Operator, Period, Plan, Provider
 from plans.providers import ProviderError, get_adapter
 from plans.providers.base import CatalogItem
+from plans.services.catalog_checks import normalized, problem
 
 SYNC_LABEL = "catalog sync"
 CREATED = "catalog.plan_created"

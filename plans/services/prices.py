@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from django.db import models, transaction
 
 from core import audit
-from core.admin_audit import plain, snapshot
+from core.admin.audit import plain, snapshot
 from plans.models import PartnerPriceRule, PlanPrice, Promotion
 
 

@@ -20,6 +20,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 PHONE = {"width": 390, "height": 844}
 
 
+def real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime (scripts/test-clock): Chromium's crash handler fails
+    on a moved clock. The browser keeps the real clock; the server's pages still show the moved
+    one."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
+
+
 @pytest.fixture(scope="session")
 def browser():
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
@@ -29,7 +40,7 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=real_clock_env()
         )
         yield browser
         browser.close()

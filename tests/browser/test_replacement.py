@@ -71,7 +71,8 @@ def test_request_review_and_install_the_replacement(open_page, settings, tmp_pat
     staff.locator("#result_list tbody a").first.click()
     assert staff.locator("figure img").count() == 3
     staff.wait_for_function(
-        "[...document.querySelectorAll('figure img')].every(i => i.complete && i.naturalWidth)"
+        "() => [...document.querySelectorAll('figure img')]"
+        ".every(i => i.complete && i.naturalWidth)"
     )
     screenshot(staff, "replacement-review")
     staff.get_by_role("button", name="Approve and issue the new eSIM").click()

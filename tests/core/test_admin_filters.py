@@ -5,8 +5,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from core import admin_filters, audit
-from core.admin_filters import distinct_values
+from core import audit
+from core.admin import filters as admin_filters
+from core.admin.filters import distinct_values
 from core.models import AuditEntry
 from plans.models import ProviderCall
 from portal.demo import load_demo_data

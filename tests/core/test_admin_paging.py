@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from core import admin_paging
-from core.admin_paging import EstimatedCountPaginator, ShownCount, about, at_least
+from core.admin import paging as admin_paging
+from core.admin.paging import EstimatedCountPaginator, ShownCount, about, at_least
 from orders.models import Order
 from portal.demo import load_demo_data
 from tests.factories import OrderFactory, UserFactory

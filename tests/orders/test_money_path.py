@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from orders.models import Order, Payment, Sim, WebhookEvent
 from orders.services.placing import place_purchase, place_recharge, place_renewal
-from plans.models import PlanKind
-from plans.models_sandbox import SandboxOrder
+from plans.models import PlanKind, SandboxOrder
 from tests.orders.conftest import plan_of
 
 pytestmark = pytest.mark.django_db

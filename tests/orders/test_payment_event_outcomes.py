@@ -17,7 +17,7 @@ from orders.services.errors import OrderError
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
-from plans.models_sandbox import SandboxOrder
+from plans.models import SandboxOrder
 from plans.providers.sandbox import SandboxAdapter
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,7 @@ from orders import tasks
 from orders.models import Order, ProvisioningAttempt
 from orders.services import provisioning
 from orders.services.placing import place_purchase, place_replacement
-from plans.models import Plan, Provider
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, Provider, SandboxOrder
 from plans.providers.base import TransientProviderError
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,7 @@ from accounts.roles import IDENTITY_REVIEWERS, SUPPORT, sync_staff_roles
 from core.models import AuditEntry
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.placing import place_purchase
-from plans.models import Plan, PlanKind
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, PlanKind, SandboxOrder
 from tests.factories import UserFactory
 from tests.staff import login_staff
 

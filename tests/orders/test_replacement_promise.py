@@ -24,8 +24,7 @@ from orders.services import effects, provisioning
 from orders.services.placing import place_purchase, place_renewal
 from orders.services.replacement import approve_replacement
 from orders.site.sims import data_amount
-from plans.models import PlanKind, Provider
-from plans.models_sandbox import SandboxOrder
+from plans.models import PlanKind, Provider, SandboxOrder
 from plans.providers.airalo import AiraloAdapter
 from plans.providers.base import PermanentProviderError, ProviderAdapter, TransientProviderError
 from plans.providers.esimaccess import EsimAccessAdapter

@@ -12,7 +12,7 @@ from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.webhooks import PaymentNotFoundYet, process_webhook_event
-from plans.models_sandbox import SandboxOrder
+from plans.models import SandboxOrder
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/test/"

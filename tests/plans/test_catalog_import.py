@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.roles import ADMINISTRATORS, CATALOG_MANAGERS, SUPPORT, sync_staff_roles
 from core.models import AuditEntry
 from core.money import Currency
-from plans.admin_import import PlanResource
+from plans.admin.importing import PlanResource
 from plans.models import Operator, Plan, PlanPrice
 from tests.factories import (
     OperatorFactory,
@@ -272,7 +272,7 @@ def test_unusable_files_get_a_form_error(client, manager, upload, file_format, m
 
 
 def test_too_many_rows_is_a_form_error(client, manager, settings, monkeypatch):
-    monkeypatch.setattr("plans.import_file.MAX_ROWS", 3)
+    monkeypatch.setattr("plans.importing.upload.MAX_ROWS", 3)
     response = preview(client, csv_file([row(f"sku-{n}") for n in range(4)]))
     assert any("at most 3" in error for error in file_errors(response))
 

@@ -90,6 +90,12 @@ def test_promotion_columns_show_discount_redemptions_and_running(client, manager
     assert 'alt="True"' in body
 
 
+def test_statuses_that_do_not_use_up_a_promotion_are_order_statuses():
+    """Plans names them as strings (orders sits above it); each must be a real Order.Status."""
+    assert Promotion.UNCOUNTED_ORDER_STATUSES
+    assert set(Promotion.UNCOUNTED_ORDER_STATUSES) <= set(Order.Status.values)
+
+
 def post_promotion(client, **values):
     data = {
         "code": "SPRING",

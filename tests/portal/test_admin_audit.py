@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey
-from core.admin_audit import AuditedAdminMixin
+from core.admin.audit import AuditedAdminMixin
 from core.models import AuditEntry
 from orders.models import Order, Payment
 from plans.models import PlanPrice, Promotion

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from core.admin_paging import EstimatedCountPaginator
+from core.admin.paging import EstimatedCountPaginator
 from core.models import AuditEntry
 from orders.models import (
     Notification,

@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.roles import ADMINISTRATORS, FINANCE, SUPPORT, sync_staff_roles
-from core.admin_audit import ServiceFieldsMixin
+from core.admin.audit import ServiceFieldsMixin
 from core.money import Currency
 from core.state import TransitionMap
 from orders.models import Order, Payment, Refund, ReplacementTicket, Sim, WalletEntry

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from portal.celery import MAX_TASK_COUNTDOWN_SECONDS, app
+from portal.celery import MAX_TASK_RUN_SECONDS, app
 from portal.tasks import ping
 from tests.processes import ROOT
 
@@ -16,7 +16,8 @@ def test_celery_is_configured_for_safe_delivery():
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
-    assert conf.broker_transport_options["visibility_timeout"] > MAX_TASK_COUNTDOWN_SECONDS
+    assert conf.task_time_limit == MAX_TASK_RUN_SECONDS
+    assert conf.broker_transport_options["visibility_timeout"] > MAX_TASK_RUN_SECONDS
 
 
 def test_tasks_can_be_sent_after_commit(django_capture_on_commit_callbacks, db):

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.roles import ADMINISTRATORS, CATALOG_MANAGERS, SUPPORT, sync_staff_roles
 from orders.models import Order
 from plans.models import Plan
-from portal.admin_dashboard import format_duration
-from portal.charts import bar_chart, line_chart
 from portal.dashboard import build_dashboard
-from portal.percentiles import nearest_rank, percentiles
+from portal.dashboard.charts import bar_chart, line_chart
+from portal.dashboard.page import format_duration
+from portal.dashboard.percentiles import nearest_rank, percentiles
 from tests.clock import EVENING_BEFORE_NEW_YEAR
 from tests.factories import PlanFactory, UserFactory
 from tests.portal.dashboard_data import NOW, add_noise, build_week, paid_order

@@ -19,8 +19,7 @@ from django.conf import settings
 from accounts.models import Partner
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services.placing import place_purchase
-from plans.models import Plan, Provider
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, Provider, SandboxOrder
 from portal.demo import load_demo_data
 from tests.processes import ROOT, free_port, kill_group, wait_until, worker_database_url
 

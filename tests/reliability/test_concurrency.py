@@ -17,8 +17,7 @@ from orders.services.errors import OrderError
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.wallet import adjust_wallet
-from plans.models import Plan, Provider
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, Provider, SandboxOrder
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

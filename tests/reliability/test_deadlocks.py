@@ -21,8 +21,7 @@ from core.db import retry_on_deadlock
 from orders.models import Order
 from orders.services import provisioning, wallet
 from orders.services.placing import place_purchase
-from plans.models import Operator, Plan
-from plans.models_sandbox import SandboxOrder
+from plans.models import Operator, Plan, SandboxOrder
 from portal.demo import load_demo_data
 from tests.processes import (
     ROOT,

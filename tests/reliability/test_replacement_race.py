@@ -7,8 +7,7 @@ from accounts.models import IdentityCheck, User
 from accounts.roles import IDENTITY_REVIEWERS
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.replacement import approve_replacement
-from plans.models import Plan, PlanKind
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, PlanKind, SandboxOrder
 from plans.providers import get_adapter
 from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.factories import SimFactory, UserFactory

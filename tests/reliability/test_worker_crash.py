@@ -8,8 +8,7 @@ from accounts.models import Partner
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services.placing import place_purchase
-from plans.models import Plan, Provider
-from plans.models_sandbox import SandboxOrder
+from plans.models import Plan, Provider, SandboxOrder
 from portal.demo import load_demo_data
 from tests.processes import kill_group, start_worker, wait_until
 

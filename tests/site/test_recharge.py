@@ -7,7 +7,7 @@ import pytest
 from django.core import signing
 
 from orders.models import Order
-from orders.site.recharge_forms import TOKEN_SALT
+from orders.site.forms.recharge import TOKEN_SALT
 from plans.models import Operator, Plan, PlanKind, PlanPrice
 
 pytest_plugins = ["tests.site.conftest_sims"]

@@ -1,0 +1,156 @@
+"""What is sold: operators, upstream providers, plans and their retail prices."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.money import currency_field, money_field
+
+
+class Operator(models.Model):
+    """A mobile network operator (Jazz, Zong, Telenor, Ufone)."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, default="PK")
+    supports_esim = models.BooleanField(default=False)
+    supports_recharge = models.BooleanField(default=False)
+    apn = models.CharField(max_length=100, blank=True, help_text=_("APN, if phones need it set."))
+    ordering = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ordering", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OperatorPrefix(models.Model):
+    """A mobile number prefix (after the country code) used to guess a number's operator.
+
+    Numbers can be ported between operators, so a detected operator is only a suggestion.
+    """
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="prefixes")
+    prefix = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^3\d{2,4}$")])
+
+    class Meta:
+        ordering = ["prefix"]
+        verbose_name_plural = "operator prefixes"
+
+    def __str__(self):
+        return f"0{self.prefix} → {self.operator}"
+
+
+class Provider(models.Model):
+    """An upstream that issues eSIM profiles, applies renewals or sends recharges."""
+
+    class Adapter(models.TextChoices):
+        SANDBOX = "sandbox", _("Sandbox (built in)")
+        AIRALO = "airalo", "Airalo Partner API"
+        ESIM_ACCESS = "esimaccess", "eSIM Access"
+        RELOADLY = "reloadly", "Reloadly Airtime"
+
+    name = models.CharField(max_length=100)
+    adapter = models.CharField(max_length=20, choices=Adapter.choices)
+    settings = models.JSONField(
+        default=dict, blank=True, help_text=_("Non-secret options; secrets come from env.")
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="provider_name_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class PlanKind(models.TextChoices):
+    ESIM = "esim", _("eSIM plan")
+    RENEWAL = "renewal", _("eSIM renewal")
+    RECHARGE = "recharge", _("Physical SIM recharge")
+    REPLACEMENT = "replacement", _("eSIM replacement fee")
+
+
+class Period(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    YEARLY = "yearly", _("Yearly")
+    NONE = "none", _("No expiry")
+
+
+class Plan(models.Model):
+    """A sellable plan (套餐): an eSIM with data, a renewal of one, or a physical-SIM recharge."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="plans")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="plans")
+    provider_sku = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=PlanKind.choices)
+    name = models.CharField(max_length=150)
+    name_zh = models.CharField(max_length=150, blank=True)
+    data_mb = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: no data."))
+    data_unlimited = models.BooleanField(default=False)
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    sms = models.PositiveIntegerField(null=True, blank=True)
+    airtime_amount = money_field(
+        null=True, blank=True, help_text=_("Airtime credited by a recharge, in PKR.")
+    )
+    validity_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(3650)]
+    )
+    period = models.CharField(max_length=10, choices=Period.choices)
+    cost = money_field(validators=[MinValueValidator(0)])
+    cost_currency = currency_field()
+    is_active = models.BooleanField(default=True, db_index=True)
+    ordering = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["operator__ordering", "ordering", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_sku"], name="plan_sku_unique"),
+            models.CheckConstraint(
+                condition=~Q(data_unlimited=True, data_mb__isnull=False),
+                name="plan_unlimited_has_no_cap",
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="plan_cost_gte_0"),
+        ]
+        indexes = [models.Index(fields=["kind", "is_active", "operator"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (Chinese when it is active and we have one)."""
+        from django.utils.translation import get_language
+
+        if self.name_zh and (get_language() or "").startswith("zh"):
+            return self.name_zh
+        return self.name
+
+    @property
+    def has_data(self) -> bool:
+        return self.data_unlimited or bool(self.data_mb)
+
+
+class PlanPrice(models.Model):
+    """The retail price of a plan in one currency."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = currency_field()
+    amount = money_field(validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="plan_price_per_currency"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="plan_price_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan}: {self.currency} {self.amount}"

@@ -1,0 +1,86 @@
+"""The customer catalog: browse and filter eSIM plans, see one plan and buy it."""
+
+from decimal import Decimal
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from core.currency import current_currency
+from core.money import Currency, quantize
+from plans.models import Plan, PlanKind
+from plans.site.filters import MB_PER_GB, PlanFilter
+from plans.site.forms import BuyForm
+
+PLANS_PER_PAGE = 24
+
+
+def data_label(plan: Plan) -> str:
+    """The plan's data as a customer reads it: "10 GB", "500 MB", "Unlimited" or ""."""
+    if plan.data_unlimited:
+        return _("Unlimited")
+    if not plan.data_mb:
+        return ""
+    if plan.data_mb < MB_PER_GB:
+        return f"{plan.data_mb} MB"
+    gigabytes = (Decimal(plan.data_mb) / MB_PER_GB).quantize(Decimal("0.1")).normalize()
+    return f"{gigabytes:f} GB"
+
+
+def plan_list(request):
+    """Active eSIM plans priced in the current currency, filtered by the GET form."""
+    currency = current_currency(request)
+    filterset = PlanFilter(request.GET, currency=currency)
+    page = Paginator(filterset.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    for plan in page:
+        plan.data_label = data_label(plan)
+        plan.price = quantize(plan.price, currency)
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "page": page,
+            "currency": currency,
+            "currencies": Currency.values,
+        },
+    )
+
+
+def plan_detail(request, pk: int):
+    """One plan with its details and the buy form."""
+    plan = get_object_or_404(
+        Plan.objects.select_related("operator").filter(kind=PlanKind.ESIM, is_active=True), pk=pk
+    )
+    prices = plan_prices(plan)
+    form = BuyForm(prices=prices, currency=current_currency(request))
+    return render_plan_page(request, plan, form, prices)
+
+
+def plan_prices(plan: Plan) -> list:
+    """The plan's prices, rounded to each currency's minor unit; 404 when it has none."""
+    prices = list(plan.prices.all())
+    if not prices:
+        raise Http404
+    for price in prices:
+        price.amount = quantize(price.amount, price.currency)
+    return prices
+
+
+def render_plan_page(request, plan: Plan, form: BuyForm, prices: list, status: int = 200):
+    """The plan page; the checkout re-renders it with the buy form's errors."""
+    currency = form["currency"].value()
+    shown = next((price for price in prices if price.currency == currency), prices[0])
+    plan.data_label = data_label(plan)
+    others = [price for price in prices if price is not shown]
+    context = {"plan": plan, "form": form, "price": shown, "other_prices": others}
+    if not request.user.is_authenticated:
+        here = reverse("plans:detail", args=[plan.pk])
+        context["login_url"] = redirect_to_login(here).url
+        context["signup_url"] = reverse("account_signup") + "?" + urlencode({"next": here})
+    return render(request, "plans/plan_detail.html", context, status=status)
