@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from core.state import IllegalTransition, transition
 from orders.models import Sim
-from plans.providers import get_adapter, sandbox_callback
+from plans.providers import get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError, Usage
+from plans.providers.sandbox import callback as sandbox_callback
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind, Provider, ProviderCall
-from plans.providers import airalo_parsing
 from plans.providers.airalo import AiraloAdapter
+from plans.providers.airalo import parsing as airalo_parsing
 from plans.providers.base import (
     CallbackError,
     PermanentProviderError,
@@ -287,7 +287,7 @@ def test_an_order_sent_by_a_worker_that_died_mid_call_is_still_looked_up(adapter
 
 
 def test_a_lookup_too_long_to_read_whole_is_not_taken_for_not_found(adapter, api, monkeypatch):
-    monkeypatch.setattr("plans.providers.airalo.MAX_LOOKUP_PAGES", 2)
+    monkeypatch.setattr("plans.providers.airalo.adapter.MAX_LOOKUP_PAGES", 2)
     adapter._mark_sent(REF, "order")
     listed = fixture("orders_list")
     listed["data"] = listed["data"][:1]  # only the "-2" unit: no exact match on any page
@@ -576,7 +576,7 @@ def test_catalog_filters_come_from_the_provider_settings(provider, api):
 
 
 def test_a_catalog_that_never_ends_is_refused(adapter, api, monkeypatch):
-    monkeypatch.setattr("plans.providers.airalo.MAX_PAGES", 3)
+    monkeypatch.setattr("plans.providers.airalo.adapter.MAX_PAGES", 3)
     api.get(BASE + "/v2/packages", json=fixture("packages_page1"))
     with pytest.raises(TransientProviderError, match="more than 3 pages"):
         adapter.list_catalog()

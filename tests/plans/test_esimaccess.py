@@ -30,14 +30,13 @@ from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
 from plans.models import PlanKind, Provider, ProviderCall
-from plans.providers import esimaccess_parsing as parsing
 from plans.providers import get_adapter
 from plans.providers.base import (
     CallbackError,
     PermanentProviderError,
     TransientProviderError,
 )
-from plans.providers.esimaccess import EsimAccessAdapter
+from plans.providers.esimaccess import EsimAccessAdapter, parsing
 from plans.providers.http import UpstreamTimeout
 from tests.factories import (
     CustomerFactory,

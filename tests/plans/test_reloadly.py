@@ -21,10 +21,10 @@ from orders.services import provisioning
 from orders.services.placing import place_recharge
 from plans.models import Operator, PlanKind, Provider, ProviderCall
 from plans.providers import get_adapter
-from plans.providers import reloadly_parsing as rp
 from plans.providers.base import PermanentProviderError, RechargeResult, TransientProviderError
 from plans.providers.http import BadResponse, Unauthorized, UpstreamTimeout
-from plans.providers.reloadly import ACCEPT, ReloadlyAdapter
+from plans.providers.reloadly import parsing as rp
+from plans.providers.reloadly.adapter import ACCEPT, ReloadlyAdapter
 from tests.factories import CustomerFactory, OperatorFactory, PlanFactory, PlanPriceFactory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reloadly"

@@ -49,7 +49,6 @@ from django.core.exceptions import ValidationError
 
 from core.validators import normalize_pakistani_mobile
 from plans.models import Operator, PlanKind
-from plans.providers import reloadly_parsing as rp
 from plans.providers.base import (
     CatalogItem,
     IssuedProfile,
@@ -70,6 +69,7 @@ from plans.providers.http import (
     forget_token,
     json_body,
 )
+from plans.providers.reloadly import parsing as rp
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """eSIM Access (open API v1, https://docs.esimaccess.com): data-only eSIMs from a prepaid balance.
 
 Every call is a JSON POST signed with ``RT-AccessCode``, ``RT-Timestamp`` (ms), ``RT-RequestID``
-(uuid4) and ``RT-Signature`` (see ``esimaccess_parsing.signature``). Answers come in an envelope
+(uuid4) and ``RT-Signature`` (see ``parsing.signature``). Answers come in an envelope
 ``{"success", "errorCode", "errorMsg", "obj"}``; a 200 with ``success: false`` is an error, mapped
-to transient or permanent by code (``esimaccess_parsing.TRANSIENT_CODES``). Units: money in
-1/10 000 USD, data in bytes, 1 MB = 1 MiB (``esimaccess_parsing``).
+to transient or permanent by code (``parsing.TRANSIENT_CODES``). Units: money in
+1/10 000 USD, data in bytes, 1 MB = 1 MiB (``parsing``).
 
 Issuing is two steps: ``esim/order`` (our reference as ``transactionId``) answers an ``orderNo``
 at once, then the profile is allocated asynchronously (up to ~30 s) and read with ``esim/query``
@@ -46,7 +46,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from plans.models import Plan, ProviderCall
-from plans.providers import esimaccess_parsing as parsing
 from plans.providers.base import (
     CallbackError,
     CallbackEvent,
@@ -60,6 +59,7 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
+from plans.providers.esimaccess import parsing
 from plans.providers.http import BadResponse, UpstreamHttp, json_body, mark_failed
 
 DEFAULT_BASE_URL = "https://api.esimaccess.com"

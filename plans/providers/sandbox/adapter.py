@@ -33,7 +33,6 @@ from django.utils import timezone
 from core.validators import luhn_check_digit, normalize_pakistani_mobile
 from plans.models import Plan
 from plans.models_sandbox import SandboxOrder
-from plans.providers import sandbox_callback
 from plans.providers.base import (
     CallbackEvent,
     CatalogItem,
@@ -46,6 +45,7 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
+from plans.providers.sandbox import callback as sandbox_callback
 
 SMDP_ADDRESS = "smdp.sandbox.paksim.example"
 FAIL_MODES = {"", "transient", "permanent", "timeout_after_accept"}
@@ -251,7 +251,7 @@ class SandboxAdapter(ProviderAdapter):
         return [items[sku] for sku in sorted(items)]
 
     def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
-        """The sandbox's signed ``usage.updated`` callback (see ``sandbox_callback``)."""
+        """The sandbox's signed ``usage.updated`` callback (see ``sandbox.callback``)."""
         return sandbox_callback.parse(self.provider, headers=headers, body=body)
 
     def _pause(self) -> None:

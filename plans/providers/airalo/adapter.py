@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from plans.models import ProviderCall
-from plans.providers import airalo_parsing as parsing
+from plans.providers.airalo import parsing
 from plans.providers.base import (
     CallbackEvent,
     CatalogItem,
