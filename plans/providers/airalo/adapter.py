@@ -44,8 +44,6 @@ from plans.providers.http import (
     BadResponse,
     Unauthorized,
     UpstreamHttp,
-    cached_token,
-    forget_token,
     json_body,
 )
 
@@ -179,33 +177,20 @@ class AiraloAdapter(ProviderAdapter):
     # --- HTTP with the bearer token ----------------------------------------------------------
 
     def _call(self, method: str, path: str, *, operation: str, reference: str = "", **kwargs):
-        """One authorised call; on a 401 the token is fetched again and the call sent once more.
-
-        A 401 means the request was refused before anything happened, so repeating it is safe.
-        Every other error (429 with ``retry_after``, 5xx, timeouts) reaches the caller as is.
-        """
-        for attempt in (1, 2):
-            token = cached_token(self.provider, self._fetch_token)
-            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
-            try:
-                response = self.http.call(
-                    method,
-                    path,
-                    operation=operation,
-                    reference=reference,
-                    headers=headers,
-                    **kwargs,
-                )
-            except Unauthorized:
-                forget_token(self.provider)
-                if attempt == 2:
-                    raise
-                continue
-            body = json_body(response, operation)
-            if not isinstance(body, dict):
-                raise BadResponse(f"{operation}: the answer is not a JSON object")
-            return body
-        raise AssertionError("unreachable")
+        """One call with the bearer token (refreshed once after a 401); the JSON object answered."""
+        response = self.http.call_with_token(
+            method,
+            path,
+            fetch_token=self._fetch_token,
+            operation=operation,
+            reference=reference,
+            headers={"Accept": "application/json"},
+            **kwargs,
+        )
+        body = json_body(response, operation)
+        if not isinstance(body, dict):
+            raise BadResponse(f"{operation}: the answer is not a JSON object")
+        return body
 
     def _fetch_token(self) -> tuple[str, int]:
         """``POST /v2/token`` (client credentials) → (access token, lifetime in seconds)."""

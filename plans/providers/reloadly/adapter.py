@@ -64,9 +64,7 @@ from plans.providers.http import (
     BadResponse,
     Unauthorized,
     UpstreamHttp,
-    cached_token,
     error_body,
-    forget_token,
     json_body,
 )
 from plans.providers.reloadly import parsing as rp
@@ -355,37 +353,32 @@ class ReloadlyAdapter(ProviderAdapter):
     # --- HTTP -------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, operation: str, reference: str = "", **kwargs):
-        """One authorised call; the JSON answer (fractions as Decimal). A 401 refreshes the
-        token once; a 4xx becomes ``Rejected`` (or transient for Reloadly's "retry" codes)."""
+        """One call with the bearer token (refreshed once after a 401); the JSON answer
+        (fractions as Decimal). A 4xx becomes ``Rejected`` (or transient for Reloadly's "retry"
+        codes)."""
+        headers = {"Accept": ACCEPT}
         body = kwargs.pop("body", None)
         if body is not None:
             kwargs["data"] = rp.dumps(body)
-        for attempt in range(2):
-            token = cached_token(self.provider, self._fetch_token)
-            headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT}
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-            try:
-                response = self.http.call(
-                    method,
-                    path,
-                    operation=operation,
-                    reference=reference,
-                    headers=headers,
-                    **kwargs,
-                )
-            except Unauthorized:
-                forget_token(self.provider)
-                if attempt:
-                    raise
-                continue
-            except PermanentProviderError as exc:
-                raise _classified(exc, _error_code(exc)) from None
-            try:
-                return rp.loads(response.content)
-            except ValueError:
-                raise BadResponse(f"{operation}: the answer is not JSON") from None
-        raise AssertionError("unreachable")
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.http.call_with_token(
+                method,
+                path,
+                fetch_token=self._fetch_token,
+                operation=operation,
+                reference=reference,
+                headers=headers,
+                **kwargs,
+            )
+        except Unauthorized:
+            raise
+        except PermanentProviderError as exc:
+            raise _classified(exc, _error_code(exc)) from None
+        try:
+            return rp.loads(response.content)
+        except ValueError:
+            raise BadResponse(f"{operation}: the answer is not JSON") from None
 
     def _fetch_token(self) -> tuple[str, int]:
         response = self.auth_http.call(
