@@ -28,7 +28,7 @@ from core.admin_audit import plain, snapshot
 from core.models import AuditEntry
 from plans.catalog_checks import normalized, problem
 from plans.models import Operator, Period, Plan, Provider
-from plans.providers import ProviderError, get_adapter
+from plans.providers import Capability, ProviderError, get_adapter
 from plans.providers.base import CatalogItem
 
 SYNC_LABEL = "catalog sync"
@@ -179,7 +179,7 @@ def apply(
 
 def _fetch(provider: Provider) -> list[CatalogItem]:
     try:
-        return list(get_adapter(provider).list_catalog())
+        return list(get_adapter(provider, needs=Capability.READ_CATALOG).list_catalog())
     except ProviderError as exc:
         raise CatalogSyncError(
             _("Could not read the catalog of %(provider)s: %(error)s")

@@ -24,6 +24,7 @@ from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind, Provider, ProviderCall
+from plans.providers import Capability, NotOffered, get_adapter
 from plans.providers.airalo import AiraloAdapter
 from plans.providers.airalo import parsing as airalo_parsing
 from plans.providers.base import (
@@ -504,18 +505,10 @@ def test_an_unknown_iccid_is_permanent(adapter, api):
 # --- what Airalo cannot do -------------------------------------------------------------------
 
 
-def test_recharge_and_cancel_are_refused_with_a_reason(adapter):
-    with pytest.raises(PermanentProviderError, match="airtime"):
-        adapter.recharge(
-            reference="r",
-            msisdn="+923001234567",
-            operator_code="jazz",
-            plan_sku="x",
-            amount=Decimal("100"),
-            currency="PKR",
-        )
-    with pytest.raises(PermanentProviderError, match=r"cannot cancel.*refund"):
-        adapter.cancel(reference=REF, iccid=ICCID)
+def test_recharge_and_cancel_are_not_offered_and_cancel_says_why(provider):
+    assert not {Capability.RECHARGE, Capability.CANCEL} & AiraloAdapter.capabilities
+    with pytest.raises(NotOffered, match=r"does not offer cancelling.*refund"):
+        get_adapter(provider, needs=Capability.CANCEL)
 
 
 # --- catalog ---------------------------------------------------------------------------------

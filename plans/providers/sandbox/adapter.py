@@ -45,6 +45,17 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
+from plans.providers.capabilities import (
+    CancelsEsims,
+    Capability,
+    IssuesEsims,
+    ReadsCatalog,
+    ReadsUsage,
+    RechargesNumbers,
+    RenewsEsims,
+    SendsCallbacks,
+    TopsUpEsims,
+)
 from plans.providers.sandbox import callback as sandbox_callback
 
 SMDP_ADDRESS = "smdp.sandbox.paksim.example"
@@ -70,7 +81,17 @@ def sandbox_msisdn(reference: str) -> str:
     return "+923" + "0124"[int(digits[20]) % 4] + digits[21:29]
 
 
-class SandboxAdapter(ProviderAdapter):
+class SandboxAdapter(
+    ProviderAdapter,
+    IssuesEsims,
+    RenewsEsims,
+    TopsUpEsims,
+    RechargesNumbers,
+    ReadsUsage,
+    ReadsCatalog,
+    CancelsEsims,
+    SendsCallbacks,
+):
     """A full upstream kept in ``SandboxOrder`` rows; see the module docstring for options."""
 
     def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
@@ -117,9 +138,11 @@ class SandboxAdapter(ProviderAdapter):
             data_added_mb=order.data_mb or None,
         )
 
-    @property
-    def offers_top_up(self) -> bool:
-        return bool(self.options.get("top_up_offered", True))
+    def offers(self, capability) -> bool:
+        """Everything, except top-ups when ``top_up_offered`` is false."""
+        if capability == Capability.TOP_UP and not self.options.get("top_up_offered", True):
+            return False
+        return super().offers(capability)
 
     def top_up(
         self,
@@ -130,7 +153,7 @@ class SandboxAdapter(ProviderAdapter):
         valid_until: datetime | None = None,
     ) -> TopUpResult:
         """Add ``data_mb`` and keep the profile valid until at least ``valid_until``."""
-        if not self.offers_top_up:
+        if not self.offers(Capability.TOP_UP):  # acting as an upstream that cannot
             raise PermanentProviderError("sandbox: top-up not offered")
         self._pause()
         if data_mb < 0:
