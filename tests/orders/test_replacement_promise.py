@@ -25,8 +25,9 @@ from orders.services.placing import place_purchase, place_renewal
 from orders.services.replacement import approve_replacement
 from orders.site.sims import data_amount
 from plans.models import PlanKind, Provider, SandboxOrder
+from plans.providers import Capability
 from plans.providers.airalo import AiraloAdapter
-from plans.providers.base import PermanentProviderError, ProviderAdapter, TransientProviderError
+from plans.providers.base import PermanentProviderError, TransientProviderError
 from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.reloadly import ReloadlyAdapter
 from plans.providers.sandbox import SandboxAdapter
@@ -305,10 +306,10 @@ def test_unlimited_stays_unlimited(clock, catalog, customer):
 
 
 def test_only_adapters_that_say_so_top_up():
-    assert SandboxAdapter.top_up is not ProviderAdapter.top_up
+    assert Capability.TOP_UP in SandboxAdapter.capabilities
     for adapter in (AiraloAdapter, EsimAccessAdapter, ReloadlyAdapter):
-        assert adapter.offers_top_up is False
-        assert adapter.top_up is ProviderAdapter.top_up
+        assert Capability.TOP_UP not in adapter.capabilities
+        assert not hasattr(adapter, "top_up")
 
 
 def test_the_sandbox_counts_a_top_up_in_readings_and_later_renewals(clock, catalog):
@@ -340,6 +341,6 @@ def test_the_sandbox_counts_a_top_up_in_readings_and_later_renewals(clock, catal
     sandbox(top_up_offered=False)
     week.provider.refresh_from_db()
     refusing = SandboxAdapter(week.provider)
-    assert refusing.offers_top_up is False
+    assert refusing.offers(Capability.TOP_UP) is False
     with pytest.raises(PermanentProviderError, match="not offered"):
         refusing.top_up(reference="promise-2-topup", iccid=profile.iccid, data_mb=1)
