@@ -9,6 +9,55 @@ from tests.clock import EVENING_BEFORE_NEW_YEAR
 SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 
 
+REDIS_DATABASES_PER_WORKER = 3  # the Celery broker, its results, the cache
+PROCESS_TESTS_GROUP = "processes"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker has its own Redis databases (PostgreSQL: pytest-django)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and os.environ.get("REDIS_URL"):
+        _use_own_redis_databases(int(worker[2:]) * REDIS_DATABASES_PER_WORKER)
+
+
+def _use_own_redis_databases(first: int) -> None:
+    """Move the broker, results and cache to Redis databases ``first`` … ``first + 2``.
+
+    Settings are loaded before any conftest, so the new URLs go to the settings (the cache handler
+    is reset through ``override_settings``), the Celery app and the environment that worker and
+    server processes started by tests inherit.
+    """
+    from django.test.utils import override_settings
+
+    base = os.environ["REDIS_URL"]
+    urls = {
+        "CELERY_BROKER_URL": f"{base}/{first}",
+        "CELERY_RESULT_BACKEND": f"{base}/{first + 1}",
+        "CACHE_URL": f"{base}/{first + 2}",
+    }
+    os.environ.update(urls)
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": urls["CACHE_URL"]}}
+    override_settings(
+        CELERY_BROKER_URL=urls["CELERY_BROKER_URL"],
+        CELERY_RESULT_BACKEND=urls["CELERY_RESULT_BACKEND"],
+        CACHES=caches,
+    ).enable()
+    celery_app.conf.update(
+        broker_url=urls["CELERY_BROKER_URL"], result_backend=urls["CELERY_RESULT_BACKEND"]
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Tests that start real processes run one at a time on one xdist worker (``--dist loadgroup``).
+
+    They time real workers, servers and browsers: two at once on two cores would starve both.
+    """
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group(PROCESS_TESTS_GROUP))
+
+
 def pytest_sessionstart(session):
     """Under the real-services harness, refuse to run silently on anything else."""
     if SERVICES_REQUIRED:
