@@ -6,6 +6,8 @@ from django.conf import settings
 from portal.celery import app as celery_app
 from tests.clock import EVENING_BEFORE_NEW_YEAR
 
+pytest_plugins = ["tests.fixtures.people", "tests.fixtures.storage"]
+
 SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 
 
@@ -73,9 +75,14 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache (rate limits, tokens, used TOTP codes)."""
+    """Every test starts and ends with an empty cache (rate limits, tokens, used TOTP codes).
+
+    Rate-limit counters and provider tokens are keyed by ids that the next test may reuse.
+    """
     from django.core.cache import cache
 
+    cache.clear()
+    yield
     cache.clear()
 
 

@@ -19,7 +19,6 @@ from core.admin_audit import ServiceFieldsMixin
 from core.money import Currency
 from core.state import TransitionMap
 from orders.models import Order, Payment, Refund, ReplacementTicket, Sim, WalletEntry
-from portal.demo import load_demo_data
 from tests.factories import (
     CustomerFactory,
     OrderFactory,
@@ -221,14 +220,8 @@ def problems_of(model_admin, request, obj) -> list[str]:
     return found
 
 
-@pytest.fixture
-def superuser(db):
-    load_demo_data()
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_no_money_state_or_provisioning_field_is_editable(superuser, model):
+def test_no_money_state_or_provisioning_field_is_editable(demo_data, superuser, model):
     add_rows(model, 1)
     obj = model._default_manager.order_by("-pk").first()
     request = RequestFactory().get("/admin/")
