@@ -1,10 +1,11 @@
 import os
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from portal.celery import app as celery_app
-from tests.clock import EVENING_BEFORE_NEW_YEAR
+from tests.clock import EVENING_BEFORE_NEW_YEAR, LAST_DAY_LATE_EVENING
 
 pytest_plugins = ["tests.fixtures.people", "tests.fixtures.storage"]
 
@@ -54,10 +55,12 @@ def pytest_collection_modifyitems(config, items):
     """Tests that start real processes run one at a time on one xdist worker (``--dist loadgroup``).
 
     They time real workers, servers and browsers: two at once on two cores would starve both.
+    Their processes run on the machine's clock, so these tests keep it too (``real_clock``).
     """
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.xdist_group(PROCESS_TESTS_GROUP))
+            item.add_marker(pytest.mark.real_clock)
 
 
 def pytest_sessionstart(session):
@@ -93,6 +96,21 @@ def _eager_tasks():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _late_evening_on_a_months_last_day(request):
+    """Every test starts at 23:30 in Karachi on 31 August (18:30 UTC), the clock ticking.
+
+    A test that takes a UTC date for the site's date, or adds a month by hand, fails on every run.
+    Tests whose other processes or clocks cannot be moved (workers, servers, browsers, Redis TTLs)
+    are marked ``real_clock``; fixtures that travel further (``evening_before_new_year``) win.
+    """
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(LAST_DAY_LATE_EVENING, tick=True):
+        yield
 
 
 @pytest.fixture
