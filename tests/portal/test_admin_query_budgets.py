@@ -62,7 +62,7 @@ def test_every_admin_list_has_rows_for_its_budget():
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_changelist_queries_do_not_grow_with_rows(client, demo_data, signed_in_superuser, model):
+def test_changelist_queries_do_not_grow_with_rows(client, signed_in_superuser, model):
     url = changelist_url(model)
     add_rows(model, 2)
     client.get(url)  # per-process caches (content types, permissions) fill on the first page
@@ -83,7 +83,7 @@ def test_big_tables_are_paged_without_exact_counts(model):
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_no_list_filter_reads_every_row_of_a_big_table(demo_data, signed_in_superuser, model):
+def test_no_list_filter_reads_every_row_of_a_big_table(signed_in_superuser, model):
     request = RequestFactory().get(changelist_url(model))
     request.user = signed_in_superuser
     changelist = admin.site._registry[model].get_changelist_instance(request)
@@ -103,7 +103,7 @@ def _forms(model_admin, request):
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_forms_pick_big_table_rows_by_id_not_from_a_select(demo_data, signed_in_superuser, model):
+def test_forms_pick_big_table_rows_by_id_not_from_a_select(signed_in_superuser, model):
     request = RequestFactory().get("/")
     request.user = signed_in_superuser
     for form in _forms(admin.site._registry[model], request):
@@ -114,9 +114,7 @@ def test_forms_pick_big_table_rows_by_id_not_from_a_select(demo_data, signed_in_
 
 
 @pytest.mark.parametrize("factory", [OrderFactory, SimFactory])
-def test_order_and_sim_pages_list_no_other_customers(
-    client, demo_data, signed_in_superuser, factory
-):
+def test_order_and_sim_pages_list_no_other_customers(client, signed_in_superuser, factory):
     shown = factory()
     others = [CustomerFactory().email for _ in range(3)]
     url = reverse(f"admin:orders_{shown._meta.model_name}_change", args=[shown.pk])

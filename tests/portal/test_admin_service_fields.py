@@ -221,7 +221,7 @@ def problems_of(model_admin, request, obj) -> list[str]:
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_no_money_state_or_provisioning_field_is_editable(demo_data, superuser, model):
+def test_no_money_state_or_provisioning_field_is_editable(superuser, model):
     add_rows(model, 1)
     obj = model._default_manager.order_by("-pk").first()
     request = RequestFactory().get("/admin/")
