@@ -13,7 +13,6 @@ import pytest
 import requests
 import responses
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -63,14 +62,6 @@ def raw_fixture(name: str) -> bytes:
 @pytest.fixture(autouse=True)
 def _credentials(settings):
     settings.PROVIDER_CREDENTIALS = {"airalo": dict(CREDENTIALS)}
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Cached tokens and sent-markers are keyed by provider pk, which tests may reuse."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
