@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from orders.models import Sim, WebhookEvent
 from orders.services.usage import apply_usage
 from plans.models import Provider
-from plans.providers import get_adapter
+from plans.providers import Capability, get_adapter
 from plans.providers.base import CallbackError, CallbackEvent, PermanentProviderError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ def provider_callback(request, provider_id: int):
     """Receive a provider's webhook; 400 (and no change) unless genuine and well-formed."""
     provider = get_object_or_404(Provider, pk=provider_id, is_active=True)
     try:
-        event = get_adapter(provider).parse_callback(headers=request.headers, body=request.body)
-    except (NotImplementedError, PermanentProviderError) as exc:
+        adapter = get_adapter(provider, needs=Capability.CALLBACKS)
+        event = adapter.parse_callback(headers=request.headers, body=request.body)
+    except PermanentProviderError as exc:
         raise Http404 from exc  # this upstream sends no webhooks, or is not built
     except CallbackError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.detail}, status=400)

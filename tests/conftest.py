@@ -1,12 +1,66 @@
 import os
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from portal.celery import app as celery_app
-from tests.clock import EVENING_BEFORE_NEW_YEAR
+from tests.clock import EVENING_BEFORE_NEW_YEAR, LAST_DAY_LATE_EVENING
+
+pytest_plugins = ["tests.fixtures.people", "tests.fixtures.storage"]
 
 SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+REDIS_DATABASES_PER_WORKER = 3  # the Celery broker, its results, the cache
+PROCESS_TESTS_GROUP = "processes"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker has its own Redis databases (PostgreSQL: pytest-django)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and os.environ.get("REDIS_URL"):
+        _use_own_redis_databases(int(worker[2:]) * REDIS_DATABASES_PER_WORKER)
+
+
+def _use_own_redis_databases(first: int) -> None:
+    """Move the broker, results and cache to Redis databases ``first`` … ``first + 2``.
+
+    Settings are loaded before any conftest, so the new URLs go to the settings (the cache handler
+    is reset through ``override_settings``), the Celery app and the environment that worker and
+    server processes started by tests inherit.
+    """
+    from django.test.utils import override_settings
+
+    base = os.environ["REDIS_URL"]
+    urls = {
+        "CELERY_BROKER_URL": f"{base}/{first}",
+        "CELERY_RESULT_BACKEND": f"{base}/{first + 1}",
+        "CACHE_URL": f"{base}/{first + 2}",
+    }
+    os.environ.update(urls)
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": urls["CACHE_URL"]}}
+    override_settings(
+        CELERY_BROKER_URL=urls["CELERY_BROKER_URL"],
+        CELERY_RESULT_BACKEND=urls["CELERY_RESULT_BACKEND"],
+        CACHES=caches,
+    ).enable()
+    celery_app.conf.update(
+        broker_url=urls["CELERY_BROKER_URL"], result_backend=urls["CELERY_RESULT_BACKEND"]
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Tests that start real processes run one at a time on one xdist worker (``--dist loadgroup``).
+
+    They time real workers, servers and browsers: two at once on two cores would starve both.
+    Their processes run on the machine's clock, so these tests keep it too (``real_clock``).
+    """
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group(PROCESS_TESTS_GROUP))
+            item.add_marker(pytest.mark.real_clock)
 
 
 def pytest_sessionstart(session):
@@ -24,9 +78,14 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache (rate limits, tokens, used TOTP codes)."""
+    """Every test starts and ends with an empty cache (rate limits, tokens, used TOTP codes).
+
+    Rate-limit counters and provider tokens are keyed by ids that the next test may reuse.
+    """
     from django.core.cache import cache
 
+    cache.clear()
+    yield
     cache.clear()
 
 
@@ -37,6 +96,21 @@ def _eager_tasks():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _late_evening_on_a_months_last_day(request):
+    """Every test starts at 23:30 in Karachi on 31 August (18:30 UTC), the clock ticking.
+
+    A test that takes a UTC date for the site's date, or adds a month by hand, fails on every run.
+    Tests whose other processes or clocks cannot be moved (workers, servers, browsers, Redis TTLs)
+    are marked ``real_clock``; fixtures that travel further (``evening_before_new_year``) win.
+    """
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(LAST_DAY_LATE_EVENING, tick=True):
+        yield
 
 
 @pytest.fixture

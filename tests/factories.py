@@ -1,25 +1,62 @@
 """factory_boy factories for the domain model."""
 
+import hashlib
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from accounts.models import CustomerProfile, DocumentType, IdentityCheck, Partner, User
+from accounts.models import (
+    ApiKey,
+    CustomerProfile,
+    DocumentType,
+    IdentityCheck,
+    IdentityDocument,
+    Partner,
+    PriceTier,
+    User,
+)
+from accounts.services import hash_api_key_secret
+from core.models import AuditEntry
 from core.money import Currency
 from core.validators import luhn_check_digit
 from orders.models import (
+    AutoRenewal,
+    AutoRenewalCharge,
     Gateway,
+    Notification,
     Order,
+    OrderWebhookSecret,
     Payment,
     ProvisioningAttempt,
     Refund,
     ReplacementTicket,
+    SavedPaymentMethod,
     Sim,
     WalletEntry,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
-from plans.models import Operator, Period, Plan, PlanKind, PlanPrice, Provider
+from plans.models import (
+    Operator,
+    OperatorPrefix,
+    PartnerPriceRule,
+    Period,
+    Plan,
+    PlanKind,
+    PlanPrice,
+    Promotion,
+    Provider,
+    ProviderCall,
+    SandboxOrder,
+)
+from portal.models import IdempotencyRecord
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -201,3 +238,187 @@ class WalletEntryFactory(factory.django.DjangoModelFactory):
     kind = WalletEntry.Kind.TOP_UP
     amount = Decimal("1000")
     currency = Currency.PKR
+
+
+API_KEY_SECRET = "factory-secret"  # every ApiKeyFactory key is "<prefix>.factory-secret"
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A partner's key; ``accounts.services.issue_api_key`` when the test needs the plaintext."""
+
+    class Meta:
+        model = ApiKey
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = "Test key"
+    prefix = factory.Sequence(lambda n: f"k{n:07d}")
+    secret_hash = factory.LazyFunction(lambda: hash_api_key_secret(API_KEY_SECRET))
+
+
+class IdentityDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdentityDocument
+
+    check_request = factory.SubFactory(IdentityCheckFactory)
+    kind = IdentityDocument.Kind.FRONT
+    content_type = "image/png"
+    file = factory.LazyFunction(lambda: ContentFile(b"\x89PNG document", name="front.png"))
+    size_bytes = 14
+    sha256 = hashlib.sha256(b"\x89PNG document").hexdigest()
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(CustomerFactory)
+    kind = Notification.Kind.EXPIRY_3D
+    period_key = factory.Sequence(lambda n: f"period-{n}")
+    title = "Your eSIM expires in 3 days"
+    body = "Renew it to keep your number and data."
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    partner = factory.SubFactory(PartnerFactory)
+    url = "https://hooks.partner.example/sims"
+
+
+class OrderWebhookSecretFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderWebhookSecret
+
+    partner = factory.SubFactory(PartnerFactory)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    partner = factory.SelfAttribute("endpoint.partner")
+    url = factory.SelfAttribute("endpoint.url")
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "sim.expiring"
+    payload = factory.LazyFunction(dict)
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    number = 1
+    url = factory.SelfAttribute("delivery.url")
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class OperatorPrefixFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OperatorPrefix
+
+    operator = factory.SubFactory(OperatorFactory)
+    prefix = factory.Sequence(lambda n: f"3{n:02d}")
+
+
+class PartnerPriceRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerPriceRule
+
+    tier = PriceTier.SILVER
+    discount_percent = Decimal("8")
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Promotion
+
+    code = factory.Sequence(lambda n: f"PROMO{n}")
+    percent_off = Decimal("10")
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class ProviderCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderCall
+
+    provider = factory.SubFactory(ProviderFactory)
+    operation = "issue_esim"
+    method = "POST"
+    path = "/esims"
+    outcome = ProviderCall.Outcome.OK
+    latency_ms = 120
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class SandboxOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SandboxOrder
+
+    reference = factory.Sequence(lambda n: f"ord-{n}")
+    operation = SandboxOrder.Operation.ISSUE
+
+
+class SavedPaymentMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedPaymentMethod
+
+    customer = factory.SubFactory(CustomerFactory)
+    gateway = Gateway.TEST
+    payment_method_reference = factory.Sequence(lambda n: f"pm_test_{n}")
+    label = "Visa •••• 4242"
+
+
+class AutoRenewalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutoRenewal
+
+    sim = factory.SubFactory(SimFactory)
+    plan = factory.SubFactory(PlanFactory, kind=PlanKind.RENEWAL)
+    currency = Currency.PKR
+    payment_method = factory.SubFactory(
+        SavedPaymentMethodFactory, customer=factory.SelfAttribute("..sim.owner")
+    )
+
+
+class AutoRenewalChargeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutoRenewalCharge
+
+    auto_renewal = factory.SubFactory(AutoRenewalFactory)
+    period_key = factory.Sequence(lambda n: f"period-{n}")
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEvent
+
+    source = WebhookEvent.Source.TEST
+    event_id = factory.Sequence(lambda n: f"evt_{n}")
+    event_type = "checkout.session.completed"
+    payload = factory.LazyFunction(dict)
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdempotencyRecord
+
+    partner = factory.SubFactory(PartnerFactory)
+    key = factory.Sequence(lambda n: f"key-{n}")
+    fingerprint = "0" * 64
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    """An audit row about ``target`` (an order by default); services write the real ones."""
+
+    class Meta:
+        model = AuditEntry
+        exclude = ["target"]
+
+    target = factory.SubFactory(OrderFactory)
+    action = "order.status"
+    target_type = factory.LazyAttribute(lambda o: ContentType.objects.get_for_model(o.target))
+    target_id = factory.LazyAttribute(lambda o: str(o.target.pk))
+    target_repr = factory.LazyAttribute(lambda o: str(o.target))

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core.api.filters import UtcIsoDateTimeFilter
 from core.api.idempotency import request_fingerprint
+from core.api.views import PartnerAPIView
 from orders.api.serializers import (
     OrderSerializer,
     PurchaseSerializer,
@@ -66,13 +67,12 @@ class OrderFilter(django_filters.FilterSet):
         fields = []
 
 
-class PartnerOrdersMixin:
+class PartnerOrdersMixin(PartnerAPIView):
+    queryset = Order.objects.all()
     serializer_class = OrderSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Order.objects.none()
-        return orders_with_sims().filter(partner=self.request.user.partner)
+    def base_queryset(self):
+        return orders_with_sims()
 
 
 @extend_schema_view(
@@ -113,7 +113,7 @@ class OrderDetailView(PartnerOrdersMixin, generics.RetrieveAPIView):
     request=RechargeSerializer,
     responses={201: OrderSerializer},
 )
-class RechargeCreateView(generics.GenericAPIView):
+class RechargeCreateView(PartnerAPIView):
     serializer_class = RechargeSerializer
 
     def post(self, request, *args, **kwargs):

@@ -8,11 +8,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.documents import DocumentRejected
 from accounts.models import DocumentType, RejectionReason
 from core.api.errors import error_body
+from core.api.views import PartnerAPIView
 from core.money import Currency
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
@@ -104,19 +104,12 @@ class ReplacementFilter(django_filters.FilterSet):
         fields = ["status", "sim"]
 
 
-def partner_tickets(partner):
-    return ReplacementTicket.objects.filter(partner=partner).select_related(
-        "sim", "new_sim", "order", "identity_check"
-    )
+TICKETS = ReplacementTicket.objects.select_related("sim", "new_sim", "order", "identity_check")
 
 
-class PartnerTicketsMixin:
+class PartnerTicketsMixin(PartnerAPIView):
+    queryset = TICKETS
     serializer_class = ReplacementSerializer
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ReplacementTicket.objects.none()
-        return partner_tickets(self.request.user.partner)
 
 
 @extend_schema(summary=_("Replacement requests, newest first"), tags=["replacements"])
@@ -129,8 +122,9 @@ class ReplacementDetailView(PartnerTicketsMixin, generics.RetrieveAPIView):
     pass
 
 
-class ReplacementCreateView(APIView):
+class ReplacementCreateView(PartnerAPIView):
     parser_classes = [MultiPartParser]
+    serializer_class = ReplacementCreateSerializer
 
     @extend_schema(
         operation_id="sims_replacements_create",
@@ -156,10 +150,8 @@ class ReplacementCreateView(APIView):
         tags=["replacements"],
     )
     def post(self, request, iccid: str):
-        partner = request.user.partner
-        sim = get_object_or_404(
-            Sim.objects.select_related("operator"), iccid=iccid, partner=partner
-        )
+        partner = self.partner
+        sim = get_object_or_404(self.owned(Sim.objects.select_related("operator")), iccid=iccid)
         incoming = ReplacementCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -189,7 +181,7 @@ class ReplacementCreateView(APIView):
             if error.code not in FIELD_OF_ERROR:
                 raise
             return field_error(error.code, error.message, FIELD_OF_ERROR[error.code])
-        ticket = partner_tickets(partner).get(pk=ticket.pk)
+        ticket = self.owned(TICKETS).get(pk=ticket.pk)
         return Response(ReplacementSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
+from core.api.views import PartnerAPIView
 from orders.api.orders import IDEMPOTENCY_KEY, placed
 from orders.api.serializers import OrderSerializer, RenewalSerializer, SimSerializer
 from orders.models import Sim
 from orders.services.placing import place_renewal
 from plans.api.views import CatalogPagination, PartnerCatalogMixin
-from plans.models import Plan, PlanKind
+from plans.models import PlanKind
 
 
 class SimFilter(django_filters.FilterSet):
@@ -24,21 +25,15 @@ class SimFilter(django_filters.FilterSet):
         fields = []
 
 
-def partner_sim(request, iccid: str) -> Sim:
+def partner_sim(view: PartnerAPIView, iccid: str) -> Sim:
     """The caller's SIM with this ICCID, else 404."""
-    return get_object_or_404(Sim.objects.filter(partner=request.user.partner), iccid=iccid)
+    return get_object_or_404(view.owned(Sim), iccid=iccid)
 
 
-class PartnerSimsMixin:
+class PartnerSimsMixin(PartnerAPIView):
+    queryset = Sim.objects.select_related("operator", "replaced_by")
     serializer_class = SimSerializer
     lookup_field = "iccid"
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Sim.objects.none()
-        return Sim.objects.filter(partner=self.request.user.partner).select_related(
-            "operator", "replaced_by"
-        )
 
 
 @extend_schema(tags=["sims"], summary="List your SIMs")
@@ -58,11 +53,9 @@ class SimRenewalPlansView(PartnerCatalogMixin, generics.ListAPIView):
     pagination_class = CatalogPagination
     filter_backends = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Plan.objects.none()
-        sim = partner_sim(self.request, self.kwargs["iccid"])
-        return super().get_queryset().filter(kind=PlanKind.RENEWAL, operator_id=sim.operator_id)
+    def base_queryset(self):
+        sim = partner_sim(self, self.kwargs["iccid"])
+        return super().base_queryset().filter(kind=PlanKind.RENEWAL, operator_id=sim.operator_id)
 
 
 @extend_schema(
@@ -74,11 +67,11 @@ class SimRenewalPlansView(PartnerCatalogMixin, generics.ListAPIView):
     request=RenewalSerializer,
     responses={201: OrderSerializer},
 )
-class SimRenewalCreateView(generics.GenericAPIView):
+class SimRenewalCreateView(PartnerAPIView):
     serializer_class = RenewalSerializer
 
     def post(self, request, *args, **kwargs):
-        sim = partner_sim(request, self.kwargs["iccid"])
+        sim = partner_sim(self, self.kwargs["iccid"])
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return placed(request, place_renewal, data=serializer.validated_data, sim=sim)

@@ -19,9 +19,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api.filters import UtcIsoDateTimeFilter
+from core.api.views import PartnerAPIView
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.models import WalletEntry
 
@@ -108,7 +108,7 @@ def with_balance_after(queryset):
     return queryset.annotate(balance_after=Subquery(older, output_field=field))
 
 
-class WalletView(APIView):
+class WalletView(PartnerAPIView):
     @extend_schema(
         operation_id="wallet_retrieve",
         summary=_("Wallet balance and credit limit"),
@@ -116,7 +116,7 @@ class WalletView(APIView):
         tags=["wallet"],
     )
     def get(self, request):
-        partner = request.user.partner
+        partner = self.partner
         balance = WalletEntry.balance_of(partner)
         data = {
             "currency": partner.currency,
@@ -128,21 +128,17 @@ class WalletView(APIView):
         return Response(WalletSerializer(data).data)
 
 
-class PartnerEntriesMixin:
+class PartnerEntriesMixin(PartnerAPIView):
+    queryset = WalletEntry.objects.all()
     filterset_class = StatementFilter
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return WalletEntry.objects.none()
-        return WalletEntry.objects.filter(partner=self.request.user.partner)
 
 
 @extend_schema(summary=_("Wallet statement, newest first"), tags=["wallet"])
 class StatementView(PartnerEntriesMixin, generics.ListAPIView):
     serializer_class = StatementEntrySerializer
 
-    def get_queryset(self):
-        return with_balance_after(super().get_queryset().select_related("order"))
+    def base_queryset(self):
+        return with_balance_after(super().base_queryset().select_related("order"))
 
 
 class JsonErrorsOnly(BaseContentNegotiation):
@@ -209,7 +205,7 @@ def _walk_rows(balance, walk):
         balance -= amount
 
 
-class StatementCsvView(PartnerEntriesMixin, generics.GenericAPIView):
+class StatementCsvView(PartnerEntriesMixin):
     content_negotiation_class = JsonErrorsOnly
     pagination_class = None
 
@@ -229,7 +225,7 @@ class StatementCsvView(PartnerEntriesMixin, generics.GenericAPIView):
         tags=["wallet"],
     )
     def get(self, request):
-        partner = request.user.partner
+        partner = self.partner
         filtered = self.filter_queryset(self.get_queryset())
         writer, rows = csv.writer(_Echo()), csv_rows(partner, filtered)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

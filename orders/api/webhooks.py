@@ -1,6 +1,7 @@
 """Partner API: webhook endpoints, their delivery log, redelivery and the order webhook secret.
 
-Every query is limited to the calling key's partner; another partner's object answers 404.
+Every query is limited to the calling key's partner (core.api.views.PartnerAPIView); another
+partner's object answers 404.
 """
 
 import django_filters
@@ -11,6 +12,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from core.api.views import PartnerAPIView
 from orders.api.serializers import (
     OrderWebhookSecretCreatedSerializer,
     OrderWebhookSecretSerializer,
@@ -45,29 +47,16 @@ def conflict(error: webhooks.WebhookError) -> Conflict:
     return Conflict(error.message, code=error.code)
 
 
-class PartnerScopedMixin:
-    model = None
-
-    def partner_rows(self, model=None):
-        model = model or self.model
-        if getattr(self, "swagger_fake_view", False):
-            return model.objects.none()
-        return model.objects.filter(partner=self.request.user.partner)
-
-
 class DeliveryFilter(django_filters.FilterSet):
     class Meta:
         model = WebhookDelivery
         fields = ["status", "event_type"]
 
 
-class DeliveryLogMixin(PartnerScopedMixin):
-    model = WebhookDelivery
+class DeliveryLogMixin(PartnerAPIView):
+    queryset = WebhookDelivery.objects.prefetch_related("attempt_log")
     serializer_class = WebhookDeliverySerializer
     filterset_class = DeliveryFilter
-
-    def deliveries(self):
-        return self.partner_rows().prefetch_related("attempt_log")
 
 
 @extend_schema_view(
@@ -80,19 +69,16 @@ class DeliveryLogMixin(PartnerScopedMixin):
         responses={201: WebhookEndpointCreatedSerializer},
     ),
 )
-class WebhookEndpointListView(PartnerScopedMixin, generics.ListCreateAPIView):
-    model = WebhookEndpoint
+class WebhookEndpointListView(PartnerAPIView, generics.ListCreateAPIView):
+    queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
-
-    def get_queryset(self):
-        return self.partner_rows()
 
     def create(self, request, *args, **kwargs):
         serializer = WebhookEndpointCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             endpoint = webhooks.create_endpoint(
-                partner=request.user.partner,
+                partner=self.partner,
                 url=serializer.validated_data["url"],
                 events=serializer.validated_data.get("events", []),
             )
@@ -116,13 +102,10 @@ class WebhookEndpointListView(PartnerScopedMixin, generics.ListCreateAPIView):
         parameters=[ENDPOINT_PK],
     ),
 )
-class WebhookEndpointDetailView(PartnerScopedMixin, generics.RetrieveUpdateDestroyAPIView):
-    model = WebhookEndpoint
+class WebhookEndpointDetailView(PartnerAPIView, generics.RetrieveUpdateDestroyAPIView):
+    queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        return self.partner_rows()
 
     def perform_update(self, serializer):
         try:
@@ -146,13 +129,9 @@ class WebhookEndpointDetailView(PartnerScopedMixin, generics.RetrieveUpdateDestr
     parameters=[ENDPOINT_ID],
 )
 class WebhookEndpointDeliveriesView(DeliveryLogMixin, generics.ListAPIView):
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return WebhookDelivery.objects.none()
-        endpoint = get_object_or_404(
-            self.partner_rows(WebhookEndpoint), pk=self.kwargs["endpoint_id"]
-        )
-        return self.deliveries().filter(endpoint=endpoint)
+    def base_queryset(self):
+        endpoint = get_object_or_404(self.owned(WebhookEndpoint), pk=self.kwargs["endpoint_id"])
+        return super().base_queryset().filter(endpoint=endpoint)
 
 
 @extend_schema(
@@ -161,16 +140,14 @@ class WebhookEndpointDeliveriesView(DeliveryLogMixin, generics.ListAPIView):
     description="Every endpoint's deliveries and those to orders' own webhook_url, newest first.",
 )
 class WebhookDeliveryListView(DeliveryLogMixin, generics.ListAPIView):
-    def get_queryset(self):
-        return self.deliveries()
+    pass
 
 
 @extend_schema(
     tags=TAGS, summary="Read a webhook delivery with its attempts", parameters=[DELIVERY_PK]
 )
 class WebhookDeliveryDetailView(DeliveryLogMixin, generics.RetrieveAPIView):
-    def get_queryset(self):
-        return self.deliveries()
+    pass
 
 
 @extend_schema(
@@ -182,11 +159,8 @@ class WebhookDeliveryDetailView(DeliveryLogMixin, generics.RetrieveAPIView):
     responses={202: WebhookDeliverySerializer},
     parameters=[DELIVERY_PK],
 )
-class WebhookRedeliverView(DeliveryLogMixin, generics.GenericAPIView):
+class WebhookRedeliverView(DeliveryLogMixin):
     filterset_class = None
-
-    def get_queryset(self):
-        return self.deliveries()
 
     def post(self, request, *args, **kwargs):
         delivery = self.get_object()
@@ -194,7 +168,7 @@ class WebhookRedeliverView(DeliveryLogMixin, generics.GenericAPIView):
             webhooks.redeliver(delivery=delivery)
         except webhooks.WebhookError as error:
             raise conflict(error) from error
-        delivery = self.deliveries().get(pk=delivery.pk)
+        delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -214,16 +188,17 @@ class WebhookRedeliverView(DeliveryLogMixin, generics.GenericAPIView):
         responses={201: OrderWebhookSecretCreatedSerializer},
     ),
 )
-class OrderWebhookSecretView(generics.GenericAPIView):
+class OrderWebhookSecretView(PartnerAPIView):
+    queryset = OrderWebhookSecret.objects.all()
     serializer_class = OrderWebhookSecretSerializer
     pagination_class = None
 
     def get(self, request, *args, **kwargs):
-        secret = get_object_or_404(OrderWebhookSecret, partner=request.user.partner)
+        secret = get_object_or_404(self.get_queryset())
         return Response(OrderWebhookSecretSerializer(secret).data)
 
     def post(self, request, *args, **kwargs):
-        secret = webhooks.rotate_order_webhook_secret(partner=request.user.partner)
+        secret = webhooks.rotate_order_webhook_secret(partner=self.partner)
         return Response(
             OrderWebhookSecretCreatedSerializer(secret).data, status=status.HTTP_201_CREATED
         )

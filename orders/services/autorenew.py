@@ -127,6 +127,7 @@ def _check_plan(sim: Sim, plan, currency: str) -> None:
     fits = (
         plan.kind == PlanKind.RENEWAL
         and plan.is_active
+        and plan.is_supplied
         and plan.operator_id == sim.operator_id
         and PlanPrice.objects.filter(plan=plan, currency=currency).exists()
     )

@@ -6,7 +6,7 @@ added to what is left (an expired SIM starts again from the plan's data).
 Replacement rule: the new profile for the same number keeps the old SIM's plan, its data left
 (unlimited stays unlimited) and its expiry, never less than the package itself gives. The
 upstream issues the package; what the old SIM had beyond it is topped up at our cost
-(``ProviderAdapter.top_up``, idempotent on ``<order reference>-topup``, one ``TOP_UP``
+(``TopsUpEsims.top_up``, idempotent on ``<order reference>-topup``, one ``TOP_UP``
 provisioning attempt per try, an audit entry on the order with the amounts). The new SIM shows
 what the upstream really has, so the next usage sync agrees with it. When the provider cannot
 top up (or refuses), the replacement is still issued with the package alone and the order gets
@@ -24,6 +24,7 @@ from django.utils import timezone
 from core import audit
 from core.state import transition
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
+from plans.providers import Capability
 from plans.providers.base import (
     IssuedProfile,
     PermanentProviderError,
@@ -86,6 +87,14 @@ def request_summary(order: Order) -> str:
     if target:
         parts.append(f"msisdn={target}")
     return ", ".join(parts)
+
+
+CAPABILITY_FOR_ORDER = {
+    Order.Kind.PURCHASE: Capability.ISSUE_ESIM,
+    Order.Kind.REPLACEMENT: Capability.ISSUE_ESIM,
+    Order.Kind.RENEWAL: Capability.RENEW,
+    Order.Kind.RECHARGE: Capability.RECHARGE,
+}
 
 
 def call_upstream(adapter, order: Order) -> list:
@@ -275,7 +284,7 @@ def _carry_over(adapter, order: Order, old: Sim, package, profile: IssuedProfile
         return carry
     if not (owed.data_mb or owed.valid_until):
         return dataclasses.replace(carry, shortfall="a top-up cannot make data unlimited")
-    if not adapter.offers_top_up:
+    if not adapter.offers(Capability.TOP_UP):
         return dataclasses.replace(
             carry, shortfall=f"{adapter.provider.name} cannot top up a profile"
         )

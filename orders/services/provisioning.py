@@ -19,7 +19,7 @@ from core.state import transition
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.partner_webhooks import services as partner_webhooks
 from orders.services import effects
-from plans.providers import get_adapter
+from plans.providers import Capability, get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError
 
 Outcome = ProvisioningAttempt.Outcome
@@ -54,7 +54,8 @@ def provision_order(order_id: int) -> str:
         return Order.objects.values_list("status", flat=True).get(pk=order_id)
     order = attempt.order
     try:
-        results = effects.call_upstream(get_adapter(attempt.provider), order)
+        adapter = get_adapter(attempt.provider, needs=effects.CAPABILITY_FOR_ORDER[order.kind])
+        results = effects.call_upstream(adapter, order)
     except TransientProviderError as exc:
         return _record_failure(attempt, Outcome.TRANSIENT_ERROR, exc.summary, reraise=exc)
     except PermanentProviderError as exc:
@@ -272,7 +273,8 @@ def cancel_replaced_profile(sim_id: int) -> None:
     sim = Sim.objects.select_related("provider").get(pk=sim_id)
     if sim.status != Sim.Status.REPLACED or sim.provider is None:
         return
-    get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
+    adapter = get_adapter(sim.provider, needs=Capability.CANCEL)
+    adapter.cancel(reference=sim.provider_reference, iccid=sim.iccid)
     audit.record(action="sim.cancelled_upstream", target=sim, actor_label="worker")
 
 
@@ -296,7 +298,8 @@ def cancel_refunded_sims(order_id: int) -> int:
     for sim in sims:
         try:
             if sim.provider is not None:
-                get_adapter(sim.provider).cancel(reference=sim.provider_reference, iccid=sim.iccid)
+                adapter = get_adapter(sim.provider, needs=Capability.CANCEL)
+                adapter.cancel(reference=sim.provider_reference, iccid=sim.iccid)
         except TransientProviderError as exc:
             retry = timezone.now() - order.updated_at < UNDO_FOR
             if not retry:

@@ -257,9 +257,11 @@ def reject_replacement(
 
 
 def _fee_plan(sim: Sim) -> Plan:
-    plan = Plan.objects.filter(
-        kind=PlanKind.REPLACEMENT, operator_id=sim.operator_id, is_active=True
-    ).first()
+    plan = (
+        Plan.objects.filter(kind=PlanKind.REPLACEMENT, operator_id=sim.operator_id, is_active=True)
+        .supplied()
+        .first()
+    )
     if plan is None:
         raise OrderError(
             "replacement_unavailable", _("Replacement is not offered for this operator.")

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from core.state import IllegalTransition, transition
 from orders.models import Sim
-from plans.providers import get_adapter, sandbox_callback
+from plans.providers import Capability, adapters_offering, get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError, Usage
+from plans.providers.sandbox import callback as sandbox_callback
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ callback_secret = sandbox_callback.callback_secret
 
 
 def due_sims(now, provider_id: int | None = None):
-    """SIMs whose usage is due for a read: live ones, and expired ones for a day after expiry."""
+    """SIMs whose usage is due for a read: live ones, and expired ones for a day after expiry,
+    of active providers that read usage."""
     cutoff = now - timedelta(minutes=settings.USAGE_SYNC_INTERVAL_MINUTES)
     sims = Sim.objects.filter(
         Q(status__in=(Status.ISSUED, Status.ACTIVE))
@@ -44,6 +46,7 @@ def due_sims(now, provider_id: int | None = None):
         Q(usage_synced_at__isnull=True) | Q(usage_synced_at__lt=cutoff),
         provider__isnull=False,
         provider__is_active=True,
+        provider__adapter__in=adapters_offering(Capability.READ_USAGE),
     )
     return sims.filter(provider_id=provider_id) if provider_id is not None else sims
 
@@ -132,7 +135,7 @@ def _read(sim: Sim, adapters: dict) -> Usage | None:
     """The upstream's reading for ``sim`` (no lock held), or None after logging the error."""
     try:
         if sim.provider_id not in adapters:
-            adapters[sim.provider_id] = get_adapter(sim.provider)
+            adapters[sim.provider_id] = get_adapter(sim.provider, needs=Capability.READ_USAGE)
         return adapters[sim.provider_id].read_usage(iccid=sim.iccid)
     except TransientProviderError as exc:
         logger.info("usage sync: SIM %s skipped, transient error: %s", sim.pk, exc.summary)
@@ -213,7 +216,9 @@ def build_sandbox_callback(
     sim: Sim, *, event_id: str, usage: Usage | None = None, secret: str | None = None
 ) -> tuple[bytes, dict]:
     """A signed ``usage.updated`` callback as the sandbox sends it: (raw body, headers)."""
-    usage = usage or get_adapter(sim.provider).read_usage(iccid=sim.iccid)
+    usage = usage or get_adapter(sim.provider, needs=Capability.READ_USAGE).read_usage(
+        iccid=sim.iccid
+    )
     return sandbox_callback.build(
         sim.provider, event_id=event_id, iccid=sim.iccid, usage=usage, secret=secret
     )

@@ -95,7 +95,9 @@ def status_context(order: Order) -> dict:
 def buy(request, plan_id: int):
     """Place a purchase of a plan, then go to payment; errors re-render the plan page."""
     plan = get_object_or_404(
-        Plan.objects.select_related("operator").filter(kind=PlanKind.ESIM, is_active=True),
+        Plan.objects.select_related("operator")
+        .filter(kind=PlanKind.ESIM, is_active=True)
+        .supplied(),
         pk=plan_id,
     )
     if not request.user.is_authenticated:

@@ -38,6 +38,7 @@ def partner_catalog(partner: Partner):
     """
     return (
         Plan.objects.filter(kind__in=API_PLAN_KINDS, is_active=True)
+        .supplied()
         .select_related("operator")
         .annotate(
             retail_price=FilteredRelation("prices", condition=Q(prices__currency=partner.currency))

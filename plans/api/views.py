@@ -10,6 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.api.views import PartnerAPIView
 from plans.api.filters import PlanFilter, partner_catalog
 from plans.api.serializers import PlanSerializer
 from plans.models import Plan
@@ -54,20 +55,20 @@ class ETagMixin:
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class PartnerCatalogMixin:
-    """Plans priced for the calling partner."""
+class PartnerCatalogMixin(PartnerAPIView):
+    """Plans priced for the calling partner: the catalog is every partner's, no one's rows."""
 
+    public_to_partners = True
+    queryset = Plan.objects.all()
     serializer_class = PlanSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Plan.objects.none()
-        return partner_catalog(self.request.user.partner)
+    def base_queryset(self):
+        return partner_catalog(self.partner)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            context["currency"] = self.request.user.partner.currency
+            context["currency"] = self.partner.currency
         return context
 
 

@@ -1,5 +1,6 @@
 from plans.models.calls import ProviderCall
 from plans.models.catalog import (
+    CAPABILITY_FOR_KIND,
     Operator,
     OperatorPrefix,
     Period,
@@ -12,6 +13,7 @@ from plans.models.pricing import PartnerPriceRule, Promotion
 from plans.models.sandbox import SandboxOrder
 
 __all__ = [
+    "CAPABILITY_FOR_KIND",
     "Operator",
     "OperatorPrefix",
     "PartnerPriceRule",

@@ -1,11 +1,13 @@
 """What is sold: operators, upstream providers, plans and their retail prices."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.money import currency_field, money_field
+from plans.providers import Capability, adapters_offering, capabilities_of
 
 
 class Operator(models.Model):
@@ -74,12 +76,30 @@ class PlanKind(models.TextChoices):
     REPLACEMENT = "replacement", _("eSIM replacement fee")
 
 
+# What a plan's provider must be able to do for a plan of each kind (a replacement is a new eSIM).
+CAPABILITY_FOR_KIND = {
+    PlanKind.ESIM: Capability.ISSUE_ESIM,
+    PlanKind.RENEWAL: Capability.RENEW,
+    PlanKind.RECHARGE: Capability.RECHARGE,
+    PlanKind.REPLACEMENT: Capability.ISSUE_ESIM,
+}
+
+
 class Period(models.TextChoices):
     DAILY = "daily", _("Daily")
     WEEKLY = "weekly", _("Weekly")
     MONTHLY = "monthly", _("Monthly")
     YEARLY = "yearly", _("Yearly")
     NONE = "none", _("No expiry")
+
+
+class PlanQuerySet(models.QuerySet):
+    def supplied(self):
+        """Plans whose provider can do what their kind needs (``CAPABILITY_FOR_KIND``)."""
+        served = Q()
+        for kind, capability in CAPABILITY_FOR_KIND.items():
+            served |= Q(kind=kind, provider__adapter__in=adapters_offering(capability))
+        return self.filter(served)
 
 
 class Plan(models.Model):
@@ -109,6 +129,8 @@ class Plan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PlanQuerySet.as_manager()
+
     class Meta:
         ordering = ["operator__ordering", "ordering", "id"]
         constraints = [
@@ -136,6 +158,22 @@ class Plan(models.Model):
     @property
     def has_data(self) -> bool:
         return self.data_unlimited or bool(self.data_mb)
+
+    @property
+    def is_supplied(self) -> bool:
+        """Whether the plan's provider can do what the plan's kind needs."""
+        needed = CAPABILITY_FOR_KIND.get(self.kind)
+        return needed is None or needed in capabilities_of(self.provider.adapter)
+
+    def clean(self):
+        super().clean()
+        if self.provider_id and self.kind and not self.is_supplied:
+            raise ValidationError(
+                {
+                    "kind": _("%(provider)s cannot supply plans of the kind “%(kind)s”.")
+                    % {"provider": self.provider, "kind": self.get_kind_display()}
+                }
+            )
 
 
 class PlanPrice(models.Model):

@@ -1,4 +1,4 @@
-"""Upstream providers: the interface, the adapters and the registry that picks one."""
+"""Upstream providers: the capability interfaces, the adapters and the registry that picks one."""
 
 from plans.providers.base import (
     IssuedProfile,
@@ -10,10 +10,18 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
-from plans.providers.registry import get_adapter
+from plans.providers.capabilities import Capability
+from plans.providers.registry import (
+    NotOffered,
+    adapters_offering,
+    capabilities_of,
+    get_adapter,
+)
 
 __all__ = [
+    "Capability",
     "IssuedProfile",
+    "NotOffered",
     "PermanentProviderError",
     "ProviderAdapter",
     "ProviderError",
@@ -21,5 +29,7 @@ __all__ = [
     "RenewalResult",
     "TransientProviderError",
     "Usage",
+    "adapters_offering",
+    "capabilities_of",
     "get_adapter",
 ]

@@ -1,11 +1,11 @@
-"""The upstream provider interface: one small base class, one module per upstream.
+"""What every upstream adapter shares: its errors, its results and one small base class.
 
 Every call carries our own ``reference`` (stable across retries of the same order), so an
 upstream that has seen it returns the earlier result instead of buying twice.
+What an adapter can do is declared by the interfaces in ``plans.providers.capabilities``.
 How to write an adapter, and the rules it keeps: docs/providers.md.
 """
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -48,7 +48,7 @@ class RenewalResult:
 
 @dataclass(frozen=True)
 class TopUpResult:
-    """Data and validity added to an existing profile (see ``ProviderAdapter.top_up``)."""
+    """Data and validity added to an existing profile (see ``TopsUpEsims.top_up``)."""
 
     upstream_reference: str
     data_added_mb: int = 0
@@ -110,14 +110,22 @@ class CallbackError(ValueError):
         self.detail = detail
 
 
-class ProviderAdapter(ABC):
-    """What the portal needs from an upstream. ``options`` are the Provider row's settings;
+class ProviderAdapter:
+    """What every adapter has: its Provider row and credentials. What it can do is the set of
+    capability interfaces it subclasses (``plans.providers.capabilities``), gathered in
+    ``capabilities`` when the class is made. ``options`` are the Provider row's settings;
     ``credentials`` its entry in ``settings.PROVIDER_CREDENTIALS`` (from the environment)."""
 
     required_credentials: tuple[str, ...] = ()
-    #: Whether ``top_up`` is offered: callers check it before calling (a replacement that cannot
-    #: be topped up is still issued, with a note for staff).
-    offers_top_up: bool = False
+    capabilities: frozenset = frozenset()  # of ``Capability``, from the interfaces subclassed
+    #: Why a capability is missing, for staff (e.g. what to do by hand instead).
+    unoffered_notes: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.capabilities = frozenset(
+            base.__dict__["capability"] for base in cls.__mro__ if "capability" in base.__dict__
+        )
 
     def __init__(self, provider):
         self.provider = provider
@@ -142,56 +150,6 @@ class ProviderAdapter(ABC):
         configured = cls.credentials_for(adapter)
         return [name for name in cls.required_credentials if not configured.get(name)]
 
-    @abstractmethod
-    def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
-        """A new eSIM profile with the plan (``msisdn`` set: a replacement for that line)."""
-
-    @abstractmethod
-    def renew(self, *, reference: str, iccid: str, plan_sku: str) -> RenewalResult:
-        """Add the plan to an existing eSIM."""
-
-    def top_up(
-        self,
-        *,
-        reference: str,
-        iccid: str,
-        data_mb: int = 0,
-        valid_until: datetime | None = None,
-    ) -> TopUpResult:
-        """Add ``data_mb`` to a profile and keep it valid at least until ``valid_until``.
-
-        Used at our cost (a replacement carrying the old SIM's data and validity over). Idempotent
-        on ``reference``: a second call returns the first top-up and adds nothing, even when it
-        asks for other amounts. Adapters that cannot do it leave ``offers_top_up`` False and this
-        refusal in place.
-        """
-        raise PermanentProviderError(f"{self.provider.adapter}: top-up not offered")
-
-    @abstractmethod
-    def recharge(
-        self,
-        *,
-        reference: str,
-        msisdn: str,
-        operator_code: str,
-        plan_sku: str,
-        amount: Decimal,
-        currency: str,
-    ) -> RechargeResult:
-        """Send airtime/data to a physical SIM's number."""
-
-    @abstractmethod
-    def read_usage(self, *, iccid: str) -> Usage:
-        """Data left and expiry as the upstream sees them now."""
-
-    @abstractmethod
-    def cancel(self, *, reference: str, iccid: str) -> None:
-        """Cancel an unused or replaced profile."""
-
-    def list_catalog(self) -> list[CatalogItem]:
-        """Everything the upstream sells now (for catalog sync)."""
-        raise PermanentProviderError(f"{self.provider.adapter} has no catalog to sync")
-
-    def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
-        """Verify and read one inbound webhook; CallbackError if it is not genuine or malformed."""
-        raise NotImplementedError
+    def offers(self, capability) -> bool:
+        """Whether this provider does ``capability`` (its class's, unless its options narrow it)."""
+        return capability in self.capabilities

@@ -2,8 +2,8 @@
 
 Errors map onto the provider interface: a timeout, connection error, 429 or 5xx is transient
 (``UpstreamTimeout`` when the request may have reached the upstream), 401 is ``Unauthorized``
-(adapters refresh their token once), other 4xx are permanent. Query strings and bodies are never
-logged: they can hold credentials and personal data.
+(``call_with_token`` refreshes an OAuth token once, for every adapter), other 4xx are permanent.
+Query strings and bodies are never logged: they can hold credentials and personal data.
 """
 
 import time
@@ -87,6 +87,32 @@ class UpstreamHttp:
             raise error
         response.provider_call_id = call.pk
         return response
+
+    def call_with_token(
+        self,
+        method: str,
+        path: str,
+        *,
+        fetch_token: Callable[[], tuple[str, int]],
+        headers: dict | None = None,
+        **kwargs,
+    ) -> requests.Response:
+        """``call`` with the provider's cached bearer token (``cached_token(fetch_token)``).
+
+        A 401 means the upstream refused the request before doing anything, so the token is
+        forgotten, fetched again and the call sent once more; a second 401 is raised. Every other
+        error (429 with ``retry_after``, 5xx, timeouts) reaches the caller as is.
+        """
+        for attempt in (1, 2):
+            token = cached_token(self.provider, fetch_token)
+            authorized = {**(headers or {}), "Authorization": f"Bearer {token}"}
+            try:
+                return self.call(method, path, headers=authorized, **kwargs)
+            except Unauthorized:
+                forget_token(self.provider)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def error_body(error: ProviderError) -> dict:

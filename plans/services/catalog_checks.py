@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
-from plans.models import Plan, PlanKind
+from plans.models import CAPABILITY_FOR_KIND, Plan, PlanKind
 from plans.providers.base import CatalogItem
 
 ESIM_KINDS = {PlanKind.ESIM, PlanKind.RENEWAL, PlanKind.REPLACEMENT}
@@ -15,12 +15,16 @@ MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
 MAX_VALIDITY_DAYS = 3650
 
 
-def problem(item: CatalogItem, operators: dict, existing: Plan | None) -> str | None:
-    """Why an item cannot be synced, or None."""
+def problem(
+    item: CatalogItem, operators: dict, existing: Plan | None, capabilities: frozenset
+) -> str | None:
+    """Why an item cannot be synced (``capabilities``: what its provider can do), or None."""
     if not isinstance(item.sku, str) or not item.sku.strip() or len(item.sku) > 100:
         return _("invalid SKU")
     if item.kind not in PlanKind.values:
         return _("kind %(kind)s is not one we sell") % {"kind": item.kind or "—"}
+    if CAPABILITY_FOR_KIND[item.kind] not in capabilities:
+        return _("the provider cannot supply this kind of plan")
     operator = operators.get(item.operator_code)
     if operator is None:
         return _("operator %(operator)s is not one of ours") % {

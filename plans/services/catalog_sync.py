@@ -27,7 +27,7 @@ from core import audit
 from core.admin.audit import plain, snapshot
 from core.models import AuditEntry
 from plans.models import Operator, Period, Plan, Provider
-from plans.providers import ProviderError, get_adapter
+from plans.providers import Capability, ProviderError, capabilities_of, get_adapter
 from plans.providers.base import CatalogItem
 from plans.services.catalog_checks import normalized, problem
 
@@ -179,7 +179,7 @@ def apply(
 
 def _fetch(provider: Provider) -> list[CatalogItem]:
     try:
-        return list(get_adapter(provider).list_catalog())
+        return list(get_adapter(provider, needs=Capability.READ_CATALOG).list_catalog())
     except ProviderError as exc:
         raise CatalogSyncError(
             _("Could not read the catalog of %(provider)s: %(error)s")
@@ -198,6 +198,7 @@ def _diff(provider: Provider, items: list[CatalogItem], *, lock: bool = False) -
             % {"provider": provider}
         )
     operators = {operator.code: operator for operator in Operator.objects.all()}
+    capabilities = capabilities_of(provider.adapter)
     listed: dict[str, list[CatalogItem]] = {}
     for item in items:
         listed.setdefault(item.sku, []).append(item)
@@ -210,7 +211,7 @@ def _diff(provider: Provider, items: list[CatalogItem], *, lock: bool = False) -
         if len(listed[sku]) > 1:
             reason = _("listed more than once")
         else:
-            reason = problem(item, operators, existing)
+            reason = problem(item, operators, existing, capabilities)
         if reason:
             sync_plan.skipped.append(SkippedItem(str(sku), str(item.name), reason))
             continue

@@ -19,9 +19,11 @@ CATALOG_PERIODS = [
 
 
 def catalog_plans(currency: str):
-    """Active eSIM plans that have a price in ``currency``, annotated with that ``price``."""
+    """Active eSIM plans that their provider supplies and that have a price in ``currency``,
+    annotated with that ``price``."""
     return (
         Plan.objects.filter(kind=PlanKind.ESIM, is_active=True)
+        .supplied()
         .select_related("operator")
         .annotate(retail=FilteredRelation("prices", condition=Q(prices__currency=currency)))
         .filter(retail__amount__isnull=False)

@@ -55,7 +55,10 @@ def plan_list(request):
 def plan_detail(request, pk: int):
     """One plan with its details and the buy form."""
     plan = get_object_or_404(
-        Plan.objects.select_related("operator").filter(kind=PlanKind.ESIM, is_active=True), pk=pk
+        Plan.objects.select_related("operator")
+        .filter(kind=PlanKind.ESIM, is_active=True)
+        .supplied(),
+        pk=pk,
     )
     prices = plan_prices(plan)
     form = BuyForm(prices=prices, currency=current_currency(request))

@@ -292,6 +292,7 @@ def test_daily_purge_deletes_files_of_old_decisions_and_keeps_hashes(media):
             assert document.purged_at is None and documents.read_document(document)
 
 
+@pytest.mark.real_clock  # a file's age comes from its modification time, on the machine's clock
 def test_orphan_files_are_swept_after_a_day(check, media):
     kept = documents.store_document(check=check, kind="front", upload=upload(TINY_PNG))
     (media / "identity" / f"{'a' * 32}.bin").write_bytes(b"left by a rolled-back request")

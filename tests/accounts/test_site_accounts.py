@@ -13,18 +13,12 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.core import mail
-from django.core.cache import cache
 
 from accounts.models import CustomerProfile, User
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
 
 
 def test_sign_up_verify_email_and_land_logged_in(client):

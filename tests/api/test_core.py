@@ -10,11 +10,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import ApiKey, Partner
+from accounts.models import ApiKey
 from accounts.services import issue_api_key, revoke_api_key
 from portal.api.idempotency import purge_expired_records
 from portal.celery import app as celery_app
-from portal.demo import load_demo_data
 from portal.models import IdempotencyRecord
 from tests.staff import login_staff
 
@@ -28,14 +27,8 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def partner():
-    load_demo_data()
-    return Partner.objects.get()
-
-
-@pytest.fixture
-def key(partner):
-    return issue_api_key(partner=partner, name="test")
+def key(demo_partner):
+    return issue_api_key(partner=demo_partner, name="test")
 
 
 def client_with(token: str | None) -> APIClient:
@@ -53,7 +46,7 @@ def assert_error(response, status: int, code: str):
 
 
 @pytest.mark.parametrize("token", [None, "nope", "demopartner.wrong", "a.b.c", "Basic x"])
-def test_missing_or_wrong_keys_get_401(partner, token):
+def test_missing_or_wrong_keys_get_401(demo_partner, token):
     response = client_with(token).get(PING)
     assert_error(response, 401, "not_authenticated" if not token else "authentication_failed")
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -65,14 +58,16 @@ def test_revoked_and_expired_keys_are_refused_at_once(key):
     revoke_api_key(api_key=key.api_key)
     assert_error(client.get(PING), 401, "authentication_failed")
     other = issue_api_key(
-        partner=key.api_key.partner, name="short", expires_at=timezone.now() + timedelta(minutes=5)
+        partner=key.api_key.partner,
+        name="short",
+        expires_at=timezone.now() + timedelta(minutes=5),
     )
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         assert_error(client_with(other.plaintext).get(PING), 401, "authentication_failed")
 
 
-def test_ip_allowlist(partner):
-    issued = issue_api_key(partner=partner, name="office", allowed_ips=["10.1.2.3"])
+def test_ip_allowlist(demo_partner):
+    issued = issue_api_key(partner=demo_partner, name="office", allowed_ips=["10.1.2.3"])
     assert_error(client_with(issued.plaintext).get(PING), 403, "permission_denied")
     client = client_with(issued.plaintext)
     assert client.get(PING, REMOTE_ADDR="10.1.2.3").status_code == 200
@@ -113,7 +108,7 @@ def post_order(client, key_value, body):
 
 
 def test_idempotency_replay_mismatch_and_in_progress(
-    key, partner, django_capture_on_commit_callbacks
+    key, demo_partner, django_capture_on_commit_callbacks
 ):
     from plans.models import Plan
 
@@ -124,11 +119,11 @@ def test_idempotency_replay_mismatch_and_in_progress(
     again = post_order(client, "order-1", {"plan": plan.pk})
     assert again.status_code == 201 and again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    assert partner.orders.count() == 1
+    assert demo_partner.orders.count() == 1
     assert_error(
         post_order(client, "order-1", {"plan": plan.pk, "quantity": 2}), 409, "idempotency_mismatch"
     )
-    IdempotencyRecord.objects.create(partner=partner, key="busy", fingerprint="x")
+    IdempotencyRecord.objects.create(partner=demo_partner, key="busy", fingerprint="x")
     busy = post_order(client, "busy", {"plan": plan.pk})
     assert busy.status_code == 409  # fingerprint differs: mismatch wins over in-progress
     from core.api.idempotency import fingerprint  # noqa: F401 (documented helper)
@@ -140,15 +135,15 @@ def test_idempotency_replay_mismatch_and_in_progress(
     assert in_progress["Retry-After"] == "2"
 
 
-def test_keys_are_per_partner_and_expire_after_48_hours(key, partner):
-    IdempotencyRecord.objects.create(partner=partner, key="old", fingerprint="x")
+def test_keys_are_per_partner_and_expire_after_48_hours(key, demo_partner):
+    IdempotencyRecord.objects.create(partner=demo_partner, key="old", fingerprint="x")
     with time_machine.travel(timezone.now() + timedelta(hours=49)):
         assert purge_expired_records() == 1
     assert "purge-idempotency-records" in celery_app.conf.beat_schedule
 
 
-def test_issue_api_key_command_prints_the_key_once(partner, capsys):
-    call_command("issue_api_key", partner.slug, "--name", "shop till")
+def test_issue_api_key_command_prints_the_key_once(demo_partner, capsys):
+    call_command("issue_api_key", demo_partner.slug, "--name", "shop till")
     plaintext = capsys.readouterr().out.strip().splitlines()[-1]
     assert client_with(plaintext).get(PING).status_code == 200
     stored = ApiKey.objects.get(name="shop till")
@@ -157,12 +152,12 @@ def test_issue_api_key_command_prints_the_key_once(partner, capsys):
     )
 
 
-def test_admin_issues_and_revokes_keys(client, partner, django_user_model):
+def test_admin_issues_and_revokes_keys(client, demo_partner, django_user_model):
     staff = django_user_model.objects.get(is_staff=True)
     login_staff(client, staff)
     response = client.post(
         "/admin/accounts/partner/",
-        {"action": "issue_key", "_selected_action": [partner.pk]},
+        {"action": "issue_key", "_selected_action": [demo_partner.pk]},
         follow=True,
     )
     message = next(str(m) for m in response.context["messages"] if "API key" in str(m))

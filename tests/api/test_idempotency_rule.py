@@ -10,7 +10,6 @@ import contextlib
 import json
 import signal
 import threading
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -346,7 +345,9 @@ def test_a_web_process_killed_mid_purchase_leaves_its_key_usable_after_the_lease
                 30,
                 "the purchase to claim its key",
             )
-            time.sleep(0.5)  # into the purchase, waiting for the wallet lock
+            wait_until(
+                lambda: _a_query_waits_for_a_lock(), 30, "the purchase to wait for the wallet lock"
+            )
             kill_group(web, signal.SIGKILL)
         sender.join(10)
     finally:
@@ -369,3 +370,10 @@ def test_a_web_process_killed_mid_purchase_leaves_its_key_usable_after_the_lease
     assert placed.status_code == 201, placed.content
     assert Order.objects.filter(partner=api_partner).count() == 1
     assert debits(api_partner).count() == 1
+
+
+def _a_query_waits_for_a_lock() -> bool:
+    """Whether another PostgreSQL session waits for a row lock (the wallet's, held by the test)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0

@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -16,16 +15,8 @@ from plans.models import Plan
 from tests.factories import IdentityCheckFactory, SimFactory, UserFactory
 from tests.staff import login_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 LIST = "/api/v1/replacements/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache, keyed by key id: don't pass ours to other tests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def photo(name="photo.jpg", size=(640, 400)) -> SimpleUploadedFile:
@@ -60,17 +51,6 @@ def assert_error(response, status, code, field=None):
     assert error["code"] == code and error["message"]
     if field:
         assert list(error["details"]) == [field]
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "media", "base_url": None},
-        },
-    }
 
 
 def partner_sim(partner, capture, operator="jazz") -> Sim:

@@ -9,10 +9,11 @@ from orders.models import Order, Sim
 from orders.services.placing import place_purchase, place_recharge
 from orders.services.pricing import partner_price
 from plans.models import Plan
+from tests.clock import LAST_DAY_LATE_EVENING
 
 pytestmark = pytest.mark.django_db
 
-DAY_AGO = (timezone.now() - timedelta(days=1)).isoformat()
+DAY_AGO = (LAST_DAY_LATE_EVENING - timedelta(days=1)).isoformat()  # the clock tests start at
 ORDER_FILTERS = [
     {},
     {"status": "fulfilled"},

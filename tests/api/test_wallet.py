@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -26,14 +25,6 @@ START = EVENING_BEFORE_NEW_YEAR + timedelta(days=1)  # after the opening entry
 WALLET = "/api/v1/wallet/"
 STATEMENT = "/api/v1/wallet/statement/"
 CSV_EXPORT = "/api/v1/wallet/statement.csv"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache, keyed by key id: don't pass ours to other tests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def entry(partner, amount, kind=WalletEntry.Kind.ADJUSTMENT, reason="test"):

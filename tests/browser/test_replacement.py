@@ -70,10 +70,9 @@ def test_request_review_and_install_the_replacement(open_page, settings, tmp_pat
     staff.wait_for_url("**/admin/accounts/identitycheck/")
     staff.locator("#result_list tbody a").first.click()
     assert staff.locator("figure img").count() == 3
-    staff.wait_for_function(
-        "() => [...document.querySelectorAll('figure img')]"
-        ".every(i => i.complete && i.naturalWidth)"
-    )
+    # Wait until every document image has loaded and decoded (a broken one fails). Not
+    # wait_for_function: its polling evaluates a string, which the admin's CSP refuses.
+    staff.locator("figure img").evaluate_all("images => Promise.all(images.map(i => i.decode()))")
     screenshot(staff, "replacement-review")
     staff.get_by_role("button", name="Approve and issue the new eSIM").click()
     assert "Approved." in staff.locator("body").inner_text()

@@ -65,3 +65,9 @@ def bought_sim(customer, esim_plan, pay):
     order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     pay(order)
     return order.issued_sims.get()
+
+
+@pytest.fixture
+def order(customer, esim_plan):
+    """The demo customer's purchase of a week's eSIM, not paid yet."""
+    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")

@@ -29,14 +29,6 @@ CHANGELIST = reverse("admin:orders_order_changelist")
 Status = Order.Status
 
 
-@pytest.fixture
-def staff(db, client):
-    load_demo_data()
-    user = User.objects.get(email=STAFF_EMAIL)
-    login_staff(client, user)
-    return user
-
-
 def change_url(order):
     return reverse("admin:orders_order_change", args=[order.pk])
 
@@ -61,7 +53,9 @@ def listed(client, **params):
     return {order.pk for order in response.context["cl"].result_list}
 
 
-def test_retry_provisioning_action(client, staff, django_capture_on_commit_callbacks):
+def test_retry_provisioning_action(
+    client, signed_in_demo_staff, django_capture_on_commit_callbacks
+):
     stuck = OrderFactory(status=Status.NEEDS_ATTENTION)
     ready = OrderFactory(status=Status.FULFILLED)
     with django_capture_on_commit_callbacks() as callbacks:
@@ -72,10 +66,10 @@ def test_retry_provisioning_action(client, staff, django_capture_on_commit_callb
     assert f"{stuck.number}: provisioning retried" in messages
     assert f"{ready.number}: only orders that need attention are retried." in messages
     entry = stuck.audit_entries().first()
-    assert entry.actor == staff and entry.after == {"status": Status.PROVISIONING}
+    assert entry.actor == signed_in_demo_staff and entry.after == {"status": Status.PROVISIONING}
 
 
-def test_cancel_unpaid_action(client, staff):
+def test_cancel_unpaid_action(client, signed_in_demo_staff):
     unpaid = OrderFactory(status=Status.AWAITING_PAYMENT)
     pending = PaymentFactory(order=unpaid)
     paid = OrderFactory(status=Status.FULFILLED)
@@ -87,7 +81,7 @@ def test_cancel_unpaid_action(client, staff):
     assert f"{paid.number}: A paid order is refunded, not cancelled." in messages
 
 
-def test_confirm_manual_payment_action(client, staff):
+def test_confirm_manual_payment_action(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.AWAITING_PAYMENT)
     payment = PaymentFactory(order=order, gateway=Gateway.MANUAL, customer_reference="JC-1")
     card = OrderFactory(status=Status.AWAITING_PAYMENT)
@@ -98,10 +92,12 @@ def test_confirm_manual_payment_action(client, staff):
     assert card.status == Status.AWAITING_PAYMENT
     assert f"{order.number}: manual payment confirmed" in messages
     assert f"{card.number}: no pending manual payment." in messages
-    assert order.audit_entries().filter(actor=staff, after={"status": "paid"}).exists()
+    assert (
+        order.audit_entries().filter(actor=signed_in_demo_staff, after={"status": "paid"}).exists()
+    )
 
 
-def test_refund_in_full_action(client, staff):
+def test_refund_in_full_action(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.FULFILLED)
     payment = PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     unpaid = OrderFactory(status=Status.CREATED)
@@ -109,13 +105,13 @@ def test_refund_in_full_action(client, staff):
     payment.refresh_from_db()
     assert order.status == Status.REFUNDED and payment.status == Payment.Status.REFUNDED
     refund = payment.refunds.get()
-    assert refund.amount == Decimal("599") and refund.created_by == staff
+    assert refund.amount == Decimal("599") and refund.created_by == signed_in_demo_staff
     assert unpaid.status == Status.CREATED
     assert f"{order.number}: refunded in full" in messages
     assert f"{unpaid.number}: This order has no payment that can be refunded." in messages
 
 
-def test_partial_refund_form(client, staff):
+def test_partial_refund_form(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.FULFILLED)
     payment = PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     assert "Refund…" in client.get(change_url(order)).content.decode()
@@ -129,13 +125,13 @@ def test_partial_refund_form(client, staff):
         "goodwill",
         "succeeded",
     )
-    assert refund.created_by == staff
+    assert refund.created_by == signed_in_demo_staff
     order.refresh_from_db()
     assert order.status == Status.FULFILLED  # part refunded only
 
 
 @pytest.mark.parametrize("amount", ["1000", "0", "-5", "abc"])
-def test_partial_refund_bad_amount_writes_nothing(client, staff, amount):
+def test_partial_refund_bad_amount_writes_nothing(client, signed_in_demo_staff, amount):
     order = OrderFactory(status=Status.FULFILLED)
     PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     response = client.post(refund_url(order), {"amount": amount, "reason": "oops"})
@@ -166,7 +162,7 @@ def test_support_may_not_run_actions_or_refund(client, db):
     assert not Refund.objects.exists()
 
 
-def test_timeline_shows_status_changes_attempts_payments_and_webhooks(client, staff):
+def test_timeline_shows_status_changes_attempts_payments_and_webhooks(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.NEEDS_ATTENTION)
     ProvisioningAttemptFactory(
         order=order,
@@ -216,7 +212,7 @@ def provider_call(reference, at, **fields):
     return ProviderCall.objects.create(reference=reference, started_at=at, **(defaults | fields))
 
 
-def test_timeline_shows_the_orders_upstream_calls(client, staff):
+def test_timeline_shows_the_orders_upstream_calls(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.NEEDS_ATTENTION)
     other = OrderFactory(status=Status.FULFILLED)
     reference = order.provider_reference
@@ -285,7 +281,7 @@ def test_timeline_shows_the_orders_upstream_calls(client, staff):
     assert "esim.order" not in other_page
 
 
-def test_timeline_query_count_is_fixed(client, staff, django_assert_max_num_queries):
+def test_timeline_query_count_is_fixed(client, signed_in_demo_staff, django_assert_max_num_queries):
     def page_queries(order):
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(change_url(order)).status_code == 200
@@ -300,7 +296,7 @@ def test_timeline_query_count_is_fixed(client, staff, django_assert_max_num_quer
     assert page_queries(small) == page_queries(big)
 
 
-def test_search_by_iccid_number_email_and_recharge_number(client, staff):
+def test_search_by_iccid_number_email_and_recharge_number(client, signed_in_demo_staff):
     order = OrderFactory(status=Status.FULFILLED)
     sim = SimFactory(issued_by_order=order)
     renewal = OrderFactory(kind=Order.Kind.RENEWAL, sim=sim, status=Status.FULFILLED)
@@ -312,7 +308,7 @@ def test_search_by_iccid_number_email_and_recharge_number(client, staff):
     assert listed(client, q="+923001234567") == {recharge.pk}
 
 
-def test_problems_filter(client, staff):
+def test_problems_filter(client, signed_in_demo_staff):
     stuck = OrderFactory(status=Status.NEEDS_ATTENTION)
     long_paid = OrderFactory(status=Status.PAID)
     Order.objects.filter(pk=long_paid.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
@@ -345,7 +341,7 @@ def _orders(count):
     Order.objects.bulk_create(Order(**template) for _ in range(count - 1))
 
 
-def test_changelist_query_budget_does_not_grow(client, staff):
+def test_changelist_query_budget_does_not_grow(client, signed_in_demo_staff):
     def changelist_queries():
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(CHANGELIST, {"problem": "needs_attention"})

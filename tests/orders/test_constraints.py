@@ -12,6 +12,7 @@ from core.audit import record
 from core.models import AppendOnlyError, AuditEntry
 from orders.models import Order, ReplacementTicket, WebhookEvent
 from plans.models import PartnerPriceRule, Promotion
+from tests.clock import LAST_DAY_LATE_EVENING
 from tests.factories import (
     CustomerFactory,
     OperatorFactory,
@@ -145,7 +146,10 @@ def promotion(**kwargs):
         pytest.param({"amount_off": Decimal("100"), "amount_currency": "PKR"}, id="both"),
         pytest.param({"percent_off": None}, id="neither"),
         pytest.param({"percent_off": None, "amount_off": Decimal("100")}, id="amount-no-currency"),
-        pytest.param({"ends_at": timezone.now() - timedelta(days=1)}, id="ends-before-start"),
+        pytest.param(
+            {"ends_at": LAST_DAY_LATE_EVENING - timedelta(days=1)},  # the clock tests start at
+            id="ends-before-start",
+        ),
     ],
 )
 def test_bad_promotions_are_refused(kwargs):

@@ -26,11 +26,6 @@ Outcome = WebhookEvent.Outcome
 
 
 @pytest.fixture
-def order(customer, esim_plan):
-    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
-
-
-@pytest.fixture
 def payment(order):
     payment, _ = start_payment(order=order, gateway_key="test", method="card")
     return payment

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import IdentityCheck, IdentityDocument
-from accounts.roles import IDENTITY_REVIEWERS, SUPPORT, sync_staff_roles
+from accounts.roles import IDENTITY_REVIEWERS, SUPPORT
 from core.models import AuditEntry
 from orders.models import Order, ReplacementTicket, Sim
 from orders.services.placing import place_purchase
@@ -17,7 +17,7 @@ from plans.models import Plan, PlanKind, SandboxOrder
 from tests.factories import UserFactory
 from tests.staff import login_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 def photo(name="photo.jpg") -> SimpleUploadedFile:
@@ -39,24 +39,6 @@ def request_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "media", "base_url": None},
-        },
-    }
-
-
-@pytest.fixture
-def reviewer(catalog):
-    user = UserFactory(is_staff=True)
-    user.groups.add(sync_staff_roles()[IDENTITY_REVIEWERS])
-    return user
 
 
 @pytest.fixture
@@ -81,9 +63,9 @@ def test_customer_requests_and_sees_the_review_time(client, requested, bought_si
 
 
 def test_reviewer_approves_in_the_admin_and_the_new_esim_is_issued(
-    client, requested, reviewer, bought_sim, customer, django_capture_on_commit_callbacks
+    client, requested, identity_reviewer, bought_sim, customer, django_capture_on_commit_callbacks
 ):
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     page = client.get(f"/admin/accounts/identitycheck/{requested.identity_check_id}/change/")
     assert page.status_code == 200 and "Li Wei" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -101,7 +83,7 @@ def test_reviewer_approves_in_the_admin_and_the_new_esim_is_issued(
     assert any("approved" in m.body for m in mail.outbox)
 
 
-def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
+def test_a_fee_is_paid_after_approval(client, customer, identity_reviewer, pay, catalog):
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="telenor").first()
     order = place_purchase(plan=plan, customer=customer, currency="PKR")
     pay(order)
@@ -109,7 +91,7 @@ def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
     client.force_login(customer)
     client.post(f"/sims/{sim.iccid}/replace/", request_data())
     ticket = ReplacementTicket.objects.get()
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
     ticket.refresh_from_db()
     assert ticket.status == "approved" and ticket.order.total == 200
@@ -130,9 +112,9 @@ def test_a_fee_is_paid_after_approval(client, customer, reviewer, pay, catalog):
 
 
 def test_rejection_shows_the_reason_and_allows_a_new_request(
-    client, requested, reviewer, customer, bought_sim
+    client, requested, identity_reviewer, customer, bought_sim
 ):
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     client.post(
         f"/admin/accounts/identitycheck/{requested.identity_check_id}/reject/",
         {"reason": "selfie_mismatch", "note": "Face not visible"},
@@ -146,12 +128,12 @@ def test_rejection_shows_the_reason_and_allows_a_new_request(
     assert ReplacementTicket.objects.filter(status="submitted").count() == 1
 
 
-def test_repeated_rejections_flag_the_account(client, customer, bought_sim, reviewer):
+def test_repeated_rejections_flag_the_account(client, customer, bought_sim, identity_reviewer):
     for _ in range(3):
         client.force_login(customer)
         client.post(f"/sims/{bought_sim.iccid}/replace/", request_data())
         ticket = ReplacementTicket.objects.get(status="submitted")
-        login_staff(client, reviewer)
+        login_staff(client, identity_reviewer)
         client.post(
             f"/admin/accounts/identitycheck/{ticket.identity_check_id}/reject/",
             {"reason": "unreadable"},
@@ -203,7 +185,9 @@ def document_url(ticket) -> str:
     return f"/admin/accounts/identitycheck/document/{document.pk}/"
 
 
-def test_document_access_is_denied_to_everyone_but_reviewers(client, requested, reviewer, customer):
+def test_document_access_is_denied_to_everyone_but_reviewers(
+    client, requested, identity_reviewer, customer
+):
     url = document_url(requested)
     assert client.get(url).status_code == 302  # anonymous: admin login
     assert client.get(url, headers={"authorization": "Bearer demopartner.x"}).status_code == 302
@@ -220,12 +204,12 @@ def test_document_access_is_denied_to_everyone_but_reviewers(client, requested, 
         == 403
     )
     assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     response = client.get(url)
     assert response.status_code == 200 and response.content.startswith(b"\xff\xd8\xff")
     assert "no-store" in response["Cache-Control"]
     viewed = AuditEntry.objects.get(action="identity_document.viewed")
-    assert viewed.actor == reviewer
+    assert viewed.actor == identity_reviewer
 
 
 def test_stored_bytes_are_not_the_image(requested):
@@ -235,12 +219,12 @@ def test_stored_bytes_are_not_the_image(requested):
     assert not stored.startswith(b"\xff\xd8\xff") and b"JFIF" not in stored
 
 
-def test_nobody_reviews_their_own_request(client, catalog, reviewer, pay):
+def test_nobody_reviews_their_own_request(client, catalog, identity_reviewer, pay):
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="jazz").first()
-    order = place_purchase(plan=plan, customer=reviewer, currency="PKR")
+    order = place_purchase(plan=plan, customer=identity_reviewer, currency="PKR")
     pay(order)
     sim = order.issued_sims.get()
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     client.post(f"/sims/{sim.iccid}/replace/", request_data())
     ticket = ReplacementTicket.objects.get()
     client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
@@ -248,17 +232,17 @@ def test_nobody_reviews_their_own_request(client, catalog, reviewer, pay):
     assert ticket.status == "submitted"
 
 
-def test_two_person_approval(client, requested, reviewer, settings):
+def test_two_person_approval(client, requested, identity_reviewer, settings):
     settings.IDENTITY_TWO_PERSON_APPROVAL = True
     second = UserFactory(is_staff=True)
     second.groups.add(Group.objects.get(name=IDENTITY_REVIEWERS))
     url = f"/admin/accounts/identitycheck/{requested.identity_check_id}/approve/"
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     client.post(url)
     client.post(url)  # the same reviewer again does not count
     requested.refresh_from_db()
     assert requested.status == "submitted"
-    assert requested.identity_check.first_approved_by == reviewer
+    assert requested.identity_check.first_approved_by == identity_reviewer
     login_staff(client, second)
     client.post(url)
     requested.refresh_from_db()
@@ -267,12 +251,12 @@ def test_two_person_approval(client, requested, reviewer, settings):
 
 
 def test_review_queue_is_oldest_first_with_an_sla_clock(
-    client, requested, reviewer, django_assert_max_num_queries
+    client, requested, identity_reviewer, django_assert_max_num_queries
 ):
     IdentityCheck.objects.filter(pk=requested.identity_check_id).update(
         created_at=requested.created_at - __import__("datetime").timedelta(hours=50)
     )
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     with django_assert_max_num_queries(12):
         page = client.get("/admin/accounts/identitycheck/?status__exact=pending")
     assert 'class="sla-late"' in page.content.decode()

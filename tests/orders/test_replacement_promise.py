@@ -17,7 +17,6 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
-from accounts.roles import IDENTITY_REVIEWERS, sync_staff_roles
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
 from orders.services import effects, provisioning
@@ -25,18 +24,18 @@ from orders.services.placing import place_purchase, place_renewal
 from orders.services.replacement import approve_replacement
 from orders.site.sims import data_amount
 from plans.models import PlanKind, Provider, SandboxOrder
+from plans.providers import Capability
 from plans.providers.airalo import AiraloAdapter
-from plans.providers.base import PermanentProviderError, ProviderAdapter, TransientProviderError
+from plans.providers.base import PermanentProviderError, TransientProviderError
 from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.reloadly import ReloadlyAdapter
 from plans.providers.sandbox import SandboxAdapter
 from portal.demo import STAFF_EMAIL
 from tests.clock import site_date
-from tests.factories import UserFactory
 from tests.orders.conftest import plan_of
 from tests.staff import login_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 START = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
 PLAN_MB = 10240  # the demo's weekly 10 GB package, 7 days; the sandbox uses 50 MB an hour
@@ -45,28 +44,10 @@ Outcome = ProvisioningAttempt.Outcome
 TOP_UP = ProvisioningAttempt.Operation.TOP_UP
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "media", "base_url": None},
-        },
-    }
-
-
 @pytest.fixture
 def clock(db):
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def reviewer(catalog):
-    user = UserFactory(is_staff=True)
-    user.groups.add(sync_staff_roles()[IDENTITY_REVIEWERS])
-    return user
 
 
 def photo() -> SimpleUploadedFile:
@@ -121,9 +102,9 @@ def request_replacement(client, customer, sim) -> ReplacementTicket:
     return ReplacementTicket.objects.get(sim=sim)
 
 
-def approve_in_the_admin(client, reviewer, ticket, capture) -> ReplacementTicket:
+def approve_in_the_admin(client, identity_reviewer, ticket, capture) -> ReplacementTicket:
     """The reviewer approves; the free replacement is provisioned by the real task."""
-    login_staff(client, reviewer)
+    login_staff(client, identity_reviewer)
     with capture(execute=True):
         client.post(f"/admin/accounts/identitycheck/{ticket.identity_check_id}/approve/")
     ticket.refresh_from_db()
@@ -136,11 +117,13 @@ def top_ups(sim: Sim):
 
 
 def test_the_new_esim_keeps_the_old_ones_data_and_expiry_through_every_sync(
-    clock, client, customer, reviewer, renewed_sim, django_capture_on_commit_callbacks
+    clock, client, customer, identity_reviewer, renewed_sim, django_capture_on_commit_callbacks
 ):
     promised_mb, promised_until = renewed_sim.data_remaining_mb, renewed_sim.expires_at
     ticket = request_replacement(client, customer, renewed_sim)
-    ticket = approve_in_the_admin(client, reviewer, ticket, django_capture_on_commit_callbacks)
+    ticket = approve_in_the_admin(
+        client, identity_reviewer, ticket, django_capture_on_commit_callbacks
+    )
     issued_at = timezone.now()
     new = ticket.new_sim
     assert (new.data_remaining_mb, new.expires_at) == (promised_mb, promised_until)
@@ -181,13 +164,13 @@ def test_the_new_esim_keeps_the_old_ones_data_and_expiry_through_every_sync(
 
 
 def test_a_retried_provisioning_tops_up_once(
-    clock, client, customer, reviewer, renewed_sim, django_capture_on_commit_callbacks
+    clock, client, customer, identity_reviewer, renewed_sim, django_capture_on_commit_callbacks
 ):
     promised_mb, promised_until = renewed_sim.data_remaining_mb, renewed_sim.expires_at
     ticket = request_replacement(client, customer, renewed_sim)
     # Every first call per reference times out after the upstream accepted it.
     sandbox(fail="timeout_after_accept", fail_times=1)
-    approve_replacement(ticket=ticket, reviewer=reviewer)  # provisioning is not run yet
+    approve_replacement(ticket=ticket, reviewer=identity_reviewer)  # provisioning is not run yet
     order = ReplacementTicket.objects.get(pk=ticket.pk).order
     assert order.status == Order.Status.PAID
 
@@ -219,12 +202,14 @@ def test_a_retried_provisioning_tops_up_once(
 
 
 def test_a_provider_that_cannot_top_up_leaves_a_note_for_staff(
-    clock, client, customer, reviewer, renewed_sim, django_capture_on_commit_callbacks
+    clock, client, customer, identity_reviewer, renewed_sim, django_capture_on_commit_callbacks
 ):
     promised_mb, promised_until = renewed_sim.data_remaining_mb, renewed_sim.expires_at
     sandbox(top_up_offered=False)
     ticket = request_replacement(client, customer, renewed_sim)
-    ticket = approve_in_the_admin(client, reviewer, ticket, django_capture_on_commit_callbacks)
+    ticket = approve_in_the_admin(
+        client, identity_reviewer, ticket, django_capture_on_commit_callbacks
+    )
     given_until = timezone.now() + timedelta(days=7)
     new = ticket.new_sim
     # The SIM shows what the provider really gives: the next sync changes nothing.
@@ -255,14 +240,22 @@ def test_a_provider_that_cannot_top_up_leaves_a_note_for_staff(
 
 
 def test_a_top_up_refused_upstream_also_leaves_a_note(
-    clock, client, customer, reviewer, renewed_sim, django_capture_on_commit_callbacks, monkeypatch
+    clock,
+    client,
+    customer,
+    identity_reviewer,
+    renewed_sim,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     def refuse(self, **kwargs):
         raise PermanentProviderError("sandbox: top-up not offered for this package")
 
     monkeypatch.setattr(SandboxAdapter, "top_up", refuse)
     ticket = request_replacement(client, customer, renewed_sim)
-    ticket = approve_in_the_admin(client, reviewer, ticket, django_capture_on_commit_callbacks)
+    ticket = approve_in_the_admin(
+        client, identity_reviewer, ticket, django_capture_on_commit_callbacks
+    )
     order = ticket.order
     assert order.status == Order.Status.FULFILLED
     attempt = order.provisioning_attempts.get(operation=TOP_UP)
@@ -273,10 +266,12 @@ def test_a_top_up_refused_upstream_also_leaves_a_note(
 
 
 def test_nothing_is_topped_up_when_the_new_package_already_gives_as_much(
-    client, customer, reviewer, bought_sim, django_capture_on_commit_callbacks
+    client, customer, identity_reviewer, bought_sim, django_capture_on_commit_callbacks
 ):
     ticket = request_replacement(client, customer, bought_sim)
-    ticket = approve_in_the_admin(client, reviewer, ticket, django_capture_on_commit_callbacks)
+    ticket = approve_in_the_admin(
+        client, identity_reviewer, ticket, django_capture_on_commit_callbacks
+    )
     new = ticket.new_sim
     assert new.data_total_mb == PLAN_MB and new.expires_at >= bought_sim.expires_at
     assert not top_ups(new).exists()
@@ -305,10 +300,10 @@ def test_unlimited_stays_unlimited(clock, catalog, customer):
 
 
 def test_only_adapters_that_say_so_top_up():
-    assert SandboxAdapter.top_up is not ProviderAdapter.top_up
+    assert Capability.TOP_UP in SandboxAdapter.capabilities
     for adapter in (AiraloAdapter, EsimAccessAdapter, ReloadlyAdapter):
-        assert adapter.offers_top_up is False
-        assert adapter.top_up is ProviderAdapter.top_up
+        assert Capability.TOP_UP not in adapter.capabilities
+        assert not hasattr(adapter, "top_up")
 
 
 def test_the_sandbox_counts_a_top_up_in_readings_and_later_renewals(clock, catalog):
@@ -340,6 +335,6 @@ def test_the_sandbox_counts_a_top_up_in_readings_and_later_renewals(clock, catal
     sandbox(top_up_offered=False)
     week.provider.refresh_from_db()
     refusing = SandboxAdapter(week.provider)
-    assert refusing.offers_top_up is False
+    assert refusing.offers(Capability.TOP_UP) is False
     with pytest.raises(PermanentProviderError, match="not offered"):
         refusing.top_up(reference="promise-2-topup", iccid=profile.iccid, data_mb=1)

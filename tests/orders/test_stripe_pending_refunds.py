@@ -12,10 +12,8 @@ import responses
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from accounts.models import User
 from core import signing
 from orders.models import Order, Payment, Refund, WebhookEvent
-from portal.demo import STAFF_EMAIL, load_demo_data
 from tests.factories import OrderFactory, PaymentFactory, RefundFactory
 from tests.orders.test_stripe_gateway import (
     API,
@@ -25,7 +23,6 @@ from tests.orders.test_stripe_gateway import (
     refund_json,
     session_json,
 )
-from tests.staff import login_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 WEBHOOK_URL = "/webhooks/stripe/"
@@ -33,14 +30,6 @@ CHANGELIST = reverse("admin:orders_order_changelist")
 PENDING_ACTION_MESSAGE = (
     "refund pending at the payment gateway; the order is marked refunded once the money is returned"
 )
-
-
-@pytest.fixture
-def staff(db, client):
-    load_demo_data()
-    user = User.objects.get(email=STAFF_EMAIL)
-    login_staff(client, user)
-    return user
 
 
 @pytest.fixture
@@ -104,7 +93,9 @@ def refresh(*rows):
 
 
 @responses.activate
-def test_pending_refund_waits_then_succeeds_by_webhook_once(client, staff, payment, post_event):
+def test_pending_refund_waits_then_succeeds_by_webhook_once(
+    client, signed_in_demo_staff, payment, post_event
+):
     order = payment.order
     stripe_answers_refund("re_1", 59900, "pending")
 
@@ -152,7 +143,9 @@ def refund_entries(refund):
 
 
 @responses.activate
-def test_partial_pending_refund_that_fails_leaves_the_order(client, staff, payment, post_event):
+def test_partial_pending_refund_that_fails_leaves_the_order(
+    client, signed_in_demo_staff, payment, post_event
+):
     order = payment.order
     stripe_answers_refund("re_2", 10000, "pending")
 
@@ -183,7 +176,9 @@ def test_partial_pending_refund_that_fails_leaves_the_order(client, staff, payme
 
 @responses.activate
 @pytest.mark.parametrize("stripe_status", ["failed", "canceled"])
-def test_a_refund_stripe_refuses_at_once_is_failed_and_shown(client, staff, payment, stripe_status):
+def test_a_refund_stripe_refuses_at_once_is_failed_and_shown(
+    client, signed_in_demo_staff, payment, stripe_status
+):
     order = payment.order
     stripe_answers_refund("re_3", 10000, stripe_status, failure_reason="unknown")
 
@@ -203,7 +198,9 @@ def test_a_refund_stripe_refuses_at_once_is_failed_and_shown(client, staff, paym
 
 
 @responses.activate
-def test_a_refund_stripe_refuses_at_once_is_reported_by_the_action(client, staff, payment):
+def test_a_refund_stripe_refuses_at_once_is_reported_by_the_action(
+    client, signed_in_demo_staff, payment
+):
     stripe_answers_refund("re_4", 59900, "failed")
 
     messages = run_refund_in_full(client, payment.order)

@@ -8,17 +8,11 @@ from core import signing
 from core.money import to_minor_units
 from orders.models import Order, Payment, Refund
 from orders.services.payments import start_payment
-from orders.services.placing import place_purchase
 from orders.services.webhooks import receive_webhook
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, session_json, signed_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 OLD, NEW = "cs_test_old", "cs_test_new"
-
-
-@pytest.fixture
-def order(customer, esim_plan):
-    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
 
 
 def session(order, session_id, payment_status="unpaid", status=None):

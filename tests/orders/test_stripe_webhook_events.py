@@ -13,7 +13,6 @@ from orders import tasks
 from orders.models import Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.payments import start_payment
-from orders.services.placing import place_purchase
 from orders.services.webhooks import NOT_OURS
 from orders.site.checkout import status_context
 from tests.orders.test_stripe_gateway import (
@@ -46,11 +45,6 @@ def post(client, django_capture_on_commit_callbacks):
             return client.post(URL, body, content_type="application/json", headers=headers)
 
     return _post
-
-
-@pytest.fixture
-def order(customer, esim_plan):
-    return place_purchase(plan=esim_plan, customer=customer, currency="PKR")
 
 
 def ours(order, **fields) -> dict:

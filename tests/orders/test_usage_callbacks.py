@@ -14,9 +14,9 @@ from orders.services.usage import (
     callback_secret,
 )
 from plans.providers.base import Usage
-from tests.orders.test_usage_sync import START, TOTAL_MB, _clean_cache, clock, issue_sims, plan
+from tests.orders.test_usage_sync import START, TOTAL_MB, clock, issue_sims, plan
 
-__all__ = ["_clean_cache", "clock", "plan"]  # fixtures shared with the sync tests
+__all__ = ["clock", "plan"]  # fixtures shared with the sync tests
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 
 from orders import tasks
@@ -17,13 +16,6 @@ from tests.factories import PlanFactory, SimFactory
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 TOTAL_MB = 10240  # PlanFactory: 10 GB for 7 days; the sandbox uses 50 MB an hour
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()  # the rate-limit counters
-    yield
-    cache.clear()
 
 
 @pytest.fixture

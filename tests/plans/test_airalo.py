@@ -13,7 +13,6 @@ import pytest
 import requests
 import responses
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,8 +23,9 @@ from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind, Provider, ProviderCall
-from plans.providers import airalo_parsing
+from plans.providers import Capability, NotOffered, get_adapter
 from plans.providers.airalo import AiraloAdapter
+from plans.providers.airalo import parsing as airalo_parsing
 from plans.providers.base import (
     CallbackError,
     PermanentProviderError,
@@ -62,14 +62,6 @@ def raw_fixture(name: str) -> bytes:
 @pytest.fixture(autouse=True)
 def _credentials(settings):
     settings.PROVIDER_CREDENTIALS = {"airalo": dict(CREDENTIALS)}
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Cached tokens and sent-markers are keyed by provider pk, which tests may reuse."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -287,7 +279,7 @@ def test_an_order_sent_by_a_worker_that_died_mid_call_is_still_looked_up(adapter
 
 
 def test_a_lookup_too_long_to_read_whole_is_not_taken_for_not_found(adapter, api, monkeypatch):
-    monkeypatch.setattr("plans.providers.airalo.MAX_LOOKUP_PAGES", 2)
+    monkeypatch.setattr("plans.providers.airalo.adapter.MAX_LOOKUP_PAGES", 2)
     adapter._mark_sent(REF, "order")
     listed = fixture("orders_list")
     listed["data"] = listed["data"][:1]  # only the "-2" unit: no exact match on any page
@@ -504,18 +496,10 @@ def test_an_unknown_iccid_is_permanent(adapter, api):
 # --- what Airalo cannot do -------------------------------------------------------------------
 
 
-def test_recharge_and_cancel_are_refused_with_a_reason(adapter):
-    with pytest.raises(PermanentProviderError, match="airtime"):
-        adapter.recharge(
-            reference="r",
-            msisdn="+923001234567",
-            operator_code="jazz",
-            plan_sku="x",
-            amount=Decimal("100"),
-            currency="PKR",
-        )
-    with pytest.raises(PermanentProviderError, match=r"cannot cancel.*refund"):
-        adapter.cancel(reference=REF, iccid=ICCID)
+def test_recharge_and_cancel_are_not_offered_and_cancel_says_why(provider):
+    assert not {Capability.RECHARGE, Capability.CANCEL} & AiraloAdapter.capabilities
+    with pytest.raises(NotOffered, match=r"does not offer cancelling.*refund"):
+        get_adapter(provider, needs=Capability.CANCEL)
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -576,7 +560,7 @@ def test_catalog_filters_come_from_the_provider_settings(provider, api):
 
 
 def test_a_catalog_that_never_ends_is_refused(adapter, api, monkeypatch):
-    monkeypatch.setattr("plans.providers.airalo.MAX_PAGES", 3)
+    monkeypatch.setattr("plans.providers.airalo.adapter.MAX_PAGES", 3)
     api.get(BASE + "/v2/packages", json=fixture("packages_page1"))
     with pytest.raises(TransientProviderError, match="more than 3 pages"):
         adapter.list_catalog()

@@ -105,12 +105,7 @@ def staff_in(client, role):
     return login_staff(client, user)
 
 
-@pytest.fixture
-def manager(client, catalog):
-    return staff_in(client, CATALOG_MANAGERS)
-
-
-def test_csv_preview_writes_nothing_until_confirmed(client, manager):
+def test_csv_preview_writes_nothing_until_confirmed(client, catalog, catalog_manager):
     response = preview(client, csv_file([row(), row("jazz-day-2gb", name="Jazz Daily 2 GB")]))
 
     assert response.status_code == 200
@@ -121,7 +116,7 @@ def test_csv_preview_writes_nothing_until_confirmed(client, manager):
     assert not AuditEntry.objects.exists()
 
 
-def test_confirm_writes_plans_prices_and_audit(client, manager, catalog):
+def test_confirm_writes_plans_prices_and_audit(client, catalog_manager, catalog):
     previewed = preview(client, csv_file([row(), row("zong-day-2gb", operator="zong")]))
     response = confirm(client, previewed)
 
@@ -139,14 +134,14 @@ def test_confirm_writes_plans_prices_and_audit(client, manager, catalog):
     entries = AuditEntry.objects.filter(action="catalog_import.plan_added")
     assert entries.count() == 2
     entry = entries.get(target_id=str(plan.pk))
-    assert entry.actor == manager and entry.before == {}
+    assert entry.actor == catalog_manager and entry.before == {}
     assert entry.after["provider_sku"] == "jazz-week-10gb" and entry.after["price_pkr"] == "599"
     assert "plans.csv" in entry.note
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert messages == ["Import finished. Plans added: 2; updated: 0; unchanged: 0."]
 
 
-def test_update_records_only_what_changed(client, manager, catalog):
+def test_update_records_only_what_changed(client, catalog_manager, catalog):
     plan = PlanFactory(provider=catalog, provider_sku="jazz-week-10gb", name="Old name")
     PlanPriceFactory(plan=plan, currency=Currency.PKR, amount=Decimal("550"))
     PlanPriceFactory(plan=plan, currency=Currency.CNY, amount=Decimal("15.99"))
@@ -167,7 +162,7 @@ def test_update_records_only_what_changed(client, manager, catalog):
     assert "cost" not in entry.after  # 450 in the file and in the database
 
 
-def test_xlsx_preview_and_confirm(client, manager):
+def test_xlsx_preview_and_confirm(client, catalog, catalog_manager):
     rows = [row(), row("jazz-unl", data_mb="", data_unlimited="1")]
     previewed = preview(client, xlsx_file(rows), XLSX_FORMAT)
     assert Plan.objects.count() == 0
@@ -180,7 +175,9 @@ def test_xlsx_preview_and_confirm(client, manager):
     assert AuditEntry.objects.filter(action="catalog_import.plan_added").count() == 2
 
 
-def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(client, manager):
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(
+    client, catalog, catalog_manager
+):
     rows = [
         row("ok-1"),
         row("bad-operator", operator="warid"),
@@ -209,7 +206,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(client, 
     assert not Plan.objects.exists() and not AuditEntry.objects.exists()
 
 
-def test_confirm_rolls_everything_back_if_a_row_fails_by_then(client, manager, catalog):
+def test_confirm_rolls_everything_back_if_a_row_fails_by_then(client, catalog_manager, catalog):
     previewed = preview(client, csv_file([row("first"), row("second", operator="zong")]))
     Operator.objects.filter(code="zong").delete()
 
@@ -262,7 +259,9 @@ def test_confirm_rolls_everything_back_if_a_row_fails_by_then(client, manager, c
         "huge",
     ],
 )
-def test_unusable_files_get_a_form_error(client, manager, upload, file_format, message):
+def test_unusable_files_get_a_form_error(
+    client, catalog, catalog_manager, upload, file_format, message
+):
     response = preview(client, upload, file_format)
 
     assert response.status_code == 200
@@ -271,7 +270,7 @@ def test_unusable_files_get_a_form_error(client, manager, upload, file_format, m
     assert not Plan.objects.exists()
 
 
-def test_too_many_rows_is_a_form_error(client, manager, settings, monkeypatch):
+def test_too_many_rows_is_a_form_error(client, catalog, catalog_manager, settings, monkeypatch):
     monkeypatch.setattr("plans.importing.upload.MAX_ROWS", 3)
     response = preview(client, csv_file([row(f"sku-{n}") for n in range(4)]))
     assert any("at most 3" in error for error in file_errors(response))
@@ -300,7 +299,7 @@ def make_catalog(catalog):
 
 
 @pytest.mark.parametrize(("file_format", "extension"), [(CSV_FORMAT, "csv"), (XLSX_FORMAT, "xlsx")])
-def test_export_imports_back_unchanged(client, manager, catalog, file_format, extension):
+def test_export_imports_back_unchanged(client, catalog_manager, catalog, file_format, extension):
     make_catalog(catalog)
 
     exported = client.post(
@@ -356,7 +355,7 @@ def test_import_and_export_buttons_for_catalog_staff(client, catalog, role):
     assert client.get(IMPORT_URL).status_code == 200
 
 
-def test_confirming_twice_imports_once(client, manager):
+def test_confirming_twice_imports_once(client, catalog, catalog_manager):
     previewed = preview(client, csv_file([row()]))
     confirm(client, previewed)
 
@@ -367,7 +366,7 @@ def test_confirming_twice_imports_once(client, manager):
     assert AuditEntry.objects.filter(action="catalog_import.plan_added").count() == 1
 
 
-def test_a_file_with_some_columns_changes_only_those(client, manager, catalog):
+def test_a_file_with_some_columns_changes_only_those(client, catalog_manager, catalog):
     plan = PlanFactory(provider=catalog, provider_sku="week", name="Weekly", cost=Decimal("450"))
     PlanPriceFactory(plan=plan, currency=Currency.PKR, amount=Decimal("599"))
     upload = csv_file(

@@ -29,16 +29,11 @@ from tests.staff import login_staff
 PLANS_DIR = Path(settings.BASE_DIR) / "plans"
 
 
-@pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True)
-
-
 # Catalog sync
 
 
 @pytest.mark.django_db
-def test_sync_apply_creates_changes_and_deactivates_with_audit(staff):
+def test_sync_apply_creates_changes_and_deactivates_with_audit(staff_member):
     OperatorFactory(code="jazz")
     provider = ProviderFactory()
     changed = PlanFactory(provider=provider, provider_sku="week", validity_days=7)
@@ -62,7 +57,7 @@ def test_sync_apply_creates_changes_and_deactivates_with_audit(staff):
     provider.save()
 
     sync_plan = catalog_sync.preview(provider=provider)
-    result = catalog_sync.apply(provider=provider, actor=staff, sync_plan=sync_plan)
+    result = catalog_sync.apply(provider=provider, actor=staff_member, sync_plan=sync_plan)
 
     assert result == SyncResult(created=1, updated=1, deactivated=1)
     new = Plan.objects.get(provider=provider, provider_sku="day")
@@ -71,14 +66,14 @@ def test_sync_apply_creates_changes_and_deactivates_with_audit(staff):
     gone.refresh_from_db()
     assert changed.cost == Decimal("480") and not gone.is_active
     assert entries_for(new).get().action == catalog_sync.CREATED
-    assert entries_for(gone).get().actor == staff
+    assert entries_for(gone).get().actor == staff_member
 
 
 # Catalog import
 
 
 @pytest.mark.django_db
-def test_import_apply_adds_a_plan_with_prices_and_audit(staff):
+def test_import_apply_adds_a_plan_with_prices_and_audit(staff_member):
     plan = PlanFactory.build(operator=OperatorFactory(), provider=ProviderFactory())
 
     catalog_import.save_imported_plan(
@@ -86,18 +81,18 @@ def test_import_apply_adds_a_plan_with_prices_and_audit(staff):
         is_create=True,
         prices={"PKR": Decimal("500.00")},
         before={},
-        user=staff,
+        user=staff_member,
         file_name="plans.csv",
     )
 
     assert PlanPrice.objects.get(plan=plan).amount == Decimal("500.00")
     entry = entries_for(plan).get()
-    assert entry.action == "catalog_import.plan_added" and entry.actor == staff
+    assert entry.action == "catalog_import.plan_added" and entry.actor == staff_member
     assert entry.after["price_pkr"] == "500" and entry.note == "import: plans.csv"
 
 
 @pytest.mark.django_db
-def test_import_apply_changes_only_what_differs(staff):
+def test_import_apply_changes_only_what_differs(staff_member):
     plan = PlanFactory(name="Old name")
     PlanPriceFactory(plan=plan, currency="PKR", amount=Decimal("500.00"))
     plan = Plan.objects.get(pk=plan.pk)
@@ -109,7 +104,7 @@ def test_import_apply_changes_only_what_differs(staff):
         is_create=False,
         prices={"PKR": Decimal("550.00")},
         before=before,
-        user=staff,
+        user=staff_member,
         file_name="plans.csv",
     )
 
@@ -122,7 +117,7 @@ def test_import_apply_changes_only_what_differs(staff):
 
 
 @pytest.mark.django_db
-def test_import_preview_writes_no_audit_entry(staff):
+def test_import_preview_writes_no_audit_entry(staff_member):
     plan = PlanFactory.build(operator=OperatorFactory(), provider=ProviderFactory())
     catalog_import.save_imported_plan(
         plan=plan, is_create=True, prices={}, before={}, audit_entry=False
@@ -134,9 +129,11 @@ def test_import_preview_writes_no_audit_entry(staff):
 
 
 @pytest.mark.django_db
-def test_price_rule_save_adds_then_changes_only_the_changed_fields(staff):
+def test_price_rule_save_adds_then_changes_only_the_changed_fields(staff_member):
     rule = PartnerPriceRule(tier=PriceTier.GOLD, discount_percent=Decimal("5"))
-    prices.save_price_rule(rule=rule, actor=staff, changed_fields=["tier", "discount_percent"])
+    prices.save_price_rule(
+        rule=rule, actor=staff_member, changed_fields=["tier", "discount_percent"]
+    )
     added = entries_for(rule).get()
     assert added.action == "admin.partnerpricerule.added" and added.after["tier"] == "gold"
 
@@ -145,7 +142,7 @@ def test_price_rule_save_adds_then_changes_only_the_changed_fields(staff):
     stale.discount_percent = Decimal("7.5")
     prices.save_price_rule(
         rule=stale,
-        actor=staff,
+        actor=staff_member,
         changed_fields=["discount_percent"],
         before={"discount_percent": "5"},
     )
@@ -155,17 +152,19 @@ def test_price_rule_save_adds_then_changes_only_the_changed_fields(staff):
     assert rule.tier == PriceTier.SILVER  # the stale copy's other fields are not written back
     changed = entries_for(rule).get(action="admin.partnerpricerule.changed")
     assert changed.before == {"discount_percent": "5"}
-    assert changed.after == {"discount_percent": "7.5"} and changed.actor == staff
+    assert changed.after == {"discount_percent": "7.5"} and changed.actor == staff_member
 
 
 @pytest.mark.django_db
-def test_plan_price_and_promotion_deletes_record_what_they_were(staff):
+def test_plan_price_and_promotion_deletes_record_what_they_were(staff_member):
     price = PlanPriceFactory(amount=Decimal("500.00"))
     promotion = Promotion.objects.create(
         code="EID10", percent_off=Decimal("10"), starts_at=timezone.now()
     )
-    prices.delete_plan_prices(prices=[price], actor=staff)
-    prices.delete_promotions(promotions=Promotion.objects.filter(pk=promotion.pk), actor=staff)
+    prices.delete_plan_prices(prices=[price], actor=staff_member)
+    prices.delete_promotions(
+        promotions=Promotion.objects.filter(pk=promotion.pk), actor=staff_member
+    )
     assert not PlanPrice.objects.exists() and not Promotion.objects.exists()
     assert entries_for(promotion).get().before["code"] == "EID10"
 

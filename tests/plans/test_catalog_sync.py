@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.roles import CATALOG_MANAGERS, SUPPORT, sync_staff_roles
+from accounts.roles import SUPPORT, sync_staff_roles
 from core.audit import entries_for
 from core.models import AuditEntry
 from orders.models import Order
@@ -329,14 +329,7 @@ def sync_url(provider):
     return reverse("admin:plans_provider_sync_catalog", args=[provider.pk])
 
 
-@pytest.fixture
-def manager(client):
-    user = UserFactory(is_staff=True)
-    user.groups.add(sync_staff_roles()[CATALOG_MANAGERS])
-    return login_staff(client, user)
-
-
-def test_admin_preview_then_apply(client, manager, provider, plans):
+def test_admin_preview_then_apply(client, catalog_manager, provider, plans):
     changed_upstream(provider)
     change_page = client.get(reverse("admin:plans_provider_change", args=[provider.pk]))
     assert sync_url(provider) in change_page.content.decode()
@@ -360,10 +353,10 @@ def test_admin_preview_then_apply(client, manager, provider, plans):
     )
     assert Plan.objects.get(pk=plans["changed"].pk).cost == Decimal("480")
     assert not Plan.objects.get(pk=plans["gone"].pk).is_active
-    assert set(AuditEntry.objects.values_list("actor", flat=True)) == {manager.pk}
+    assert set(AuditEntry.objects.values_list("actor", flat=True)) == {catalog_manager.pk}
 
 
-def test_admin_action_opens_the_preview(client, manager, provider):
+def test_admin_action_opens_the_preview(client, catalog_manager, provider):
     response = client.post(
         reverse("admin:plans_provider_changelist"),
         {"action": "sync_catalog", "_selected_action": [provider.pk]},
@@ -371,7 +364,7 @@ def test_admin_action_opens_the_preview(client, manager, provider):
     assert response.status_code == 302 and response.url == sync_url(provider)
 
 
-def test_admin_page_says_when_nothing_changes(client, manager, provider, plans):
+def test_admin_page_says_when_nothing_changes(client, catalog_manager, provider, plans):
     body = client.get(sync_url(provider)).content.decode()
     assert "nothing to change" in body and "Apply these changes" not in body
 
@@ -387,7 +380,7 @@ def test_support_gets_403(client, provider, plans):
     assert not AuditEntry.objects.exists()
 
 
-def test_admin_shows_a_provider_error_and_changes_nothing(client, manager, provider, plans):
+def test_admin_shows_a_provider_error_and_changes_nothing(client, catalog_manager, provider, plans):
     changed_upstream(provider)
     fingerprint = catalog_sync.preview(provider=provider).fingerprint
     upstream(provider, catalog_fail="permanent")
@@ -400,7 +393,7 @@ def test_admin_shows_a_provider_error_and_changes_nothing(client, manager, provi
     assert not AuditEntry.objects.exists()
 
 
-def test_admin_refuses_a_stale_preview(client, manager, provider, plans):
+def test_admin_refuses_a_stale_preview(client, catalog_manager, provider, plans):
     changed_upstream(provider)
     fingerprint = client.get(sync_url(provider)).context["sync_plan"].fingerprint
     upstream(provider, withdrawn=["jazz-esim-week-10gb"])
@@ -412,7 +405,9 @@ def test_admin_refuses_a_stale_preview(client, manager, provider, plans):
     assert Plan.objects.filter(is_active=True).count() == 3
 
 
-def test_admin_preview_query_budget(client, manager, provider, django_assert_max_num_queries):
+def test_admin_preview_query_budget(
+    client, catalog_manager, provider, django_assert_max_num_queries
+):
     for n in range(30):
         PlanFactory(provider=provider, provider_sku=f"jazz-esim-{n:02}")
     upstream(

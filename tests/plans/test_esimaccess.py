@@ -30,14 +30,13 @@ from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
 from plans.models import PlanKind, Provider, ProviderCall
-from plans.providers import esimaccess_parsing as parsing
-from plans.providers import get_adapter
+from plans.providers import Capability, NotOffered, get_adapter
 from plans.providers.base import (
     CallbackError,
     PermanentProviderError,
     TransientProviderError,
 )
-from plans.providers.esimaccess import EsimAccessAdapter
+from plans.providers.esimaccess import EsimAccessAdapter, parsing
 from plans.providers.http import UpstreamTimeout
 from tests.factories import (
     CustomerFactory,
@@ -577,15 +576,9 @@ def test_a_used_profile_is_revoked_unless_that_is_turned_off(adapter, upstream, 
 
 
 def test_airtime_is_not_sold(adapter):
-    with pytest.raises(PermanentProviderError, match="airtime"):
-        adapter.recharge(
-            reference="ord-X",
-            msisdn="+923001234567",
-            operator_code="jazz",
-            plan_sku="any",
-            amount=Decimal("100"),
-            currency="PKR",
-        )
+    assert not adapter.offers(Capability.RECHARGE)
+    with pytest.raises(NotOffered, match="airtime"):
+        get_adapter(adapter.provider, needs=Capability.RECHARGE)
 
 
 # --- webhooks -------------------------------------------------------------------------------------

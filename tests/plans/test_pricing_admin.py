@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PriceTier
-from accounts.roles import CATALOG_MANAGERS, sync_staff_roles
 from orders.models import Order
 from plans.models import PartnerPriceRule, Promotion
 from tests.factories import (
@@ -17,20 +16,11 @@ from tests.factories import (
     PlanFactory,
     PlanPriceFactory,
     ProviderFactory,
-    UserFactory,
 )
-from tests.staff import login_staff
 
 PROMOTIONS = reverse("admin:plans_promotion_changelist")
 RULES = reverse("admin:plans_partnerpricerule_changelist")
 PLANS = reverse("admin:plans_plan_changelist")
-
-
-@pytest.fixture
-def manager(db, client):
-    user = UserFactory(is_staff=True)
-    user.groups.add(sync_staff_roles()[CATALOG_MANAGERS])
-    return login_staff(client, user)
 
 
 def promotion(code, *, starts=-1, ends=None, **fields):
@@ -51,7 +41,7 @@ def listed(client, url, **params):
     return response, {str(obj) for obj in response.context["cl"].result_list}
 
 
-def test_running_filter(client, manager):
+def test_running_filter(client, catalog_manager):
     promotion("OPEN")
     promotion("WINDOW", ends=1)
     promotion("LATER", starts=1)
@@ -72,7 +62,7 @@ def test_running_filter(client, manager):
     assert running | not_running == everything
 
 
-def test_promotion_columns_show_discount_redemptions_and_running(client, manager):
+def test_promotion_columns_show_discount_redemptions_and_running(client, catalog_manager):
     limited = promotion("LIMITED", max_redemptions=5)
     OrderFactory(promotion=limited, status=Order.Status.FULFILLED)
     OrderFactory(promotion=limited, status=Order.Status.PAYMENT_FAILED)
@@ -118,14 +108,14 @@ def form_errors(response):
     return response.context["adminform"].form.errors
 
 
-def test_promotion_ending_before_it_starts_is_a_form_error(client, manager):
+def test_promotion_ending_before_it_starts_is_a_form_error(client, catalog_manager):
     response = post_promotion(client, ends_at_0="2026-03-01")
 
     assert form_errors(response) == {"ends_at": ["The end must be after the start."]}
     assert not Promotion.objects.exists()
 
 
-def test_promotion_with_two_kinds_of_discount_is_a_form_error(client, manager):
+def test_promotion_with_two_kinds_of_discount_is_a_form_error(client, catalog_manager):
     response = post_promotion(client, amount_off="100", amount_currency="PKR")
 
     assert form_errors(response) == {
@@ -135,7 +125,7 @@ def test_promotion_with_two_kinds_of_discount_is_a_form_error(client, manager):
     }
 
 
-def test_valid_promotion_is_saved(client, manager):
+def test_valid_promotion_is_saved(client, catalog_manager):
     assert post_promotion(client).status_code == 302
     assert Promotion.objects.get().code == "SPRING"
 
@@ -145,7 +135,7 @@ def post_rule(client, **values):
     return client.post(reverse("admin:plans_partnerpricerule_add"), data | values)
 
 
-def test_rule_for_operator_and_plan_is_a_form_error(client, manager):
+def test_rule_for_operator_and_plan_is_a_form_error(client, catalog_manager):
     plan = PlanFactory()
 
     response = post_rule(client, operator=plan.operator_id, plan=plan.pk)
@@ -164,7 +154,9 @@ def test_rule_for_operator_and_plan_is_a_form_error(client, manager):
         ("plan", "plan", "This tier already has a rule for this plan."),
     ],
 )
-def test_second_rule_for_the_same_scope_is_a_form_error(client, manager, scope, field, message):
+def test_second_rule_for_the_same_scope_is_a_form_error(
+    client, catalog_manager, scope, field, message
+):
     plan = PlanFactory()
     values = {"operator": plan.operator if scope == "operator" else None}
     values["plan"] = plan if scope == "plan" else None
@@ -176,7 +168,7 @@ def test_second_rule_for_the_same_scope_is_a_form_error(client, manager, scope, 
     assert PartnerPriceRule.objects.count() == 1
 
 
-def test_rule_operator_filter_includes_rules_for_its_plans(client, manager):
+def test_rule_operator_filter_includes_rules_for_its_plans(client, catalog_manager):
     jazz = OperatorFactory(code="jazz", name="Jazz")
     zong = OperatorFactory(code="zong", name="Zong")
     zong_plan = PlanFactory(operator=zong, name="Zong Monthly")
@@ -194,7 +186,7 @@ def test_rule_operator_filter_includes_rules_for_its_plans(client, manager):
     assert "operator: Jazz" in body and "plan: Zong Monthly" in body and "all plans" in body
 
 
-def test_unlimited_plan_with_a_cap_is_a_form_error(client, manager):
+def test_unlimited_plan_with_a_cap_is_a_form_error(client, catalog_manager):
     plan = PlanFactory(provider=ProviderFactory())
     data = {
         "operator": plan.operator_id,
@@ -237,7 +229,7 @@ def make_rows(numbers):
 
 @pytest.mark.parametrize(("url", "budget"), [(PLANS, 12), (RULES, 11), (PROMOTIONS, 10)])
 def test_changelist_query_budget_does_not_grow_with_rows(
-    client, manager, django_assert_max_num_queries, url, budget
+    client, catalog_manager, django_assert_max_num_queries, url, budget
 ):
     make_rows(range(2))
     with django_assert_max_num_queries(budget) as few:

@@ -20,11 +20,11 @@ from orders.models import Order
 from orders.services import provisioning
 from orders.services.placing import place_recharge
 from plans.models import Operator, PlanKind, Provider, ProviderCall
-from plans.providers import get_adapter
-from plans.providers import reloadly_parsing as rp
+from plans.providers import Capability, NotOffered, get_adapter
 from plans.providers.base import PermanentProviderError, RechargeResult, TransientProviderError
 from plans.providers.http import BadResponse, Unauthorized, UpstreamTimeout
-from plans.providers.reloadly import ACCEPT, ReloadlyAdapter
+from plans.providers.reloadly import parsing as rp
+from plans.providers.reloadly.adapter import ACCEPT, ReloadlyAdapter
 from tests.factories import CustomerFactory, OperatorFactory, PlanFactory, PlanPriceFactory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reloadly"
@@ -352,17 +352,10 @@ def test_busy_or_unreadable_answers_are_transient(
 
 
 def test_reloadly_sends_airtime_only(provider):
-    adapter = get_adapter(provider)
-    for call in (
-        lambda: adapter.issue_esim(reference="r", plan_sku="x"),
-        lambda: adapter.renew(reference="r", iccid="8992", plan_sku="x"),
-        lambda: adapter.cancel(reference="r", iccid="8992"),
-        lambda: adapter.read_usage(iccid="8992"),
-    ):
-        with pytest.raises(PermanentProviderError, match="Reloadly sends airtime only"):
-            call()
-    with pytest.raises(NotImplementedError):
-        adapter.parse_callback(headers={}, body=b"{}")
+    assert ReloadlyAdapter.capabilities == {Capability.RECHARGE, Capability.READ_CATALOG}
+    for needs in (Capability.ISSUE_ESIM, Capability.RENEW, Capability.CANCEL, Capability.CALLBACKS):
+        with pytest.raises(NotOffered, match="Reloadly"):
+            get_adapter(provider, needs=needs)
 
 
 def test_the_catalog_lists_pkr_denominations_of_our_operators(provider, rsps):

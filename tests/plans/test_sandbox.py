@@ -146,7 +146,7 @@ def test_fail_skus_refuse_only_those_skus(provider, plan):
 
 
 def test_latency_sleeps_before_answering(provider, plan):
-    with mock.patch("plans.providers.sandbox.time.sleep") as sleep:
+    with mock.patch("plans.providers.sandbox.adapter.time.sleep") as sleep:
         sandbox(provider, latency_seconds=1.5).issue_esim(reference="o", plan_sku="pk-10gb-7d")
     sleep.assert_called_once_with(1.5)
 

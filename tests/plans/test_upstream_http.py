@@ -101,3 +101,24 @@ def test_tokens_are_cached_until_forgotten(http):
     assert cached_token(http.provider, fetch) == "token-1"
     forget_token(http.provider)
     assert cached_token(http.provider, fetch) == "token-2"
+
+
+@responses.activate
+def test_a_401_fetches_a_new_token_once_and_sends_the_call_again(http):
+    tokens = iter(["stale", "fresh", "third"])
+
+    def fetch():
+        return next(tokens), 3600
+
+    refused = responses.get(BASE + "/v2/sims", status=401, json={"message": "Unauthenticated"})
+    with pytest.raises(Unauthorized):
+        http.call_with_token("get", "/v2/sims", fetch_token=fetch, operation="sims")
+    sent = [call.request.headers["Authorization"] for call in responses.calls]
+    assert sent == ["Bearer stale", "Bearer fresh"]  # one refresh, then the 401 is raised
+    responses.remove(refused)
+    responses.get(BASE + "/v2/sims", json={"data": []})
+    response = http.call_with_token(
+        "get", "/v2/sims", fetch_token=fetch, operation="sims", headers={"Accept": "x"}
+    )
+    assert response.request.headers["Authorization"] == "Bearer third"
+    assert response.request.headers["Accept"] == "x"

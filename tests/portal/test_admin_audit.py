@@ -18,22 +18,14 @@ from tests.factories import (
     PaymentFactory,
     PlanFactory,
     PlanPriceFactory,
-    UserFactory,
 )
-from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 Status = Order.Status
 
 
-@pytest.fixture
-def staff(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    return login_staff(client, user)
-
-
-def by(staff, action: str) -> AuditEntry:
-    return AuditEntry.objects.filter(actor=staff, action=action).latest("pk")
+def by(signed_in_superuser, action: str) -> AuditEntry:
+    return AuditEntry.objects.filter(actor=signed_in_superuser, action=action).latest("pk")
 
 
 def run_action(client, model: str, action: str, *objects):
@@ -71,37 +63,37 @@ def form_data(page) -> dict:
     return data
 
 
-def test_editing_a_plan_records_before_and_after(client, staff):
+def test_editing_a_plan_records_before_and_after(client, signed_in_superuser):
     plan = PlanFactory(cost=Decimal("100.00"), validity_days=7)
     url = reverse("admin:plans_plan_change", args=[plan.pk])
     data = form_data(client.get(url)) | {"cost": "120.00"}
     assert client.post(url, data).status_code == 302
-    entry = by(staff, "admin.plan.changed")
+    entry = by(signed_in_superuser, "admin.plan.changed")
     assert entry.target_id == str(plan.pk)
     assert entry.before == {"cost": "100"} and entry.after == {"cost": "120"}
 
 
-def test_changing_an_inline_price_is_recorded(client, staff):
+def test_changing_an_inline_price_is_recorded(client, signed_in_superuser):
     price = PlanPriceFactory(amount=Decimal("500.00"))
     url = reverse("admin:plans_plan_change", args=[price.plan_id])
     data = form_data(client.get(url)) | {"prices-0-amount": "550.00"}
     assert client.post(url, data).status_code == 302
-    entry = by(staff, "admin.planprice.changed")
+    entry = by(signed_in_superuser, "admin.planprice.changed")
     assert entry.before == {"amount": "500"} and entry.after == {"amount": "550"}
     assert PlanPrice.objects.get(pk=price.pk).amount == Decimal("550.00")
 
 
-def test_deleting_a_promotion_records_what_it_was(client, staff):
+def test_deleting_a_promotion_records_what_it_was(client, signed_in_superuser):
     promotion = Promotion.objects.create(
         code="EID10", percent_off=Decimal("10"), starts_at=timezone.now()
     )
     url = reverse("admin:plans_promotion_delete", args=[promotion.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302
-    entry = by(staff, "admin.promotion.deleted")
+    entry = by(signed_in_superuser, "admin.promotion.deleted")
     assert entry.before["code"] == "EID10" and entry.after == {}
 
 
-def test_order_actions_record_their_status_changes(client, staff):
+def test_order_actions_record_their_status_changes(client, signed_in_superuser):
     stuck = OrderFactory(status=Status.NEEDS_ATTENTION)
     unpaid = OrderFactory(status=Status.AWAITING_PAYMENT)
     paid = OrderFactory(status=Status.FULFILLED)
@@ -111,42 +103,47 @@ def test_order_actions_record_their_status_changes(client, staff):
     run_action(client, "orders_order", "refund_in_full", paid)
     changes = {
         entry.target_id: (entry.before, entry.after)
-        for entry in AuditEntry.objects.filter(actor=staff, action="order.status")
+        for entry in AuditEntry.objects.filter(actor=signed_in_superuser, action="order.status")
     }
     assert changes[str(stuck.pk)][0] == {"status": Status.NEEDS_ATTENTION}
     assert changes[str(unpaid.pk)][1] == {"status": Status.CANCELLED}
     assert changes[str(paid.pk)][1] == {"status": Status.REFUNDED}
 
 
-def test_resending_the_ready_email_is_recorded_with_the_staff_member(client, staff, mailoutbox):
+def test_resending_the_ready_email_is_recorded_with_the_staff_member(
+    client, signed_in_superuser, mailoutbox
+):
     order = OrderFactory(status=Status.FULFILLED)
     run_action(client, "orders_order", "resend_ready_email", order)
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [order.customer.email]
-    assert by(staff, "order.ready_email_sent").target_id == str(order.pk)
+    assert by(signed_in_superuser, "order.ready_email_sent").target_id == str(order.pk)
 
 
-def test_resend_refuses_orders_without_a_ready_email(client, staff, mailoutbox):
+def test_resend_refuses_orders_without_a_ready_email(client, signed_in_superuser, mailoutbox):
     order = OrderFactory(status=Status.AWAITING_PAYMENT)
     run_action(client, "orders_order", "resend_ready_email", order)
     assert mailoutbox == []
     assert not AuditEntry.objects.filter(action="order.ready_email_sent").exists()
 
 
-def test_wallet_credit_and_api_keys_are_recorded(client, staff):
+def test_wallet_credit_and_api_keys_are_recorded(client, signed_in_superuser):
     partner = PartnerFactory()
     client.post(
         reverse("admin:accounts_partner_wallet", args=[partner.pk]),
         {"amount": "1000", "reason": "Bank transfer FT-1"},
     )
-    assert by(staff, "wallet.adjusted").note or by(staff, "wallet.adjusted").after
+    assert (
+        by(signed_in_superuser, "wallet.adjusted").note
+        or by(signed_in_superuser, "wallet.adjusted").after
+    )
     run_action(client, "accounts_partner", "issue_key", partner)
     key = ApiKey.objects.get(partner=partner)
-    assert by(staff, "api_key.issued").target_id == str(key.pk)
+    assert by(signed_in_superuser, "api_key.issued").target_id == str(key.pk)
     run_action(client, "accounts_apikey", "revoke", key)
-    assert by(staff, "api_key.revoked").target_id == str(key.pk)
+    assert by(signed_in_superuser, "api_key.revoked").target_id == str(key.pk)
 
 
-def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, staff):
+def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, signed_in_superuser):
     order = OrderFactory()
     entry = AuditEntry.objects.create(
         action="order.status", target_type_id=1, target_id=str(order.pk), target_repr="x"
@@ -156,7 +153,9 @@ def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, staff):
         302,
     }
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
-    staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_auditentry"))
+    signed_in_superuser.user_permissions.add(
+        *Permission.objects.filter(codename__endswith="_auditentry")
+    )
     response = client.post(
         reverse("admin:core_auditentry_change", args=[entry.pk]), {"action": "edited"}
     )

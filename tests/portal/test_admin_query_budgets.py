@@ -27,10 +27,8 @@ from orders.models import (
     WebhookEvent,
 )
 from plans.models import ProviderCall
-from portal.demo import load_demo_data
-from tests.factories import CustomerFactory, OrderFactory, SimFactory, UserFactory
+from tests.factories import CustomerFactory, OrderFactory, SimFactory
 from tests.portal.admin_rows import ROW_MAKERS, add_rows
-from tests.staff import login_staff
 
 MAX_QUERIES = 15
 MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
@@ -51,12 +49,6 @@ BIG_TABLES = {
 LIST_WIDGETS = (ForeignKeyRawIdWidget, AutocompleteSelect)
 
 
-@pytest.fixture
-def superuser(db, client):
-    load_demo_data()
-    return login_staff(client, UserFactory(is_staff=True, is_superuser=True))
-
-
 def changelist_url(model) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
@@ -72,7 +64,7 @@ def test_every_admin_list_has_rows_for_its_budget():
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_changelist_queries_do_not_grow_with_rows(client, superuser, model):
+def test_changelist_queries_do_not_grow_with_rows(client, signed_in_superuser, model):
     url = changelist_url(model)
     add_rows(model, 2)
     client.get(url)  # per-process caches (content types, permissions) fill on the first page
@@ -93,9 +85,9 @@ def test_big_tables_are_paged_without_exact_counts(model):
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_no_list_filter_reads_every_row_of_a_big_table(superuser, model):
+def test_no_list_filter_reads_every_row_of_a_big_table(signed_in_superuser, model):
     request = RequestFactory().get(changelist_url(model))
-    request.user = superuser
+    request.user = signed_in_superuser
     changelist = admin.site._registry[model].get_changelist_instance(request)
     for spec in changelist.filter_specs:
         if isinstance(spec, RelatedFieldListFilter):
@@ -113,9 +105,9 @@ def _forms(model_admin, request):
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
-def test_forms_pick_big_table_rows_by_id_not_from_a_select(superuser, model):
+def test_forms_pick_big_table_rows_by_id_not_from_a_select(signed_in_superuser, model):
     request = RequestFactory().get("/")
-    request.user = superuser
+    request.user = signed_in_superuser
     for form in _forms(admin.site._registry[model], request):
         for name, field in form.base_fields.items():
             if isinstance(field, ModelChoiceField) and field.queryset.model in BIG_TABLES:
@@ -124,7 +116,7 @@ def test_forms_pick_big_table_rows_by_id_not_from_a_select(superuser, model):
 
 
 @pytest.mark.parametrize("factory", [OrderFactory, SimFactory])
-def test_order_and_sim_pages_list_no_other_customers(client, superuser, factory):
+def test_order_and_sim_pages_list_no_other_customers(client, signed_in_superuser, factory):
     shown = factory()
     others = [CustomerFactory().email for _ in range(3)]
     url = reverse(f"admin:orders_{shown._meta.model_name}_change", args=[shown.pk])

@@ -19,7 +19,6 @@ from core.admin.audit import ServiceFieldsMixin
 from core.money import Currency
 from core.state import TransitionMap
 from orders.models import Order, Payment, Refund, ReplacementTicket, Sim, WalletEntry
-from portal.demo import load_demo_data
 from tests.factories import (
     CustomerFactory,
     OrderFactory,
@@ -221,12 +220,6 @@ def problems_of(model_admin, request, obj) -> list[str]:
             names = guarded_names(inline.model, form.base_fields, adding=False)
             found += [f"{inline_label}.{n}" for n in names]
     return found
-
-
-@pytest.fixture
-def superuser(db):
-    load_demo_data()
-    return UserFactory(is_staff=True, is_superuser=True)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])

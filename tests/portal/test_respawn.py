@@ -5,9 +5,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
-from tests.processes import ROOT
+from tests.processes import ROOT, wait_until
 
 
 def test_a_process_that_dies_is_started_again_and_sigterm_stops_everything(tmp_path):
@@ -21,9 +20,9 @@ def test_a_process_that_dies_is_started_again_and_sigterm_stops_everything(tmp_p
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not runs.exists() or len(runs.read_text().split()) < 3):
-        time.sleep(0.1)
+    wait_until(
+        lambda: runs.exists() and len(runs.read_text().split()) >= 3, 30, "three runs", every=0.1
+    )
     assert len(set(runs.read_text().split())) >= 3  # three runs, three processes
 
     respawn.send_signal(signal.SIGTERM)
@@ -32,15 +31,16 @@ def test_a_process_that_dies_is_started_again_and_sigterm_stops_everything(tmp_p
 
 
 def test_sigterm_reaches_the_running_process(tmp_path):
-    stopped = tmp_path / "stopped"
+    stopped, listening = tmp_path / "stopped", tmp_path / "listening"
     code = (
         "import signal, sys, time\n"
         f"signal.signal(signal.SIGTERM, lambda *a: (open({str(stopped)!r}, 'w').close(), "
         "sys.exit(0)))\n"
+        f"open({str(listening)!r}, 'w').close()\n"
         "time.sleep(60)\n"
     )
     respawn = subprocess.Popen(["scripts/respawn", sys.executable, "-c", code], cwd=ROOT)
-    time.sleep(1)
+    wait_until(listening.exists, 30, "the process to handle SIGTERM")
     respawn.send_signal(signal.SIGTERM)
     assert respawn.wait(timeout=10) == 0
     assert stopped.exists()

@@ -12,7 +12,6 @@ from accounts.roles import (
     sync_staff_roles,
 )
 from core import audit
-from portal.demo import load_demo_data
 from tests.factories import OrderFactory, PartnerFactory, UserFactory
 from tests.staff import login_staff
 
@@ -104,7 +103,6 @@ MATRIX = {
 
 @pytest.mark.parametrize("role", list(MATRIX))
 def test_each_role_can_do_exactly_its_actions(client, role):
-    load_demo_data()
     groups = sync_staff_roles()
     user = UserFactory(is_staff=True)
     user.groups.add(groups[role])

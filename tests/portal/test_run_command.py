@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.processes import ROOT, clean_env, free_port, manage
+from tests.processes import ROOT, clean_env, free_port, manage, wait_until
 
 # Places an order for the demo customer, pays it by posting a signed test-gateway event to the
 # running web server, and waits for the worker process to provision it.
@@ -105,6 +105,12 @@ def test_run_command_serves_the_portal_and_runs_tasks_in_the_worker(tmp_path):
     assert "Task portal.ping[" in output.text
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
-    time.sleep(1)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(process.pid, 0)
+    wait_until(lambda: not _group_alive(process.pid), 10, "every process of the group to end")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.demo import load_demo_data
+from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -9,7 +9,8 @@ pytestmark = pytest.mark.django_db
 def test_home_page_lists_operators_and_says_payments_are_simulated(
     client, django_assert_max_num_queries
 ):
-    load_demo_data()
+    OperatorFactory(code="jazz", name="Jazz")
+    OperatorFactory(code="ufone", name="Ufone", supports_esim=False)
     with django_assert_max_num_queries(3):
         response = client.get(reverse("home"))
     assert response.status_code == 200

@@ -37,13 +37,13 @@ def start_redis(port: int, workdir) -> subprocess.Popen:
         ],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.05)
-    pytest.fail("Redis did not start")
+    wait_until(lambda: _listens(port), 10, "Redis to start", every=0.05)
+    return process
+
+
+def _listens(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start_respawned(tmp_path, name: str, redis_url: str, *celery_args: str) -> subprocess.Popen:
@@ -108,7 +108,7 @@ def test_paid_orders_are_fulfilled_once_after_a_redis_outage(
 
         redis.send_signal(signal.SIGKILL)
         redis.wait(timeout=10)
-        time.sleep(outage_seconds)
+        time.sleep(outage_seconds)  # deliberate: the outage itself lasts this long
         redis = start_redis(port, tmp_path)  # empty: every message in it is gone
 
         wait_until(

@@ -115,7 +115,7 @@ def test_a_transaction_that_loses_a_deadlock_is_run_again():
             Operator.objects.select_for_update().get(pk=a.pk)
             if len(runs) <= 2:
                 barrier.wait(timeout=10)  # both hold their first row: the classic deadlock
-                time.sleep(0.2)
+                time.sleep(0.2)  # deliberate: both keep their first row before asking for the other
             Operator.objects.select_for_update().get(pk=b.pk)
 
     def run(a, b):

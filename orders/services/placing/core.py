@@ -113,6 +113,10 @@ def place(
             return _placed_by_same_request(existing, **same_request)
     if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
         raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
+    if not plan.is_supplied:  # refused before any money moves (plans.models.CAPABILITY_FOR_KIND)
+        raise OrderError(
+            "plan_not_supplied", _("This plan's provider cannot supply it: choose another plan.")
+        )
     check_quantity(quantity, max_quantity)
     fields = check(customer, partner) if check else {}
     currency = partner.currency if partner else currency

@@ -67,6 +67,7 @@ def recharge_plans(currency: str) -> QuerySet[Plan]:
         Plan.objects.filter(
             kind=PlanKind.RECHARGE, is_active=True, operator__supports_recharge=True
         )
+        .supplied()
         .annotate(price_amount=Subquery(price[:1]))
         .filter(price_amount__isnull=False)
         .select_related("operator")

@@ -14,6 +14,7 @@ def renewal_plans(sim: Sim, currency: str) -> QuerySet[Plan]:
     price = PlanPrice.objects.filter(plan=OuterRef("pk"), currency=currency).values("amount")
     return (
         Plan.objects.filter(kind=PlanKind.RENEWAL, is_active=True, operator_id=sim.operator_id)
+        .supplied()
         .annotate(price_amount=Subquery(price[:1]))
         .filter(price_amount__isnull=False)
     )

@@ -22,30 +22,34 @@ used: its entries do not carry our reference, so a repeat of one package looks l
 """
 
 import logging
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from plans.models import ProviderCall
-from plans.providers import airalo_parsing as parsing
+from plans.providers.airalo import parsing
 from plans.providers.base import (
     CallbackEvent,
     CatalogItem,
     IssuedProfile,
     PermanentProviderError,
     ProviderAdapter,
-    RechargeResult,
     RenewalResult,
     TransientProviderError,
     Usage,
+)
+from plans.providers.capabilities import (
+    Capability,
+    IssuesEsims,
+    ReadsCatalog,
+    ReadsUsage,
+    RenewsEsims,
+    SendsCallbacks,
 )
 from plans.providers.http import (
     BadResponse,
     Unauthorized,
     UpstreamHttp,
-    cached_token,
-    forget_token,
     json_body,
 )
 
@@ -70,19 +74,26 @@ OP_TOPUPS = "topup_packages"
 OP_USAGE = "usage"
 
 
-class AiraloAdapter(ProviderAdapter):
-    """The Airalo Partner API; see the module docstring for options and idempotency."""
+class AiraloAdapter(
+    ProviderAdapter, IssuesEsims, RenewsEsims, ReadsUsage, ReadsCatalog, SendsCallbacks
+):
+    """The Airalo Partner API; see the module docstring for options and idempotency.
+
+    No recharges (eSIM data only), no cancel (the partner API has none) and no top-ups at our
+    cost (its top-ups are fixed packages, used for renewals).
+    """
 
     required_credentials = ("client_id", "client_secret")
-    # Top-ups are fixed packages (used for renewals), not any amount of data and validity.
-    offers_top_up = False
+    unoffered_notes = {
+        Capability.CANCEL: "ask for a refund in the Airalo partner platform (reviewed by Airalo)"
+    }
 
     def __init__(self, provider):
         super().__init__(provider)
         base_url = self.credentials.get("base_url") or DEFAULT_BASE_URL
         self.http = UpstreamHttp(provider, base_url)
 
-    # --- the provider interface --------------------------------------------------------------
+    # --- what Airalo offers --------------------------------------------------------------
 
     def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
         """Buy one eSIM of ``plan_sku`` (or return the one already bought for ``reference``).
@@ -125,30 +136,10 @@ class AiraloAdapter(ProviderAdapter):
         )
         return parsing.renewal_result(self._object(body, OP_TOPUP), package)
 
-    def recharge(
-        self,
-        *,
-        reference: str,
-        msisdn: str,
-        operator_code: str,
-        plan_sku: str,
-        amount: Decimal,
-        currency: str,
-    ) -> RechargeResult:
-        """Airalo sells eSIM data only: there is no airtime recharge."""
-        raise PermanentProviderError("airalo: Airalo does not send airtime recharges")
-
     def read_usage(self, *, iccid: str) -> Usage:
         """Data left, expiry and status from ``GET /v2/sims/{iccid}/usage`` (Airalo caches it)."""
         body = self._call("get", f"/v2/sims/{_path_iccid(iccid)}/usage", operation=OP_USAGE)
         return parsing.usage(parsing.data_of(body, OP_USAGE), timezone.now())
-
-    def cancel(self, *, reference: str, iccid: str) -> None:
-        """Airalo's partner API cannot cancel an issued eSIM (only a reviewed refund request)."""
-        raise PermanentProviderError(
-            "airalo: Airalo cannot cancel an issued eSIM through its partner API; "
-            "ask for a refund in the Airalo partner platform (it is reviewed by Airalo)"
-        )
 
     def list_catalog(self) -> list[CatalogItem]:
         """Every package ``GET /v2/packages`` lists under the configured filters."""
@@ -179,33 +170,20 @@ class AiraloAdapter(ProviderAdapter):
     # --- HTTP with the bearer token ----------------------------------------------------------
 
     def _call(self, method: str, path: str, *, operation: str, reference: str = "", **kwargs):
-        """One authorised call; on a 401 the token is fetched again and the call sent once more.
-
-        A 401 means the request was refused before anything happened, so repeating it is safe.
-        Every other error (429 with ``retry_after``, 5xx, timeouts) reaches the caller as is.
-        """
-        for attempt in (1, 2):
-            token = cached_token(self.provider, self._fetch_token)
-            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
-            try:
-                response = self.http.call(
-                    method,
-                    path,
-                    operation=operation,
-                    reference=reference,
-                    headers=headers,
-                    **kwargs,
-                )
-            except Unauthorized:
-                forget_token(self.provider)
-                if attempt == 2:
-                    raise
-                continue
-            body = json_body(response, operation)
-            if not isinstance(body, dict):
-                raise BadResponse(f"{operation}: the answer is not a JSON object")
-            return body
-        raise AssertionError("unreachable")
+        """One call with the bearer token (refreshed once after a 401); the JSON object answered."""
+        response = self.http.call_with_token(
+            method,
+            path,
+            fetch_token=self._fetch_token,
+            operation=operation,
+            reference=reference,
+            headers={"Accept": "application/json"},
+            **kwargs,
+        )
+        body = json_body(response, operation)
+        if not isinstance(body, dict):
+            raise BadResponse(f"{operation}: the answer is not a JSON object")
+        return body
 
     def _fetch_token(self) -> tuple[str, int]:
         """``POST /v2/token`` (client credentials) → (access token, lifetime in seconds)."""

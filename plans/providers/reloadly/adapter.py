@@ -36,7 +36,7 @@ Choices, written down:
   itself when there is no usable rate). RANGE operators list only ``settings["range_amounts"]``
   (a list of PKR amounts, or a dict of our operator code → list) that fall inside their range.
 * **No webhooks:** Reloadly's public API reference documents no signature for top-up callbacks,
-  so ``parse_callback`` is left unimplemented (our callback endpoint answers 404). The lookup and
+  so the adapter does not take webhooks (our callback endpoint answers 404). The lookup and
   the status poll above make callbacks unnecessary.
 * The phone number is part of the auto-detect path; the call log keeps it masked.
 """
@@ -49,27 +49,23 @@ from django.core.exceptions import ValidationError
 
 from core.validators import normalize_pakistani_mobile
 from plans.models import Operator, PlanKind
-from plans.providers import reloadly_parsing as rp
 from plans.providers.base import (
     CatalogItem,
-    IssuedProfile,
     PermanentProviderError,
     ProviderAdapter,
     ProviderError,
     RechargeResult,
-    RenewalResult,
     TransientProviderError,
-    Usage,
 )
+from plans.providers.capabilities import ReadsCatalog, RechargesNumbers
 from plans.providers.http import (
     BadResponse,
     Unauthorized,
     UpstreamHttp,
-    cached_token,
     error_body,
-    forget_token,
     json_body,
 )
+from plans.providers.reloadly import parsing as rp
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +81,6 @@ RETRY_LATER = {  # Reloadly error codes worth retrying, with a wait in seconds
     "PHONE_RECENTLY_RECHARGED": 150,  # Reloadly makes a number wait two minutes between top-ups
     "INSUFFICIENT_BALANCE": 600,  # staff top up the Reloadly wallet
 }
-AIRTIME_ONLY = "Reloadly sends airtime only"
 
 
 class Rejected(PermanentProviderError):
@@ -96,9 +91,11 @@ class Rejected(PermanentProviderError):
         self.code = code
 
 
-class ReloadlyAdapter(ProviderAdapter):
+class ReloadlyAdapter(ProviderAdapter, RechargesNumbers, ReadsCatalog):
+    """Reloadly Airtime: recharges and their catalog only (no eSIMs, so nothing to issue, renew,
+    top up, read or cancel; no webhooks). See the module docstring."""
+
     required_credentials = ("client_id", "client_secret")
-    offers_top_up = False  # airtime only: no eSIM profiles to top up
 
     def __init__(self, provider):
         super().__init__(provider)
@@ -111,20 +108,6 @@ class ReloadlyAdapter(ProviderAdapter):
         self.auth_path = auth.path or "/"
         self._operators: dict[int, rp.OperatorInfo] = {}  # for this adapter's lifetime only
         self._our_operators: dict[str, str] | None = None
-
-    # --- what Reloadly does not do ----------------------------------------------------------
-
-    def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
-        raise PermanentProviderError(AIRTIME_ONLY)
-
-    def renew(self, *, reference: str, iccid: str, plan_sku: str) -> RenewalResult:
-        raise PermanentProviderError(AIRTIME_ONLY)
-
-    def cancel(self, *, reference: str, iccid: str) -> None:
-        raise PermanentProviderError(AIRTIME_ONLY)
-
-    def read_usage(self, *, iccid: str) -> Usage:
-        raise PermanentProviderError(f"{AIRTIME_ONLY}: no SIM usage to read")
 
     # --- recharge ---------------------------------------------------------------------------
 
@@ -355,37 +338,32 @@ class ReloadlyAdapter(ProviderAdapter):
     # --- HTTP -------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, operation: str, reference: str = "", **kwargs):
-        """One authorised call; the JSON answer (fractions as Decimal). A 401 refreshes the
-        token once; a 4xx becomes ``Rejected`` (or transient for Reloadly's "retry" codes)."""
+        """One call with the bearer token (refreshed once after a 401); the JSON answer
+        (fractions as Decimal). A 4xx becomes ``Rejected`` (or transient for Reloadly's "retry"
+        codes)."""
+        headers = {"Accept": ACCEPT}
         body = kwargs.pop("body", None)
         if body is not None:
             kwargs["data"] = rp.dumps(body)
-        for attempt in range(2):
-            token = cached_token(self.provider, self._fetch_token)
-            headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT}
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-            try:
-                response = self.http.call(
-                    method,
-                    path,
-                    operation=operation,
-                    reference=reference,
-                    headers=headers,
-                    **kwargs,
-                )
-            except Unauthorized:
-                forget_token(self.provider)
-                if attempt:
-                    raise
-                continue
-            except PermanentProviderError as exc:
-                raise _classified(exc, _error_code(exc)) from None
-            try:
-                return rp.loads(response.content)
-            except ValueError:
-                raise BadResponse(f"{operation}: the answer is not JSON") from None
-        raise AssertionError("unreachable")
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.http.call_with_token(
+                method,
+                path,
+                fetch_token=self._fetch_token,
+                operation=operation,
+                reference=reference,
+                headers=headers,
+                **kwargs,
+            )
+        except Unauthorized:
+            raise
+        except PermanentProviderError as exc:
+            raise _classified(exc, _error_code(exc)) from None
+        try:
+            return rp.loads(response.content)
+        except ValueError:
+            raise BadResponse(f"{operation}: the answer is not JSON") from None
 
     def _fetch_token(self) -> tuple[str, int]:
         response = self.auth_http.call(

@@ -32,7 +32,6 @@ from django.utils import timezone
 
 from core.validators import luhn_check_digit, normalize_pakistani_mobile
 from plans.models import Plan, SandboxOrder
-from plans.providers import sandbox_callback
 from plans.providers.base import (
     CallbackEvent,
     CatalogItem,
@@ -45,6 +44,18 @@ from plans.providers.base import (
     TransientProviderError,
     Usage,
 )
+from plans.providers.capabilities import (
+    CancelsEsims,
+    Capability,
+    IssuesEsims,
+    ReadsCatalog,
+    ReadsUsage,
+    RechargesNumbers,
+    RenewsEsims,
+    SendsCallbacks,
+    TopsUpEsims,
+)
+from plans.providers.sandbox import callback as sandbox_callback
 
 SMDP_ADDRESS = "smdp.sandbox.paksim.example"
 FAIL_MODES = {"", "transient", "permanent", "timeout_after_accept"}
@@ -69,7 +80,17 @@ def sandbox_msisdn(reference: str) -> str:
     return "+923" + "0124"[int(digits[20]) % 4] + digits[21:29]
 
 
-class SandboxAdapter(ProviderAdapter):
+class SandboxAdapter(
+    ProviderAdapter,
+    IssuesEsims,
+    RenewsEsims,
+    TopsUpEsims,
+    RechargesNumbers,
+    ReadsUsage,
+    ReadsCatalog,
+    CancelsEsims,
+    SendsCallbacks,
+):
     """A full upstream kept in ``SandboxOrder`` rows; see the module docstring for options."""
 
     def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
@@ -116,9 +137,11 @@ class SandboxAdapter(ProviderAdapter):
             data_added_mb=order.data_mb or None,
         )
 
-    @property
-    def offers_top_up(self) -> bool:
-        return bool(self.options.get("top_up_offered", True))
+    def offers(self, capability) -> bool:
+        """Everything, except top-ups when ``top_up_offered`` is false."""
+        if capability == Capability.TOP_UP and not self.options.get("top_up_offered", True):
+            return False
+        return super().offers(capability)
 
     def top_up(
         self,
@@ -129,7 +152,7 @@ class SandboxAdapter(ProviderAdapter):
         valid_until: datetime | None = None,
     ) -> TopUpResult:
         """Add ``data_mb`` and keep the profile valid until at least ``valid_until``."""
-        if not self.offers_top_up:
+        if not self.offers(Capability.TOP_UP):  # acting as an upstream that cannot
             raise PermanentProviderError("sandbox: top-up not offered")
         self._pause()
         if data_mb < 0:
@@ -250,7 +273,7 @@ class SandboxAdapter(ProviderAdapter):
         return [items[sku] for sku in sorted(items)]
 
     def parse_callback(self, *, headers, body: bytes) -> CallbackEvent:
-        """The sandbox's signed ``usage.updated`` callback (see ``sandbox_callback``)."""
+        """The sandbox's signed ``usage.updated`` callback (see ``sandbox.callback``)."""
         return sandbox_callback.parse(self.provider, headers=headers, body=body)
 
     def _pause(self) -> None:

@@ -1,6 +1,6 @@
 """eSIM Access open API v1: units, request signing, the response envelope and payload mapping.
 
-Pure functions (no HTTP, no database) used by ``plans.providers.esimaccess``.
+Pure functions (no HTTP, no database) used by ``plans.providers.esimaccess.adapter``.
 
 Units (the API's conventions, docs.esimaccess.com "Standards"):
 

@@ -1,10 +1,10 @@
 """eSIM Access (open API v1, https://docs.esimaccess.com): data-only eSIMs from a prepaid balance.
 
 Every call is a JSON POST signed with ``RT-AccessCode``, ``RT-Timestamp`` (ms), ``RT-RequestID``
-(uuid4) and ``RT-Signature`` (see ``esimaccess_parsing.signature``). Answers come in an envelope
+(uuid4) and ``RT-Signature`` (see ``parsing.signature``). Answers come in an envelope
 ``{"success", "errorCode", "errorMsg", "obj"}``; a 200 with ``success: false`` is an error, mapped
-to transient or permanent by code (``esimaccess_parsing.TRANSIENT_CODES``). Units: money in
-1/10 000 USD, data in bytes, 1 MB = 1 MiB (``esimaccess_parsing``).
+to transient or permanent by code (``parsing.TRANSIENT_CODES``). Units: money in
+1/10 000 USD, data in bytes, 1 MB = 1 MiB (``parsing``).
 
 Issuing is two steps: ``esim/order`` (our reference as ``transactionId``) answers an ``orderNo``
 at once, then the profile is allocated asynchronously (up to ~30 s) and read with ``esim/query``
@@ -40,13 +40,11 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from plans.models import Plan, ProviderCall
-from plans.providers import esimaccess_parsing as parsing
 from plans.providers.base import (
     CallbackError,
     CallbackEvent,
@@ -55,11 +53,19 @@ from plans.providers.base import (
     PermanentProviderError,
     ProviderAdapter,
     ProviderError,
-    RechargeResult,
     RenewalResult,
     TransientProviderError,
     Usage,
 )
+from plans.providers.capabilities import (
+    CancelsEsims,
+    IssuesEsims,
+    ReadsCatalog,
+    ReadsUsage,
+    RenewsEsims,
+    SendsCallbacks,
+)
+from plans.providers.esimaccess import parsing
 from plans.providers.http import BadResponse, UpstreamHttp, json_body, mark_failed
 
 DEFAULT_BASE_URL = "https://api.esimaccess.com"
@@ -80,19 +86,29 @@ ORDER_MEMO_SECONDS = 7 * 24 * 3600
 DEFAULT_TOKEN_HEADER = "X-Callback-Token"
 
 
-class EsimAccessAdapter(ProviderAdapter):
-    """The eSIM Access upstream; see the module docstring. ``sleep`` is injectable for tests."""
+class EsimAccessAdapter(
+    ProviderAdapter,
+    IssuesEsims,
+    RenewsEsims,
+    ReadsUsage,
+    ReadsCatalog,
+    CancelsEsims,
+    SendsCallbacks,
+):
+    """The eSIM Access upstream; see the module docstring. ``sleep`` is injectable for tests.
+
+    No recharges (data eSIMs only) and no top-ups at our cost (its top-ups are fixed packages,
+    used for renewals).
+    """
 
     required_credentials = ("access_code", "secret_key")
-    # Top-ups are fixed packages (used for renewals), not any amount of data and validity.
-    offers_top_up = False
 
     def __init__(self, provider, *, sleep: Callable[[float], None] | None = None):
         super().__init__(provider)
         self.sleep = sleep or time.sleep
         self.http = UpstreamHttp(provider, self.credentials.get("base_url") or DEFAULT_BASE_URL)
 
-    # --- the provider interface ----------------------------------------------------------------
+    # --- what eSIM Access offers ----------------------------------------------------------------
 
     def issue_esim(self, *, reference: str, plan_sku: str, msisdn: str = "") -> IssuedProfile:
         """One profile for ``reference``: ordered once, however often this is retried."""
@@ -136,19 +152,6 @@ class EsimAccessAdapter(ProviderAdapter):
             expires_at=parsing.parse_time(obj.get("expiredTime"), "expiredTime", "esim.topup"),
             data_added_mb=added,
         )
-
-    def recharge(
-        self,
-        *,
-        reference: str,
-        msisdn: str,
-        operator_code: str,
-        plan_sku: str,
-        amount: Decimal,
-        currency: str,
-    ) -> RechargeResult:
-        """eSIM Access sells data eSIMs only: no airtime."""
-        raise PermanentProviderError("esimaccess: airtime recharges are not offered")
 
     def read_usage(self, *, iccid: str) -> Usage:
         """Data left, expiry and status from the profile's newest record (one call)."""

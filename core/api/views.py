@@ -1,0 +1,52 @@
+"""The base of every partner API view: its rows are the calling partner's, by declaration.
+
+A view declares ``queryset`` (the model it serves) and ``partner_field`` (the lookup from a row
+to its partner, ``"partner"`` by default), and may narrow or enrich its rows in
+``base_queryset()``. ``get_queryset()`` belongs to the base and always filters
+``base_queryset()`` to the calling partner: a view cannot override it, so a new endpoint cannot
+forget the filter. Endpoints whose rows are no partner's (the catalog) say so with
+``public_to_partners = True``. The contract suite in ``tests/api/contract/`` checks that every
+API-key view derives from :class:`PartnerAPIView`.
+"""
+
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.generics import GenericAPIView
+
+
+# No class docstring: drf-spectacular would show it as the description of every endpoint.
+class PartnerAPIView(GenericAPIView):
+    partner_field = "partner"
+    public_to_partners = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in vars(cls):
+            raise TypeError(
+                f"{cls.__qualname__} overrides get_queryset(): override base_queryset() instead, "
+                "which the base scopes to the calling partner."
+            )
+
+    @property
+    def partner(self):
+        """The calling partner (the API key's), refused when the caller is none."""
+        partner = getattr(self.request.user, "partner", None)
+        if partner is None:
+            raise NotAuthenticated()
+        return partner
+
+    def owned(self, rows, partner_field: str = "partner"):
+        """``rows`` (a queryset or a model) limited to the calling partner's."""
+        rows = rows._default_manager.all() if isinstance(rows, type) else rows
+        return rows.filter(**{partner_field: self.partner})
+
+    def base_queryset(self):
+        """The view's rows before scoping; override to narrow them or to read related rows."""
+        return super().get_queryset()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_queryset().none()
+        rows = self.base_queryset()
+        if self.public_to_partners:
+            return rows
+        return self.owned(rows, self.partner_field)
