@@ -56,17 +56,23 @@ def worker_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
-    """A real Celery worker process on the test database and the real Redis."""
+def service_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a portal process on this test's database and Redis databases (each
+    xdist worker has its own: tests/conftest.py puts their URLs in the environment)."""
     from django.conf import settings
 
-    env = {
+    return {
         **os.environ,
         "PORTAL_VAR_DIR": str(var_dir),
         "DATABASE_URL": worker_database_url(),
         "SECRET_KEY": settings.SECRET_KEY,
+        **overrides,
     }
-    env.update(env_overrides)
+
+
+def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
+    """A real Celery worker process on the test database and the real Redis."""
+    env = service_env(var_dir, **env_overrides)
     return subprocess.Popen(
         [
             sys.executable,

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -27,9 +26,9 @@ from tests.processes import (
     ROOT,
     free_port,
     kill_group,
+    service_env,
     start_worker,
     wait_until,
-    worker_database_url,
 )
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -38,13 +37,6 @@ ORDERS = 40
 
 
 def start_gunicorn(tmp_path, port: int) -> subprocess.Popen:
-    env = {
-        "PATH": f"{ROOT / '.venv/bin'}:/usr/bin:/bin",
-        "PORTAL_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "SECRET_KEY": settings.SECRET_KEY,
-    }
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "portal.wsgi:application"),
@@ -52,7 +44,7 @@ def start_gunicorn(tmp_path, port: int) -> subprocess.Popen:
             *("--worker-class", "gthread", "--log-level", "warning"),
         ],
         cwd=ROOT,
-        env=env,
+        env=service_env(tmp_path),
         start_new_session=True,
     )
     wait_until(lambda: _answers(port), 60, f"gunicorn on port {port}")
