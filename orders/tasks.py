@@ -102,7 +102,7 @@ def sync_usage(provider_id: int | None = None) -> dict:
 @shared_task
 def run_auto_renewals() -> dict:
     """Periodic: charge saved cards for SIMs due to renew, retry declines once (never twice)."""
-    from orders.services.autorenew_charges import run_auto_renewals as run
+    from orders.services.autorenew.charges import run_auto_renewals as run
 
     return run()
 

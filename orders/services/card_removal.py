@@ -16,7 +16,7 @@ from core import audit
 from orders.models import SavedPaymentMethod, Sim
 from orders.payments import saved_cards
 from orders.payments.base import GatewayError
-from orders.services.autorenew import disable_auto_renew
+from orders.services.autorenew.cards import disable_auto_renew
 
 logger = logging.getLogger(__name__)
 

@@ -252,7 +252,7 @@ def _setup_is_ours(event: WebhookEvent) -> bool:
 
 
 def _process_setup_event(event: WebhookEvent) -> None:
-    from orders.services.autorenew import SetupNotFoundYet, complete_setup_event
+    from orders.services.autorenew.cards import SetupNotFoundYet, complete_setup_event
 
     reference = setup_reference_of(event.payload)
     if not isinstance(reference, str) or not 0 < len(reference) <= MAX_REFERENCE_LENGTH:

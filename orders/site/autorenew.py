@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.currency import current_currency
 from core.money import Currency
 from orders.models import AutoRenewal, Gateway, SavedPaymentMethod, Sim
-from orders.services.autorenew import (
+from orders.services.autorenew.cards import (
     TEST_CARDS,
     disable_auto_renew,
     enable_auto_renew,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from orders.models import AutoRenewal, SavedPaymentMethod
-from orders.services.autorenew import usable_methods
+from orders.services.autorenew.cards import usable_methods
 from orders.services.card_removal import remove_saved_card
 from orders.site.sims import sim_label
 

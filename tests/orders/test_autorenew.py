@@ -9,8 +9,8 @@ from django.db import IntegrityError, connection, transaction
 
 from orders.models import AutoRenewal, AutoRenewalCharge, Order, Payment, SavedPaymentMethod
 from orders.models.notifications import Notification
-from orders.services.autorenew import enable_auto_renew
-from orders.services.autorenew_charges import period_key, run_auto_renewals
+from orders.services.autorenew.cards import enable_auto_renew
+from orders.services.autorenew.charges import period_key, run_auto_renewals
 from orders.services.placing import place_purchase
 from plans.models import PlanKind
 from portal.demo import CUSTOMER_EMAIL, load_demo_data

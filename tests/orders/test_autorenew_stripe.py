@@ -12,8 +12,8 @@ from core import signing
 from core.money import to_minor_units
 from orders.models import AutoRenewalCharge, Order, SavedPaymentMethod
 from orders.models.notifications import Notification
-from orders.services.autorenew import enable_auto_renew, start_card_setup
-from orders.services.autorenew_charges import run_auto_renewals
+from orders.services.autorenew.cards import enable_auto_renew, start_card_setup
+from orders.services.autorenew.charges import run_auto_renewals
 from orders.services.webhooks import receive_webhook
 from plans.models import PlanKind
 from tests.orders.conftest import plan_of

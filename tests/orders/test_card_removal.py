@@ -11,7 +11,7 @@ from django.utils import timezone
 from core import audit
 from core.models import AuditEntry
 from orders.models import AutoRenewal, AutoRenewalCharge, SavedPaymentMethod, Sim
-from orders.services.autorenew import enable_auto_renew
+from orders.services.autorenew.cards import enable_auto_renew
 from orders.services.card_removal import remove_saved_card
 from orders.site.sims import sim_label
 from orders.tasks import run_auto_renewals

@@ -8,7 +8,7 @@ import responses
 import time_machine
 
 from orders.models import AutoRenewal, AutoRenewalCharge, SavedPaymentMethod
-from orders.services.autorenew_charges import run_auto_renewals
+from orders.services.autorenew.charges import run_auto_renewals
 from tests.orders.test_card_removal import make_card, renew_with
 from tests.orders.test_stripe_gateway import API
 

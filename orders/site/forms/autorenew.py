@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import SavedPaymentMethod, Sim
-from orders.services.autorenew import usable_methods
+from orders.services.autorenew.cards import usable_methods
 from orders.site.forms.sim import RenewForm
 
 

@@ -19,8 +19,8 @@ from core.state import transition
 from orders.models import AutoRenewal, AutoRenewalCharge, Order, Payment
 from orders.payments import saved_cards
 from orders.payments.base import GatewayError
+from orders.services.autorenew.notices import notify_auto_renew_failed
 from orders.services.errors import OrderError
-from orders.services.notifications_autorenew import notify_auto_renew_failed
 from orders.services.payments import mark_payment_failed, mark_payment_succeeded
 from orders.services.placing import RENEWABLE_SIM_STATES, place_renewal
 

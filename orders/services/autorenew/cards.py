@@ -1,6 +1,6 @@
 """Auto-renew: saving a card (setup through the gateway's webhook) and switching it on and off.
 
-Charging lives in ``orders.services.autorenew_charges``.
+Charging lives in ``orders.services.autorenew.charges``.
 """
 
 import json
