@@ -7,7 +7,14 @@ from orders.models import Order
 from orders.notifications import reminders
 from orders.partner_webhooks import delivery
 from orders.payments.base import GatewayError
-from orders.services import notifications, payments, provisioning, refunds, usage, webhooks
+from orders.services import (
+    notifications,
+    payment_events,
+    payments,
+    provisioning,
+    refunds,
+    usage,
+)
 from plans.providers.base import TransientProviderError
 
 
@@ -25,8 +32,8 @@ def provision_order(order_id: int) -> str:
 def process_webhook_event(event_id: int) -> None:
     """Act on a recorded payment event; one that may succeed later keeps its next try's time."""
     try:
-        webhooks.process_webhook_event(event_id)
-    except webhooks.RetryLater:
+        payment_events.process_webhook_event(event_id)
+    except payment_events.RetryLater:
         return
 
 
@@ -61,7 +68,7 @@ def dispatch_due() -> dict:
     """Periodic, every few seconds: send the orders and payment events whose next try is due."""
     return {
         "orders": provisioning.dispatch_due(),
-        "events": webhooks.dispatch_due_events(),
+        "events": payment_events.dispatch_due_events(),
     }
 
 

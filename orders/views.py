@@ -13,7 +13,7 @@ from core import signing
 from core.signing import SignatureError
 from orders.models import Gateway, Payment
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
-from orders.services.webhooks import receive_webhook
+from orders.services.payment_events import receive_webhook
 
 WEBHOOK_SOURCES = {Gateway.STRIPE, Gateway.TEST}
 

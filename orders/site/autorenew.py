@@ -27,8 +27,8 @@ from orders.services.autorenew.cards import (
     usable_methods,
 )
 from orders.services.errors import OrderError
+from orders.services.payment_events import receive_webhook
 from orders.services.placing import RENEWABLE_SIM_STATES
-from orders.services.webhooks import receive_webhook
 from orders.site.forms.autorenew import AutoRenewForm
 from orders.site.forms.sim import renewal_plans
 from orders.site.sims import renewal_offer, sim_label

@@ -14,7 +14,7 @@ from orders.models import AutoRenewalCharge, Order, SavedPaymentMethod
 from orders.models.notifications import Notification
 from orders.services.autorenew.cards import enable_auto_renew, start_card_setup
 from orders.services.autorenew.charges import run_auto_renewals
-from orders.services.webhooks import receive_webhook
+from orders.services.payment_events import receive_webhook
 from plans.models import PlanKind
 from tests.orders.conftest import plan_of
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, form_has

@@ -12,7 +12,7 @@ from orders import tasks
 from orders.admin.order_views import order_timeline
 from orders.models import Order, Payment, Refund, Sim, WebhookEvent
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
-from orders.services import webhooks
+from orders.services import payment_events
 from orders.services.errors import OrderError
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
@@ -197,7 +197,7 @@ def test_an_amount_mismatch_is_failed_once_with_a_reason_on_the_order(payment, s
     assert f"paid PKR {short:.2f}, expected PKR {payment.amount:.2f}" in event.error
     assert payment.status == Payment.Status.PENDING
     assert "payment_event.failed" in actions(payment.order)
-    assert event.pk not in webhooks.due_events(
+    assert event.pk not in payment_events.due_events(
         now=event.received_at.replace(year=2100)
     ).values_list("pk", flat=True)
 
@@ -298,7 +298,7 @@ def test_an_event_that_keeps_failing_is_tried_a_bounded_number_of_times(
     def broken(*args, **kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(webhooks, "apply_update", broken)
+    monkeypatch.setattr(payment_events, "apply_update", broken)
     body = paid(payment)
     headers = {SIGNATURE_HEADER: signing.sign(body, signing_secret())}
     from django.test import Client
@@ -308,15 +308,15 @@ def test_an_event_that_keeps_failing_is_tried_a_bounded_number_of_times(
     later = event.received_at.replace(year=2100)
     errors = 0
     for _ in range(10):
-        for event_id in list(webhooks.due_events(now=later).values_list("pk", flat=True)):
+        for event_id in list(payment_events.due_events(now=later).values_list("pk", flat=True)):
             try:
-                webhooks.process_webhook_event(event_id)
+                payment_events.process_webhook_event(event_id)
             except RuntimeError:
                 errors += 1
     event.refresh_from_db()
     assert event.attempts == 3 and errors == 2
     assert event.outcome == Outcome.FAILED and "gave up after 3 attempts" in event.error
-    assert not webhooks.due_events(now=later).exists()
+    assert not payment_events.due_events(now=later).exists()
 
 
 def test_a_dispute_and_an_unknown_type_are_closed_with_their_outcome(payment, send):

@@ -33,9 +33,9 @@ from orders.payments.base import (
     VerifiedEvent,
 )
 from orders.payments.stripe import StripeGateway
+from orders.services.payment_events import receive_webhook
 from orders.services.payments import start_payment
 from orders.services.refunds import refund_order
-from orders.services.webhooks import receive_webhook
 from tests.factories import OrderFactory, PartnerFactory, PaymentFactory, RefundFactory
 from tests.orders.conftest import STRIPE_WEBHOOK_SECRET
 

@@ -8,9 +8,9 @@ import responses
 from core import signing
 from core.money import to_minor_units
 from orders.models import Order
+from orders.services.payment_events import receive_webhook
 from orders.services.payments import start_payment
 from orders.services.placing import place_order
-from orders.services.webhooks import receive_webhook
 from plans.models import PlanKind
 from plans.providers import get_adapter
 from tests.factories import SimFactory

@@ -7,8 +7,8 @@ import responses
 from core import signing
 from core.money import to_minor_units
 from orders.models import Order, Payment, Refund
+from orders.services.payment_events import receive_webhook
 from orders.services.payments import start_payment
-from orders.services.webhooks import receive_webhook
 from tests.orders.test_stripe_gateway import API, SECRET, SESSIONS, session_json, signed_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]

@@ -12,8 +12,8 @@ from core.money import to_minor_units
 from orders import tasks
 from orders.models import Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.services.lifecycle import PAYABLE_STATES
+from orders.services.payment_events import NOT_OURS
 from orders.services.payments import start_payment
-from orders.services.webhooks import NOT_OURS
 from orders.site.checkout import status_context
 from tests.orders.test_stripe_gateway import (
     SECRET,

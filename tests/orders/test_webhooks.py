@@ -9,9 +9,9 @@ from core import signing
 from core.money import to_minor_units
 from orders.models import Order, Payment, Refund, WebhookEvent
 from orders.payments.test import SIGNATURE_HEADER, build_event, signing_secret
+from orders.services.payment_events import PaymentNotFoundYet, process_webhook_event
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
-from orders.services.webhooks import PaymentNotFoundYet, process_webhook_event
 from plans.models import SandboxOrder
 
 pytestmark = pytest.mark.django_db
