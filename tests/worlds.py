@@ -1,6 +1,6 @@
 """Worlds built with the factories: a sandbox catalog, a customer, a staff member, a partner.
 
-Every amount the tests assert on is written here (not derived from ``portal.demo``), so a change
+Every amount the tests assert on is written here (not derived from the demo data), so a change
 to the demo never changes a test's world. Tests that start real processes build theirs here too.
 """
 
@@ -37,6 +37,7 @@ PARTNER_KEY_PREFIX = "worldpartner"
 PARTNER_KEY_SECRET = "world-partner-secret"
 PARTNER_OPENING_BALANCE = Decimal("50000")
 PARTNER_LOW_BALANCE = Decimal("5000")
+PARTNER_OPENING_REASON = "Opening balance"
 
 # code, name, eSIM, recharge, APN, prefixes (after +92)
 OPERATORS = [
@@ -224,7 +225,9 @@ def build_partner() -> Partner:
         low_balance_threshold=PARTNER_LOW_BALANCE,
     )
     issue_api_key(partner=partner, name="Key", prefix=PARTNER_KEY_PREFIX, secret=PARTNER_KEY_SECRET)
-    WalletEntryFactory(partner=partner, amount=PARTNER_OPENING_BALANCE, reason="Opening balance")
+    WalletEntryFactory(
+        partner=partner, amount=PARTNER_OPENING_BALANCE, reason=PARTNER_OPENING_REASON
+    )
     return partner
 
 
@@ -239,8 +242,3 @@ def build_world() -> World:
     """The catalog, the customer, the staff member and the partner."""
     build_catalog()
     return World(customer=build_customer(), staff=build_staff(), partner=build_partner())
-
-
-def partner_with_wallet_and_esim_plan() -> World:
-    """The world processes tests start from (a partner with a funded wallet, the eSIM plans)."""
-    return build_world()

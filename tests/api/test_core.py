@@ -15,7 +15,6 @@ from accounts.services import issue_api_key, revoke_api_key
 from portal.api.idempotency import purge_expired_records
 from portal.celery import app as celery_app
 from portal.models import IdempotencyRecord
-from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 PING = "/api/v1/wallet/"
@@ -152,9 +151,7 @@ def test_issue_api_key_command_prints_the_key_once(world_partner, capsys):
     )
 
 
-def test_admin_issues_and_revokes_keys(client, world_partner, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
-    login_staff(client, staff)
+def test_admin_issues_and_revokes_keys(client, world_partner, signed_in_administrator):
     response = client.post(
         "/admin/accounts/partner/",
         {"action": "issue_key", "_selected_action": [world_partner.pk]},

@@ -22,8 +22,8 @@ def fulfilled(customer, esim_plan, pay):
     return order
 
 
-def test_partial_then_full_refund(fulfilled, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
+def test_partial_then_full_refund(fulfilled, staff_member):
+    staff = staff_member
     first = refund_order(order=fulfilled, amount=Decimal("100"), actor=staff, reason="goodwill")
     fulfilled.refresh_from_db()
     assert first.status == Refund.Status.SUCCEEDED and first.external_reference
@@ -97,8 +97,8 @@ def test_same_idempotency_key_returns_the_same_order(world_partner, esim_plan):
     assert WalletEntry.objects.filter(kind="order_debit").count() == 1
 
 
-def test_staff_wallet_changes_need_a_reason_and_are_audited(world_partner, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
+def test_staff_wallet_changes_need_a_reason_and_are_audited(world_partner, staff_member):
+    staff = staff_member
     with pytest.raises(OrderError):
         adjust_wallet(partner=world_partner, amount=Decimal("10"), reason=" ", actor=staff)
     adjust_wallet(
