@@ -62,3 +62,30 @@ def test_the_date_check_catches_a_utc_date_compared_with_a_page():
     assert UTC_DATE_OF_A_STORED_TIME.search('order.paid_at.strftime("%Y-%m-%d") in body')
     assert UTC_DATE_OF_A_STORED_TIME.search("sim.expires_at.date() == page_date")
     assert not UTC_DATE_OF_A_STORED_TIME.search("site_date(order.paid_at) in body")
+
+
+# Tests build their world with tests.factories / tests.worlds; only the demo's own tests load it.
+DEMO_USE = re.compile(
+    r"\bload_demo(_data)?\b|\bportal\.demo\b|from portal import demo\b"
+    r"|\b(demo_data|signed_in_demo_staff|demo_partner)\b"
+)
+DEMO_TESTS = re.compile(r"tests/portal/test_demo\w*\.py")
+
+
+def test_only_the_demos_own_tests_use_the_demo():
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if DEMO_TESTS.fullmatch(relative) or path.name == "test_code_quality.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if DEMO_USE.search(line):
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_demo_check_catches_a_test_that_loads_the_demo():
+    assert DEMO_USE.search("from portal.demo import CUSTOMER_EMAIL, load_demo_data")
+    assert DEMO_USE.search('call_command("load_demo")')
+    assert DEMO_USE.search("def test_refund(client, signed_in_demo_staff):")
+    assert not DEMO_USE.search("from tests.worlds import build_world")

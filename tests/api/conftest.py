@@ -1,4 +1,4 @@
-"""Fixtures for the partner API: the demo partner, its client, and a second partner's client."""
+"""Fixtures for the partner API: the world partner, its client, and a second partner's client."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -12,8 +12,8 @@ from accounts.services import issue_api_key
 from core.money import Currency
 from orders.models import Sim, WalletEntry
 from plans.models import Operator, Plan
-from portal.demo import PARTNER_SLUG, load_demo_data
 from tests.factories import make_iccid
+from tests.worlds import build_partner
 
 
 def client_for(plaintext: str) -> APIClient:
@@ -24,21 +24,21 @@ def client_for(plaintext: str) -> APIClient:
 
 
 @pytest.fixture
-def api_partner(db):
-    """The demo partner (silver tier, PKR wallet funded with 50,000) over the demo catalog."""
-    load_demo_data()
-    return Partner.objects.get(slug=PARTNER_SLUG)
+def api_partner(world_catalog):
+    """The partner of ``tests.worlds`` (silver tier, PKR wallet funded with
+    ``PARTNER_OPENING_BALANCE``) over its catalog."""
+    return build_partner()
 
 
 @pytest.fixture
 def api_key(api_partner):
-    """A fresh API key of the demo partner (``.api_key`` row and ``.plaintext``)."""
+    """A fresh API key of the world partner (``.api_key`` row and ``.plaintext``)."""
     return issue_api_key(partner=api_partner, name="Test key")
 
 
 @pytest.fixture
 def api_client(api_key):
-    """An APIClient authenticated as the demo partner."""
+    """An APIClient authenticated as the world partner."""
     return client_for(api_key.plaintext)
 
 
@@ -70,13 +70,13 @@ def other_partner_client(other_partner):
 
 @pytest.fixture
 def plan_by_sku(api_partner):
-    """Look up a demo plan by SKU, e.g. ``jazz-esim-week-10gb`` or ``jazz-recharge-100``."""
+    """Look up a catalog plan by SKU, e.g. ``jazz-esim-week-10gb`` or ``jazz-recharge-100``."""
     return lambda sku: Plan.objects.get(provider_sku=sku)
 
 
 @pytest.fixture
 def make_sims(api_partner):
-    """Bulk-create ``count`` active eSIMs for a partner (default: the demo partner)."""
+    """Bulk-create ``count`` active eSIMs for a partner (default: the world partner)."""
 
     def make(count, *, partner=None, operator="jazz", start=0, **fields):
         operator = Operator.objects.get(code=operator)
@@ -103,5 +103,5 @@ def make_sims(api_partner):
 
 @pytest.fixture
 def partner_sim(make_sims):
-    """One active Jazz eSIM of the demo partner."""
+    """One active Jazz eSIM of the world partner."""
     return make_sims(1, start=900_000)[0]

@@ -15,7 +15,6 @@ from accounts.services import issue_api_key, revoke_api_key
 from portal.api.idempotency import purge_expired_records
 from portal.celery import app as celery_app
 from portal.models import IdempotencyRecord
-from tests.staff import login_staff
 
 pytestmark = pytest.mark.django_db
 PING = "/api/v1/wallet/"
@@ -27,8 +26,8 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def key(demo_partner):
-    return issue_api_key(partner=demo_partner, name="test")
+def key(world_partner):
+    return issue_api_key(partner=world_partner, name="test")
 
 
 def client_with(token: str | None) -> APIClient:
@@ -46,7 +45,7 @@ def assert_error(response, status: int, code: str):
 
 
 @pytest.mark.parametrize("token", [None, "nope", "demopartner.wrong", "a.b.c", "Basic x"])
-def test_missing_or_wrong_keys_get_401(demo_partner, token):
+def test_missing_or_wrong_keys_get_401(world_partner, token):
     response = client_with(token).get(PING)
     assert_error(response, 401, "not_authenticated" if not token else "authentication_failed")
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -66,8 +65,8 @@ def test_revoked_and_expired_keys_are_refused_at_once(key):
         assert_error(client_with(other.plaintext).get(PING), 401, "authentication_failed")
 
 
-def test_ip_allowlist(demo_partner):
-    issued = issue_api_key(partner=demo_partner, name="office", allowed_ips=["10.1.2.3"])
+def test_ip_allowlist(world_partner):
+    issued = issue_api_key(partner=world_partner, name="office", allowed_ips=["10.1.2.3"])
     assert_error(client_with(issued.plaintext).get(PING), 403, "permission_denied")
     client = client_with(issued.plaintext)
     assert client.get(PING, REMOTE_ADDR="10.1.2.3").status_code == 200
@@ -108,7 +107,7 @@ def post_order(client, key_value, body):
 
 
 def test_idempotency_replay_mismatch_and_in_progress(
-    key, demo_partner, django_capture_on_commit_callbacks
+    key, world_partner, django_capture_on_commit_callbacks
 ):
     from plans.models import Plan
 
@@ -119,11 +118,11 @@ def test_idempotency_replay_mismatch_and_in_progress(
     again = post_order(client, "order-1", {"plan": plan.pk})
     assert again.status_code == 201 and again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    assert demo_partner.orders.count() == 1
+    assert world_partner.orders.count() == 1
     assert_error(
         post_order(client, "order-1", {"plan": plan.pk, "quantity": 2}), 409, "idempotency_mismatch"
     )
-    IdempotencyRecord.objects.create(partner=demo_partner, key="busy", fingerprint="x")
+    IdempotencyRecord.objects.create(partner=world_partner, key="busy", fingerprint="x")
     busy = post_order(client, "busy", {"plan": plan.pk})
     assert busy.status_code == 409  # fingerprint differs: mismatch wins over in-progress
     from core.api.idempotency import fingerprint  # noqa: F401 (documented helper)
@@ -135,15 +134,15 @@ def test_idempotency_replay_mismatch_and_in_progress(
     assert in_progress["Retry-After"] == "2"
 
 
-def test_keys_are_per_partner_and_expire_after_48_hours(key, demo_partner):
-    IdempotencyRecord.objects.create(partner=demo_partner, key="old", fingerprint="x")
+def test_keys_are_per_partner_and_expire_after_48_hours(key, world_partner):
+    IdempotencyRecord.objects.create(partner=world_partner, key="old", fingerprint="x")
     with time_machine.travel(timezone.now() + timedelta(hours=49)):
         assert purge_expired_records() == 1
     assert "purge-idempotency-records" in celery_app.conf.beat_schedule
 
 
-def test_issue_api_key_command_prints_the_key_once(demo_partner, capsys):
-    call_command("issue_api_key", demo_partner.slug, "--name", "shop till")
+def test_issue_api_key_command_prints_the_key_once(world_partner, capsys):
+    call_command("issue_api_key", world_partner.slug, "--name", "shop till")
     plaintext = capsys.readouterr().out.strip().splitlines()[-1]
     assert client_with(plaintext).get(PING).status_code == 200
     stored = ApiKey.objects.get(name="shop till")
@@ -152,12 +151,10 @@ def test_issue_api_key_command_prints_the_key_once(demo_partner, capsys):
     )
 
 
-def test_admin_issues_and_revokes_keys(client, demo_partner, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
-    login_staff(client, staff)
+def test_admin_issues_and_revokes_keys(client, world_partner, signed_in_administrator):
     response = client.post(
         "/admin/accounts/partner/",
-        {"action": "issue_key", "_selected_action": [demo_partner.pk]},
+        {"action": "issue_key", "_selected_action": [world_partner.pk]},
         follow=True,
     )
     message = next(str(m) for m in response.context["messages"] if "API key" in str(m))

@@ -1,8 +1,8 @@
 """schemathesis over the whole partner API: no 5xx, every answer matches the OpenAPI schema.
 
 The schema is loaded from the app itself and every operation is called in-process (WSGI) with
-the demo partner's key, with a bounded, derandomized number of examples so the run is quick and
-repeatable. Runs on SQLite and under scripts/test (PostgreSQL + Redis).
+the partner's key (``tests.worlds``), with a bounded, derandomized number of examples so the run is
+quick and repeatable. Runs on SQLite and under scripts/test (PostgreSQL + Redis).
 """
 
 import pytest
@@ -17,13 +17,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from accounts.models import Partner
 from orders.services.placing import place_purchase, place_recharge
 from orders.services.replacement import request_replacement
 from plans.models import Plan
-from portal.demo import PARTNER_KEY_PREFIX, PARTNER_SLUG, demo_partner_secret, load_demo_data
 from portal.wsgi import application
 from tests.api.test_replacements_api import photo
+from tests.worlds import PARTNER_KEY_PREFIX, PARTNER_KEY_SECRET, build_catalog, build_partner
 
 CHECKS = [
     not_a_server_error,
@@ -35,8 +34,8 @@ CHECKS = [
 
 
 def auth_headers() -> dict:
-    """The demo partner's key (its secret is derived from SECRET_KEY, see portal.demo)."""
-    return {"Authorization": f"Bearer {PARTNER_KEY_PREFIX}.{demo_partner_secret()}"}
+    """The key of the partner of ``tests.worlds``."""
+    return {"Authorization": f"Bearer {PARTNER_KEY_PREFIX}.{PARTNER_KEY_SECRET}"}
 
 
 def seed(partner) -> None:
@@ -69,8 +68,8 @@ def api_schema(db, settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "media", "base_url": None},
         },
     }
-    load_demo_data()
-    seed(Partner.objects.get(slug=PARTNER_SLUG))
+    build_catalog()
+    seed(build_partner())
     loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
     loaded.config.update(headers=auth_headers())
     yield loaded

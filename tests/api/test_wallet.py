@@ -18,6 +18,7 @@ from plans.models import Plan
 from tests.api.conftest import client_for
 from tests.clock import EVENING_BEFORE_NEW_YEAR
 from tests.reliability.test_concurrency import run_together
+from tests.worlds import PARTNER_OPENING_REASON
 
 pytestmark = pytest.mark.usefixtures("evening_before_new_year")
 
@@ -35,7 +36,7 @@ def entry(partner, amount, kind=WalletEntry.Kind.ADJUSTMENT, reason="test"):
 
 @pytest.fixture
 def ledger(api_partner):
-    """Six more entries a day apart after the demo opening balance (entry 0)."""
+    """Six more entries a day apart after the opening balance (entry 0)."""
     amounts = ["-1200", "300.5", "-75.25", "-4000", "10", "-0.0001"]
     kinds = ["adjustment", "top_up", "refund", "adjustment", "top_up", "adjustment"]
     entries = []
@@ -101,7 +102,7 @@ def test_statement_pages_carry_the_right_balance_after_each_entry(api_client, ap
 @pytest.mark.django_db
 def test_statement_filters_keep_the_true_balance(api_client, ledger):
     top_ups = all_pages(api_client, STATEMENT, kind="top_up")
-    opening = WalletEntry.objects.get(reason="Demo opening balance")
+    opening = WalletEntry.objects.get(reason=PARTNER_OPENING_REASON)
     assert [r["id"] for r in top_ups] == [ledger[4].pk, ledger[1].pk, opening.pk]
     assert [r["balance_after"] for r in top_ups] == ["45035.2500", "49100.5000", "50000.0000"]
     window = all_pages(

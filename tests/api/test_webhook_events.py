@@ -14,8 +14,8 @@ from orders.services.placing import place_purchase
 from orders.services.replacement import approve_replacement, reject_replacement
 from orders.services.wallet import adjust_wallet
 from plans.models import PlanPrice, Provider
-from portal.demo import CUSTOMER_EMAIL
 from tests.factories import IdentityCheckFactory, ReplacementTicketFactory, SimFactory
+from tests.worlds import build_customer
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "https://hooks.partner.example/paksim"
@@ -60,7 +60,7 @@ def test_failed_partner_order_sends_order_failed(
 
 
 def test_customer_orders_send_nothing(endpoint, plan_by_sku, django_capture_on_commit_callbacks):
-    customer = User.objects.get(email=CUSTOMER_EMAIL)
+    customer = build_customer()
     plan = plan_by_sku("jazz-esim-week-10gb")
     order = place_purchase(plan=plan, customer=customer, currency="PKR")
     with django_capture_on_commit_callbacks(execute=True):

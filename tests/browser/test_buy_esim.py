@@ -8,16 +8,16 @@ import pytest
 from accounts.models import User
 from orders.models import Sim
 from plans.models import Provider
-from portal.demo import load_demo_data
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import decode_qr, sign_up_and_verify, submit
 from tests.processes import kill_group, start_worker
+from tests.worlds import build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
-    load_demo_data()
+    build_world()
     Provider.objects.update(settings={"latency_seconds": 3})
     real_broker.control.purge()
     worker = start_worker(tmp_path)

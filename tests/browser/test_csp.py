@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from portal.demo import STAFF_EMAIL, load_demo_data
 from tests.browser.conftest import screenshot
 from tests.staff import login_staff
+from tests.worlds import STAFF_EMAIL, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -22,8 +22,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture
 def staff_page(open_page, live_server, django_user_model):
-    """A page signed in as the demo staff member (two-factor done), recording CSP violations."""
-    load_demo_data()
+    """A page signed in as the staff member (``tests.worlds``), recording CSP violations."""
+    build_world()
     client = Client()
     login_staff(client, django_user_model.objects.get(email=STAFF_EMAIL))
     page = open_page()

@@ -4,19 +4,17 @@ after correcting its operator, log in with two-factor, and the purchase in the C
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
-from accounts.models import User
 from orders.models import Order, Sim
 from plans.models import Plan, PlanKind
 from plans.providers import get_adapter
-from portal.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, load_demo_data
 from tests.accounts.test_site_accounts import current_code
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import decode_qr, log_in, sign_up_and_verify, submit
 from tests.clock import site_date
+from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -75,13 +73,9 @@ def english_left(page) -> set[str]:
 
 
 @pytest.fixture
-def demo(db):
-    load_demo_data()
-    customer = User.objects.get(email=CUSTOMER_EMAIL)
-    EmailAddress.objects.get_or_create(
-        user=customer, email=customer.email, defaults={"verified": True, "primary": True}
-    )
-    return customer
+def world_customer(db):
+    """The customer of ``tests.worlds`` (address verified), over its catalog."""
+    return build_world().customer
 
 
 def issued_sim(customer) -> Sim:
@@ -111,8 +105,8 @@ def pay_on_test_gateway(page) -> None:
     page.wait_for_url("**/orders/PK-*/")
 
 
-def test_renew_a_sim_before_it_runs_out(open_page, demo):
-    sim = issued_sim(demo)
+def test_renew_a_sim_before_it_runs_out(open_page, world_customer):
+    sim = issued_sim(world_customer)
     before = sim.expires_at
     page = open_page()
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
@@ -130,7 +124,7 @@ def test_renew_a_sim_before_it_runs_out(open_page, demo):
     assert site_date(sim.expires_at) in (page.locator("main").inner_text())
 
 
-def test_recharge_a_number_after_correcting_its_operator(open_page, demo):
+def test_recharge_a_number_after_correcting_its_operator(open_page, world_customer):
     page = open_page()
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
     page.goto("/recharge/")
@@ -155,9 +149,9 @@ def test_recharge_a_number_after_correcting_its_operator(open_page, demo):
     assert order.status == Order.Status.FULFILLED and order.upstream_reference
 
 
-def test_log_in_with_two_factor(open_page, demo):
+def test_log_in_with_two_factor(open_page, world_customer):
     secret = generate_totp_secret()
-    TOTP.activate(demo, secret)
+    TOTP.activate(world_customer, secret)
     page = open_page()
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
     assert "/accounts/2fa/authenticate/" in page.url
@@ -169,7 +163,7 @@ def test_log_in_with_two_factor(open_page, demo):
 
 
 def test_purchase_in_the_chinese_ui_has_no_english_left(open_page, db):
-    load_demo_data()
+    build_world()
     page = open_page(locale="zh-CN")
     sign_up_and_verify(page, "wang.fang@example.com")
     pages = {}

@@ -11,11 +11,11 @@ from PIL import Image
 from accounts.models import User
 from accounts.roles import IDENTITY_REVIEWERS
 from orders.models import Sim
-from portal.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, load_demo_data
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import decode_qr, log_in, submit
 from tests.browser.test_journeys import issued_sim
 from tests.staff import totp_code, with_totp
+from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 REVIEWER_PASSWORD = "Reviewer-pass-2026"
@@ -35,7 +35,7 @@ def test_request_review_and_install_the_replacement(open_page, settings, tmp_pat
             "OPTIONS": {"location": tmp_path, "base_url": None},
         },
     }
-    load_demo_data()
+    build_world()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     old = issued_sim(customer)
     reviewer = User.objects.create_user(

@@ -6,19 +6,20 @@ from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from plans.models import Plan, PlanKind
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
+from tests.worlds import build_customer
 
 STRIPE_WEBHOOK_SECRET = "whsec_test"
 
 
 @pytest.fixture
-def catalog(db):
-    load_demo_data()
+def catalog(world_catalog):
+    """The sandbox catalog of ``tests.worlds`` (its plans and prices are listed there)."""
 
 
 @pytest.fixture
-def customer(catalog):
-    return User.objects.get(email=CUSTOMER_EMAIL)
+def customer(catalog) -> User:
+    """The customer of ``tests.worlds``, over its catalog."""
+    return build_customer()
 
 
 def plan_of(kind: str, operator: str = "jazz", **filters) -> Plan:
@@ -69,5 +70,5 @@ def bought_sim(customer, esim_plan, pay):
 
 @pytest.fixture
 def order(customer, esim_plan):
-    """The demo customer's purchase of a week's eSIM, not paid yet."""
+    """The customer's purchase of a week's eSIM, not paid yet."""
     return place_purchase(plan=esim_plan, customer=customer, currency="PKR")

@@ -15,7 +15,6 @@ from accounts.models import User
 from accounts.roles import SUPPORT, sync_staff_roles
 from orders.models import Gateway, Order, Payment, Refund, WebhookEvent
 from plans.models import ProviderCall
-from portal.demo import STAFF_EMAIL, load_demo_data
 from tests.factories import (
     OrderFactory,
     PaymentFactory,
@@ -24,6 +23,7 @@ from tests.factories import (
     SimFactory,
 )
 from tests.staff import login_staff
+from tests.worlds import STAFF_EMAIL
 
 CHANGELIST = reverse("admin:orders_order_changelist")
 Status = Order.Status
@@ -54,7 +54,7 @@ def listed(client, **params):
 
 
 def test_retry_provisioning_action(
-    client, signed_in_demo_staff, django_capture_on_commit_callbacks
+    client, signed_in_administrator, django_capture_on_commit_callbacks
 ):
     stuck = OrderFactory(status=Status.NEEDS_ATTENTION)
     ready = OrderFactory(status=Status.FULFILLED)
@@ -66,10 +66,10 @@ def test_retry_provisioning_action(
     assert f"{stuck.number}: provisioning retried" in messages
     assert f"{ready.number}: only orders that need attention are retried." in messages
     entry = stuck.audit_entries().first()
-    assert entry.actor == signed_in_demo_staff and entry.after == {"status": Status.PROVISIONING}
+    assert entry.actor == signed_in_administrator and entry.after == {"status": Status.PROVISIONING}
 
 
-def test_cancel_unpaid_action(client, signed_in_demo_staff):
+def test_cancel_unpaid_action(client, signed_in_administrator):
     unpaid = OrderFactory(status=Status.AWAITING_PAYMENT)
     pending = PaymentFactory(order=unpaid)
     paid = OrderFactory(status=Status.FULFILLED)
@@ -81,7 +81,7 @@ def test_cancel_unpaid_action(client, signed_in_demo_staff):
     assert f"{paid.number}: A paid order is refunded, not cancelled." in messages
 
 
-def test_confirm_manual_payment_action(client, signed_in_demo_staff):
+def test_confirm_manual_payment_action(client, signed_in_administrator):
     order = OrderFactory(status=Status.AWAITING_PAYMENT)
     payment = PaymentFactory(order=order, gateway=Gateway.MANUAL, customer_reference="JC-1")
     card = OrderFactory(status=Status.AWAITING_PAYMENT)
@@ -93,11 +93,13 @@ def test_confirm_manual_payment_action(client, signed_in_demo_staff):
     assert f"{order.number}: manual payment confirmed" in messages
     assert f"{card.number}: no pending manual payment." in messages
     assert (
-        order.audit_entries().filter(actor=signed_in_demo_staff, after={"status": "paid"}).exists()
+        order.audit_entries()
+        .filter(actor=signed_in_administrator, after={"status": "paid"})
+        .exists()
     )
 
 
-def test_refund_in_full_action(client, signed_in_demo_staff):
+def test_refund_in_full_action(client, signed_in_administrator):
     order = OrderFactory(status=Status.FULFILLED)
     payment = PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     unpaid = OrderFactory(status=Status.CREATED)
@@ -105,13 +107,13 @@ def test_refund_in_full_action(client, signed_in_demo_staff):
     payment.refresh_from_db()
     assert order.status == Status.REFUNDED and payment.status == Payment.Status.REFUNDED
     refund = payment.refunds.get()
-    assert refund.amount == Decimal("599") and refund.created_by == signed_in_demo_staff
+    assert refund.amount == Decimal("599") and refund.created_by == signed_in_administrator
     assert unpaid.status == Status.CREATED
     assert f"{order.number}: refunded in full" in messages
     assert f"{unpaid.number}: This order has no payment that can be refunded." in messages
 
 
-def test_partial_refund_form(client, signed_in_demo_staff):
+def test_partial_refund_form(client, signed_in_administrator):
     order = OrderFactory(status=Status.FULFILLED)
     payment = PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     assert "Refund…" in client.get(change_url(order)).content.decode()
@@ -125,13 +127,13 @@ def test_partial_refund_form(client, signed_in_demo_staff):
         "goodwill",
         "succeeded",
     )
-    assert refund.created_by == signed_in_demo_staff
+    assert refund.created_by == signed_in_administrator
     order.refresh_from_db()
     assert order.status == Status.FULFILLED  # part refunded only
 
 
 @pytest.mark.parametrize("amount", ["1000", "0", "-5", "abc"])
-def test_partial_refund_bad_amount_writes_nothing(client, signed_in_demo_staff, amount):
+def test_partial_refund_bad_amount_writes_nothing(client, signed_in_administrator, amount):
     order = OrderFactory(status=Status.FULFILLED)
     PaymentFactory(order=order, status=Payment.Status.SUCCEEDED)
     response = client.post(refund_url(order), {"amount": amount, "reason": "oops"})
@@ -143,7 +145,6 @@ def test_partial_refund_bad_amount_writes_nothing(client, signed_in_demo_staff, 
 
 
 def test_support_may_not_run_actions_or_refund(client, db):
-    load_demo_data()
     sync_staff_roles()
     support = User.objects.create_user(email="support@paksim.example", password="x", is_staff=True)
     support.groups.add(Group.objects.get(name=SUPPORT))
@@ -162,7 +163,9 @@ def test_support_may_not_run_actions_or_refund(client, db):
     assert not Refund.objects.exists()
 
 
-def test_timeline_shows_status_changes_attempts_payments_and_webhooks(client, signed_in_demo_staff):
+def test_timeline_shows_status_changes_attempts_payments_and_webhooks(
+    client, signed_in_administrator
+):
     order = OrderFactory(status=Status.NEEDS_ATTENTION)
     ProvisioningAttemptFactory(
         order=order,
@@ -212,7 +215,7 @@ def provider_call(reference, at, **fields):
     return ProviderCall.objects.create(reference=reference, started_at=at, **(defaults | fields))
 
 
-def test_timeline_shows_the_orders_upstream_calls(client, signed_in_demo_staff):
+def test_timeline_shows_the_orders_upstream_calls(client, signed_in_administrator):
     order = OrderFactory(status=Status.NEEDS_ATTENTION)
     other = OrderFactory(status=Status.FULFILLED)
     reference = order.provider_reference
@@ -281,7 +284,9 @@ def test_timeline_shows_the_orders_upstream_calls(client, signed_in_demo_staff):
     assert "esim.order" not in other_page
 
 
-def test_timeline_query_count_is_fixed(client, signed_in_demo_staff, django_assert_max_num_queries):
+def test_timeline_query_count_is_fixed(
+    client, signed_in_administrator, django_assert_max_num_queries
+):
     def page_queries(order):
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(change_url(order)).status_code == 200
@@ -296,7 +301,7 @@ def test_timeline_query_count_is_fixed(client, signed_in_demo_staff, django_asse
     assert page_queries(small) == page_queries(big)
 
 
-def test_search_by_iccid_number_email_and_recharge_number(client, signed_in_demo_staff):
+def test_search_by_iccid_number_email_and_recharge_number(client, signed_in_administrator):
     order = OrderFactory(status=Status.FULFILLED)
     sim = SimFactory(issued_by_order=order)
     renewal = OrderFactory(kind=Order.Kind.RENEWAL, sim=sim, status=Status.FULFILLED)
@@ -308,7 +313,7 @@ def test_search_by_iccid_number_email_and_recharge_number(client, signed_in_demo
     assert listed(client, q="+923001234567") == {recharge.pk}
 
 
-def test_problems_filter(client, signed_in_demo_staff):
+def test_problems_filter(client, signed_in_administrator):
     stuck = OrderFactory(status=Status.NEEDS_ATTENTION)
     long_paid = OrderFactory(status=Status.PAID)
     Order.objects.filter(pk=long_paid.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
@@ -341,7 +346,7 @@ def _orders(count):
     Order.objects.bulk_create(Order(**template) for _ in range(count - 1))
 
 
-def test_changelist_query_budget_does_not_grow(client, signed_in_demo_staff):
+def test_changelist_query_budget_does_not_grow(client, signed_in_administrator):
     def changelist_queries():
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(CHANGELIST, {"problem": "needs_attention"})

@@ -13,8 +13,8 @@ from orders.services.autorenew.cards import enable_auto_renew
 from orders.services.autorenew.charges import period_key, run_auto_renewals
 from orders.services.placing import place_purchase
 from plans.models import PlanKind
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.orders.conftest import plan_of
+from tests.worlds import build_catalog, build_customer
 
 pytestmark = pytest.mark.usefixtures("evening_before_new_year")
 
@@ -193,11 +193,10 @@ def test_two_concurrent_runs_charge_once():
     from tests.reliability.test_concurrency import run_together
 
     assert connection.vendor == "postgresql"
-    load_demo_data()
-    from accounts.models import User
+    build_catalog()
     from orders.services.payments import mark_payment_succeeded, start_payment
 
-    customer = User.objects.get(email=CUSTOMER_EMAIL)
+    customer = build_customer()
     with time_machine.travel(START, tick=False):
         order = place_purchase(plan=plan_of(PlanKind.ESIM), customer=customer, currency="PKR")
         payment, _ = start_payment(order=order, gateway_key="test", method="card")

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
-from accounts.models import Partner
 from orders.models import Order
 from orders.services.placing import place_purchase, place_recharge, place_renewal, place_replacement
 from plans.models import Plan, PlanKind
@@ -17,8 +16,8 @@ pytestmark = pytest.mark.django_db
 migration = importlib.import_module("orders.migrations.0008_order_cost_snapshot")
 
 
-def test_every_kind_keeps_the_cost_it_was_placed_at(customer, esim_plan):
-    partner = Partner.objects.get()
+def test_every_kind_keeps_the_cost_it_was_placed_at(customer, esim_plan, world_partner):
+    partner = world_partner
     renewal, recharge = plan_of(PlanKind.RENEWAL), plan_of(PlanKind.RECHARGE)
     replacement = Plan.objects.filter(kind=PlanKind.REPLACEMENT).order_by("-cost").first()
     sim = SimFactory(owner=customer, operator=renewal.operator)

@@ -331,13 +331,12 @@ def test_a_dispute_and_an_unknown_type_are_closed_with_their_outcome(payment, se
 def test_staff_find_failed_events_and_their_reason_in_the_admin(payment, send):
     from django.test import Client
 
-    from accounts.models import User
-    from portal.demo import STAFF_EMAIL
     from tests.staff import login_staff
+    from tests.worlds import build_staff
 
     send(paid(payment, amount_total=1))
     staff = Client()
-    login_staff(staff, User.objects.get(email=STAFF_EMAIL))
+    login_staff(staff, build_staff())
     body = staff.get("/admin/orders/webhookevent/", {"outcome": "failed"}).content.decode()
     assert "paid PKR 0.01, expected PKR" in body
     assert (

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import Partner
 from orders.models import Gateway, Order, Payment, Sim
 from orders.services.errors import OrderError
 from orders.services.lifecycle import cancel_order
@@ -26,8 +25,8 @@ def refused(code, **kwargs):
     assert not Order.objects.exists()
 
 
-def test_partner_price_uses_the_most_specific_rule(catalog, esim_plan):
-    partner = Partner.objects.get()
+def test_partner_price_uses_the_most_specific_rule(catalog, esim_plan, world_partner):
+    partner = world_partner
     assert place_purchase(plan=esim_plan, partner=partner).total == Decimal("517.96")
     PartnerPriceRule.objects.create(
         tier=partner.tier, operator=esim_plan.operator, discount_percent=Decimal("10")
@@ -148,7 +147,7 @@ def test_payment_methods_follow_the_currency(settings):
 
 
 def test_manual_payment_waits_for_staff(
-    customer, esim_plan, django_user_model, django_capture_on_commit_callbacks
+    customer, esim_plan, staff_member, django_capture_on_commit_callbacks
 ):
     order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     with pytest.raises(OrderError):
@@ -166,9 +165,7 @@ def test_manual_payment_waits_for_staff(
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT
     with django_capture_on_commit_callbacks(execute=True):
-        assert confirm_manual_payment(
-            payment=payment, actor=django_user_model.objects.get(is_staff=True)
-        )
+        assert confirm_manual_payment(payment=payment, actor=staff_member)
     order.refresh_from_db()
     assert order.status == Order.Status.FULFILLED
 

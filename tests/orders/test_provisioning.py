@@ -154,10 +154,8 @@ def test_staff_retry_sends_a_needs_attention_order_back(
     assert paid_order.provisioning_attempts.count() == 2
 
 
-def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan):
-    from accounts.models import Partner
-
-    partner = Partner.objects.get()
+def test_multi_esim_purchase_issues_one_profile_per_unit(catalog, esim_plan, world_partner):
+    partner = world_partner
     order = place_purchase(plan=esim_plan, partner=partner, quantity=3)
     provisioning.provision_order(order.pk)
     order.refresh_from_db()

@@ -10,7 +10,7 @@ from orders.services.errors import OrderError
 from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from orders.services.wallet import adjust_wallet
-from portal.demo import PARTNER_OPENING_BALANCE
+from tests.worlds import PARTNER_OPENING_BALANCE
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +22,8 @@ def fulfilled(customer, esim_plan, pay):
     return order
 
 
-def test_partial_then_full_refund(fulfilled, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
+def test_partial_then_full_refund(fulfilled, staff_member):
+    staff = staff_member
     first = refund_order(order=fulfilled, amount=Decimal("100"), actor=staff, reason="goodwill")
     fulfilled.refresh_from_db()
     assert first.status == Refund.Status.SUCCEEDED and first.external_reference
@@ -52,63 +52,63 @@ def test_unpaid_order_cannot_be_refunded(customer, esim_plan):
         refund_order(order=order)
 
 
-def test_partner_order_debits_the_wallet_in_the_same_transaction(demo_partner, esim_plan):
-    order = place_purchase(plan=esim_plan, partner=demo_partner, quantity=2)
+def test_partner_order_debits_the_wallet_in_the_same_transaction(world_partner, esim_plan):
+    order = place_purchase(plan=esim_plan, partner=world_partner, quantity=2)
     assert order.status == Order.Status.PAID
     assert order.total == Decimal("563") * 2 * Decimal("0.92")
-    assert WalletEntry.balance_of(demo_partner) == PARTNER_OPENING_BALANCE - order.total
+    assert WalletEntry.balance_of(world_partner) == PARTNER_OPENING_BALANCE - order.total
     payment = order.payments.get()
     assert payment.gateway == "wallet" and payment.status == Payment.Status.SUCCEEDED
 
 
-def test_not_enough_balance_gives_a_clear_error_and_no_order(demo_partner, esim_plan):
+def test_not_enough_balance_gives_a_clear_error_and_no_order(world_partner, esim_plan):
     adjust_wallet(
-        partner=demo_partner,
+        partner=world_partner,
         amount=-PARTNER_OPENING_BALANCE + 100,
         reason="test",
         actor=None,
         kind=WalletEntry.Kind.ADJUSTMENT,
     )
     with pytest.raises(OrderError) as error:
-        place_purchase(plan=esim_plan, partner=demo_partner)
+        place_purchase(plan=esim_plan, partner=world_partner)
     assert error.value.code == "insufficient_funds"
     assert not Order.objects.exists() and not Payment.objects.exists()
-    Partner.objects.filter(pk=demo_partner.pk).update(credit_limit=Decimal("1000"))
-    demo_partner.refresh_from_db()
-    assert place_purchase(plan=esim_plan, partner=demo_partner).status == "paid"
-    assert WalletEntry.balance_of(demo_partner) < 0
+    Partner.objects.filter(pk=world_partner.pk).update(credit_limit=Decimal("1000"))
+    world_partner.refresh_from_db()
+    assert place_purchase(plan=esim_plan, partner=world_partner).status == "paid"
+    assert WalletEntry.balance_of(world_partner) < 0
 
 
-def test_wallet_refund_credits_the_ledger(demo_partner, esim_plan):
-    order = place_purchase(plan=esim_plan, partner=demo_partner)
+def test_wallet_refund_credits_the_ledger(world_partner, esim_plan):
+    order = place_purchase(plan=esim_plan, partner=world_partner)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_ATTENTION)
     refund_order(order=order, reason="could not provision")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
-    assert WalletEntry.balance_of(demo_partner) == PARTNER_OPENING_BALANCE
+    assert WalletEntry.balance_of(world_partner) == PARTNER_OPENING_BALANCE
     kinds = list(WalletEntry.objects.filter(order=order).values_list("kind", flat=True))
     assert sorted(kinds) == ["order_debit", "refund"]
 
 
-def test_same_idempotency_key_returns_the_same_order(demo_partner, esim_plan):
-    first = place_purchase(plan=esim_plan, partner=demo_partner, idempotency_key="k1")
-    again = place_purchase(plan=esim_plan, partner=demo_partner, idempotency_key="k1")
+def test_same_idempotency_key_returns_the_same_order(world_partner, esim_plan):
+    first = place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k1")
+    again = place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k1")
     assert first.pk == again.pk
     assert WalletEntry.objects.filter(kind="order_debit").count() == 1
 
 
-def test_staff_wallet_changes_need_a_reason_and_are_audited(demo_partner, django_user_model):
-    staff = django_user_model.objects.get(is_staff=True)
+def test_staff_wallet_changes_need_a_reason_and_are_audited(world_partner, staff_member):
+    staff = staff_member
     with pytest.raises(OrderError):
-        adjust_wallet(partner=demo_partner, amount=Decimal("10"), reason=" ", actor=staff)
+        adjust_wallet(partner=world_partner, amount=Decimal("10"), reason=" ", actor=staff)
     adjust_wallet(
-        partner=demo_partner, amount=Decimal("10"), reason="bank transfer 123", actor=staff
+        partner=world_partner, amount=Decimal("10"), reason="bank transfer 123", actor=staff
     )
-    assert WalletEntry.balance_of(demo_partner) == PARTNER_OPENING_BALANCE + 10
-    assert partner_audit(demo_partner, staff)
+    assert WalletEntry.balance_of(world_partner) == PARTNER_OPENING_BALANCE + 10
+    assert partner_audit(world_partner, staff)
 
 
-def partner_audit(demo_partner, staff):
+def partner_audit(world_partner, staff):
     from core.audit import entries_for
 
-    return entries_for(demo_partner).filter(actor=staff, action="wallet.adjusted").exists()
+    return entries_for(world_partner).filter(actor=staff, action="wallet.adjusted").exists()

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import User
 from orders import tasks
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
 from orders.services import effects, provisioning
@@ -30,15 +29,15 @@ from plans.providers.base import PermanentProviderError, TransientProviderError
 from plans.providers.esimaccess import EsimAccessAdapter
 from plans.providers.reloadly import ReloadlyAdapter
 from plans.providers.sandbox import SandboxAdapter
-from portal.demo import STAFF_EMAIL
 from tests.clock import site_date
 from tests.orders.conftest import plan_of
 from tests.staff import login_staff
+from tests.worlds import build_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 START = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
-PLAN_MB = 10240  # the demo's weekly 10 GB package, 7 days; the sandbox uses 50 MB an hour
+PLAN_MB = 10240  # the catalog's weekly 10 GB package, 7 days; the sandbox uses 50 MB an hour
 MB_PER_HOUR = 50
 Outcome = ProvisioningAttempt.Outcome
 TOP_UP = ProvisioningAttempt.Operation.TOP_UP
@@ -233,7 +232,7 @@ def test_a_provider_that_cannot_top_up_leaves_a_note_for_staff(
     entry = order.audit_entries().get(action=effects.SHORTFALL_ACTION)
     assert entry.before == {"data_mb": promised_mb, "expires_at": promised_until.isoformat()}
     assert entry.after == {"data_mb": PLAN_MB, "expires_at": given_until.isoformat()}
-    staff = User.objects.get(email=STAFF_EMAIL)
+    staff = build_staff()
     login_staff(client, staff)
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert effects.SHORTFALL_ACTION in page and "cannot top up" in page

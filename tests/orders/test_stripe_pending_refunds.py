@@ -94,7 +94,7 @@ def refresh(*rows):
 
 @responses.activate
 def test_pending_refund_waits_then_succeeds_by_webhook_once(
-    client, signed_in_demo_staff, payment, post_event
+    client, signed_in_administrator, payment, post_event
 ):
     order = payment.order
     stripe_answers_refund("re_1", 59900, "pending")
@@ -144,7 +144,7 @@ def refund_entries(refund):
 
 @responses.activate
 def test_partial_pending_refund_that_fails_leaves_the_order(
-    client, signed_in_demo_staff, payment, post_event
+    client, signed_in_administrator, payment, post_event
 ):
     order = payment.order
     stripe_answers_refund("re_2", 10000, "pending")
@@ -177,7 +177,7 @@ def test_partial_pending_refund_that_fails_leaves_the_order(
 @responses.activate
 @pytest.mark.parametrize("stripe_status", ["failed", "canceled"])
 def test_a_refund_stripe_refuses_at_once_is_failed_and_shown(
-    client, signed_in_demo_staff, payment, stripe_status
+    client, signed_in_administrator, payment, stripe_status
 ):
     order = payment.order
     stripe_answers_refund("re_3", 10000, stripe_status, failure_reason="unknown")
@@ -199,7 +199,7 @@ def test_a_refund_stripe_refuses_at_once_is_failed_and_shown(
 
 @responses.activate
 def test_a_refund_stripe_refuses_at_once_is_reported_by_the_action(
-    client, signed_in_demo_staff, payment
+    client, signed_in_administrator, payment
 ):
     stripe_answers_refund("re_4", 59900, "failed")
 

@@ -18,7 +18,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from responses import matchers
 
-from accounts.models import User
 from orders.models import Order, Sim, WebhookEvent
 from orders.services import provisioning
 from orders.services.placing import place_purchase
@@ -34,7 +33,7 @@ from plans.providers.base import (
 )
 from plans.providers.http import Unauthorized, UpstreamTimeout
 from plans.providers.registry import adapter_class
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
+from tests.worlds import build_catalog, build_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -349,12 +348,11 @@ def test_voice_esims_keep_their_number_and_confirmation_code(adapter, api):
 def test_a_paid_order_is_provisioned_through_airalo(
     provider, api, django_capture_on_commit_callbacks
 ):
-    load_demo_data()
+    build_catalog()
     plan = Plan.objects.filter(kind=PlanKind.ESIM).order_by("pk").first()
     Plan.objects.filter(pk=plan.pk).update(provider=provider, provider_sku=SKU)
     plan.refresh_from_db()
-    customer = User.objects.get(email=CUSTOMER_EMAIL)
-    order = place_purchase(plan=plan, customer=customer, currency="PKR")
+    order = place_purchase(plan=plan, customer=build_customer(), currency="PKR")
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
     api.post(BASE + "/v2/orders", json=fixture("order"))
 

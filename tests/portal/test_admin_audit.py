@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,7 +147,10 @@ def test_wallet_credit_and_api_keys_are_recorded(client, signed_in_superuser):
 def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, signed_in_superuser):
     order = OrderFactory()
     entry = AuditEntry.objects.create(
-        action="order.status", target_type_id=1, target_id=str(order.pk), target_repr="x"
+        action="order.status",
+        target_type=ContentType.objects.get_for_model(order),
+        target_id=str(order.pk),
+        target_repr="x",
     )
     assert client.post(reverse("admin:core_auditentry_delete", args=[entry.pk])).status_code in {
         403,

@@ -20,8 +20,8 @@ from accounts.models import Partner
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services.placing import place_purchase
 from plans.models import Plan, Provider, SandboxOrder
-from portal.demo import load_demo_data
 from tests.processes import ROOT, free_port, kill_group, wait_until, worker_database_url
+from tests.worlds import build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +74,7 @@ def test_paid_orders_are_fulfilled_once_after_a_redis_outage(
     tmp_path, outage_seconds, settings, real_broker
 ):
     settings.DISPATCH_LEASE_SECONDS = 5  # the web's side: when a paid order is first due
-    load_demo_data()
+    build_world()
     Provider.objects.update(settings={"fail": "transient", "fail_times": 2, "latency_seconds": 1})
     port = free_port()
     redis_url = f"redis://127.0.0.1:{port}"

@@ -18,7 +18,7 @@ from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.wallet import adjust_wallet
 from plans.models import Plan, Provider, SandboxOrder
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
+from tests.worlds import CUSTOMER_EMAIL, build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def run_together(target, count: int) -> list:
 @pytest.fixture
 def plan():
     assert connection.vendor == "postgresql"
-    load_demo_data()
+    build_world()
     return Plan.objects.filter(kind="esim", operator__code="jazz").first()
 
 

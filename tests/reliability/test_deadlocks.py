@@ -21,7 +21,6 @@ from orders.models import Order
 from orders.services import provisioning, wallet
 from orders.services.placing import place_purchase
 from plans.models import Operator, Plan, SandboxOrder
-from portal.demo import load_demo_data
 from tests.processes import (
     ROOT,
     free_port,
@@ -30,6 +29,7 @@ from tests.processes import (
     start_worker,
     wait_until,
 )
+from tests.worlds import build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +60,7 @@ def _answers(port: int) -> bool:
 
 
 def test_forty_concurrent_partner_orders_over_two_gunicorns_all_succeed(tmp_path, real_broker):
-    load_demo_data()
+    build_world()
     real_broker.control.purge()
     partner = Partner.objects.get()
     key = issue_api_key(partner=partner, name="load").plaintext
@@ -95,7 +95,7 @@ def test_forty_concurrent_partner_orders_over_two_gunicorns_all_succeed(tmp_path
 
 
 def test_a_transaction_that_loses_a_deadlock_is_run_again():
-    load_demo_data()
+    build_world()
     first, second = Operator.objects.order_by("pk")[:2]
     barrier = threading.Barrier(2)
     errors, runs = [], []
@@ -131,7 +131,7 @@ def test_a_transaction_that_loses_a_deadlock_is_run_again():
 
 
 def test_locks_take_only_the_rows_they_change(django_capture_on_commit_callbacks):
-    load_demo_data()
+    build_world()
     partner = Partner.objects.get()
     plan = Plan.objects.filter(kind="esim", operator__code="zong", is_active=True).first()
     with django_capture_on_commit_callbacks(execute=False):

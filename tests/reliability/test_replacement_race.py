@@ -9,15 +9,15 @@ from orders.models import Order, ReplacementTicket, Sim
 from orders.services.replacement import approve_replacement
 from plans.models import Plan, PlanKind, SandboxOrder
 from plans.providers import get_adapter
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.factories import SimFactory, UserFactory
 from tests.reliability.test_concurrency import run_together
+from tests.worlds import CUSTOMER_EMAIL, build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_reviewers_approving_at_once_issue_one_sim():
-    load_demo_data()
+    build_world()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     plan = Plan.objects.filter(kind=PlanKind.ESIM, operator__code="jazz").first()
     profile = get_adapter(plan.provider).issue_esim(reference="first", plan_sku=plan.provider_sku)

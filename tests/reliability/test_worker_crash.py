@@ -9,8 +9,8 @@ from orders import tasks
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services.placing import place_purchase
 from plans.models import Plan, Provider, SandboxOrder
-from portal.demo import load_demo_data
 from tests.processes import kill_group, start_worker, wait_until
+from tests.worlds import build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ WORKER_ENV = {"PROVISIONING_LEASE_SECONDS": "3", "RECONCILE_AFTER_SECONDS": "1"}
 
 
 def test_order_is_fulfilled_once_after_its_worker_is_killed(real_broker, tmp_path):
-    load_demo_data()
+    build_world()
     Provider.objects.update(settings={"latency_seconds": 5})
     real_broker.control.purge()
     plan = Plan.objects.filter(kind="esim", operator__code="zong").first()

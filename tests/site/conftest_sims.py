@@ -15,20 +15,21 @@ from orders.models import Order, Sim
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from plans.models import Operator, Plan, PlanKind
-from portal.demo import CUSTOMER_EMAIL, load_demo_data
 from tests.factories import make_iccid
+from tests.worlds import build_customer
 
 _iccids = itertools.count(700_000)
 
 
 @pytest.fixture
-def sims_catalog(db):
-    load_demo_data()
+def sims_catalog(world_catalog):
+    """The sandbox catalog of ``tests.worlds``."""
 
 
 @pytest.fixture
 def sims_owner(sims_catalog):
-    return User.objects.get(email=CUSTOMER_EMAIL)
+    """The customer of ``tests.worlds``."""
+    return build_customer()
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def sims_other(db):
 
 @pytest.fixture
 def sims_client(client, sims_owner):
-    """The test client signed in as the demo customer."""
+    """The test client signed in as the customer."""
     client.force_login(sims_owner)
     return client
 

@@ -27,10 +27,8 @@ def test_another_customers_order_is_not_found(client, ready_order, stranger, nam
     assert len(mail.outbox) == 1
 
 
-def test_partner_orders_are_not_on_the_site(shopper, catalog, esim_plan):
-    from accounts.models import Partner
-
-    order = place_purchase(plan=esim_plan, partner=Partner.objects.get(), idempotency_key="k1")
+def test_partner_orders_are_not_on_the_site(shopper, catalog, esim_plan, world_partner):
+    order = place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k1")
     assert shopper.get(reverse("orders:detail", args=[order.number])).status_code == 404
 
 
