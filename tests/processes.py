@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.celery import ALL_QUEUES
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = (
     "DATABASE_URL",
@@ -82,6 +84,7 @@ def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
             "portal",
             "worker",
             "--concurrency=1",
+            f"--queues={','.join(ALL_QUEUES)}",
             "--loglevel=INFO",
             "--without-mingle",
             "--without-gossip",
