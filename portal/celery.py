@@ -7,6 +7,7 @@ the surrounding transaction commits (``task.delay_on_commit``).
 import os
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -67,6 +68,7 @@ app.conf.update(
     task_time_limit=MAX_TASK_RUN_SECONDS,
     task_soft_time_limit=SOFT_TIME_LIMIT_SECONDS,
     task_default_queue=DEFAULT_QUEUE,
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES],
     task_routes={name: {"queue": queue} for name, queue in TASK_ROUTES.items()},
     worker_max_tasks_per_child=200,
     beat_scheduler="redbeat.RedBeatScheduler",
