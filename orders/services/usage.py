@@ -14,6 +14,7 @@ import time
 import uuid
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -70,30 +71,27 @@ def sync_usage(*, provider_id: int | None = None, batch_size: int | None = None,
     failed: list[int] = []
     adapters: dict[int, object] = {}
     claims, claimed = [], 0
-    while True:
-        claim = uuid.uuid4()
-        batch = _claim_batch(claim, now, provider_id, exhausted, batch_size)
-        if not batch:
-            break
-        claims.append(claim)
-        claimed += len(batch)
-        readings = []
-        for sim in batch:
-            if sim.provider_id in exhausted:
-                continue
-            if not take_rate_budget(sim.provider_id):
-                exhausted.add(sim.provider_id)
-                continue
-            usage = _read(sim, adapters)
-            if usage is None:
-                failed.append(sim.pk)
-            else:
-                readings.append((sim, usage))
-        counts["synced"] += _record_batch(readings)
-    if claimed > counts["synced"]:  # SIMs not written: their claims end, the next run reads them
-        Sim.objects.filter(usage_sync_claim__in=claims).update(
-            usage_sync_claim=None, usage_sync_claimed_until=None
-        )
+    try:
+        while batch := _claim_batch(claims, now, provider_id, exhausted, batch_size):
+            claimed += len(batch)
+            readings = []
+            for sim in batch:
+                if sim.provider_id in exhausted:
+                    continue
+                if not take_rate_budget(sim.provider_id):
+                    exhausted.add(sim.provider_id)
+                    continue
+                usage = _read(sim, adapters)
+                if usage is None:
+                    failed.append(sim.pk)
+                else:
+                    readings.append((sim, usage))
+            counts["synced"] += _record_batch(readings)
+    finally:  # SIMs not written (errors, rate limit, time up): the next run reads them
+        if claimed > counts["synced"]:
+            Sim.objects.filter(usage_sync_claim__in=claims).update(
+                usage_sync_claim=None, usage_sync_claimed_until=None
+            )
     counts["errors"] = len(failed)
     if exhausted:
         counts["deferred"] = (
@@ -130,8 +128,9 @@ def apply_usage(sim: Sim, usage: Usage, *, actor_label: str = ACTOR_LABEL) -> bo
     return True
 
 
-def _claim_batch(claim, now, provider_id, exhausted: set[int], batch_size: int) -> list[Sim]:
-    """Claim up to ``batch_size`` due SIMs that no run holds, in ``ORDER``; return them.
+def _claim_batch(claims: list, now, provider_id, exhausted: set[int], batch_size: int) -> list[Sim]:
+    """Claim up to ``batch_size`` due SIMs that no run holds, in ``ORDER``, under a new claim id
+    added to ``claims``; return them.
 
     The claim is one UPDATE whose own condition excludes held rows: on PostgreSQL a run that meets
     a row another run is claiming waits for it and re-checks the row, so each SIM has one claim.
@@ -139,10 +138,12 @@ def _claim_batch(claim, now, provider_id, exhausted: set[int], batch_size: int) 
     unclaimed = Q(usage_sync_claimed_until__isnull=True) | Q(usage_sync_claimed_until__lte=now)
     due = due_sims(now, provider_id).filter(unclaimed).exclude(provider_id__in=exhausted)
     picked = due.order_by(*ORDER).values("pk")[:batch_size]
+    claim = uuid.uuid4()
     if not Sim.objects.filter(unclaimed, pk__in=picked).update(
         usage_sync_claim=claim, usage_sync_claimed_until=now + CLAIM_LEASE
     ):
         return []
+    claims.append(claim)
     return list(
         Sim.objects.filter(usage_sync_claim=claim).select_related("provider").order_by(*ORDER)
     )
@@ -158,6 +159,8 @@ def _read(sim: Sim, adapters: dict) -> Usage | None:
         logger.info("usage sync: SIM %s skipped, transient error: %s", sim.pk, exc.summary)
     except PermanentProviderError as exc:
         logger.warning("usage sync: SIM %s skipped, permanent error: %s", sim.pk, exc.summary)
+    except SoftTimeLimitExceeded:  # the run's time is up: stop, not skip
+        raise
     except Exception:
         logger.exception("usage sync: SIM %s skipped, unexpected error", sim.pk)
     return None

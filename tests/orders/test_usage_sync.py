@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
 from django.db import connection
 
@@ -255,6 +256,19 @@ def test_claims_of_unread_sims_end_with_the_run(clock, plan, settings):
 
     assert sync_usage(batch_size=2)["deferred"] == 3
     assert not Sim.objects.exclude(usage_sync_claimed_until=None).exists()
+
+
+def test_a_run_out_of_time_stops_and_releases_its_claims(clock, plan, monkeypatch):
+    issue_sims(plan, 3)
+    clock.shift(timedelta(hours=2))
+
+    def out_of_time(self, *, iccid):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(SandboxAdapter, "read_usage", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        sync_usage(batch_size=2)
+    assert not Sim.objects.exclude(usage_sync_claim=None).exists()
 
 
 @pytest.mark.services
