@@ -1,4 +1,8 @@
-"""Order tasks: thin wrappers that load by id and call a service. Safe to run twice."""
+"""Order tasks: thin wrappers that load by id and call a service. Safe to run twice.
+
+Every task has the default time limits of portal/celery.py; short ones (one HTTP call, one email,
+one dispatch) declare lower ones here.
+"""
 
 from celery import shared_task
 from django.utils import timezone
@@ -47,7 +51,7 @@ def send_refund(refund_id: int) -> None:
         return
 
 
-@shared_task
+@shared_task(soft_time_limit=60, time_limit=90)
 def expire_payment(payment_id: int) -> None:
     """Close a superseded payment attempt's checkout at its gateway (best effort)."""
     try:
@@ -63,7 +67,7 @@ def cancel_refunded_sims(order_id: int) -> int:
     return provisioning.cancel_refunded_sims(order_id)
 
 
-@shared_task
+@shared_task(soft_time_limit=60, time_limit=90)
 def dispatch_due() -> dict:
     """Periodic, every few seconds: send the orders and payment events whose next try is due."""
     return {
@@ -72,12 +76,12 @@ def dispatch_due() -> dict:
     }
 
 
-@shared_task
+@shared_task(soft_time_limit=60, time_limit=90)
 def send_order_ready_email(order_id: int) -> None:
     notifications.send_order_ready_email(order_id)
 
 
-@shared_task
+@shared_task(soft_time_limit=60, time_limit=90)
 def send_replacement_email(ticket_id: int, event: str) -> None:
     notifications.send_replacement_email(ticket_id, event)
 
@@ -118,13 +122,13 @@ def run_auto_renewals() -> dict:
 # beat schedule and messages already queued under those names keep working.
 
 
-@shared_task(name="accounts.tasks.deliver_webhook")
+@shared_task(name="accounts.tasks.deliver_webhook", soft_time_limit=60, time_limit=90)
 def deliver_webhook(delivery_id: int) -> str | None:
     """One attempt of an outgoing webhook delivery, if it is due (see partner_webhooks.delivery)."""
     return delivery.deliver(delivery_id)
 
 
-@shared_task(name="accounts.tasks.send_due_webhooks")
+@shared_task(name="accounts.tasks.send_due_webhooks", soft_time_limit=60, time_limit=90)
 def send_due_webhooks() -> int:
     """Every 10 seconds: hand deliveries whose next attempt is due to workers."""
     return delivery.dispatch_due()

@@ -7,6 +7,7 @@ the surrounding transaction commits (``task.delay_on_commit``).
 import os
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -16,6 +17,43 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 # (a task still running at the time limit is killed, and its message redelivered).
 MAX_TASK_RUN_SECONDS = 60 * 60
 VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_RUN_SECONDS
+# A task past its soft limit gets SoftTimeLimitExceeded (and may clean up); past the hard limit its
+# worker process is killed. Short tasks set lower limits where they are declared.
+SOFT_TIME_LIMIT_SECONDS = MAX_TASK_RUN_SECONDS - 5 * 60
+
+# Work is split by kind so a backlog of one never delays another: each queue has its own workers in
+# production (deploy/kubernetes, deploy/compose.yaml); a development worker consumes them all.
+QUEUES = ("payments", "provisioning", "notifications", "webhooks", "periodic")
+# Celery's own built-in tasks (and any task sent without a route) land here.
+DEFAULT_QUEUE = "celery"
+ALL_QUEUES = (*QUEUES, DEFAULT_QUEUE)
+TASK_ROUTES = {
+    "orders.tasks.process_webhook_event": "payments",
+    "orders.tasks.send_refund": "payments",
+    "orders.tasks.expire_payment": "payments",
+    "orders.tasks.provision_order": "provisioning",
+    "orders.tasks.cancel_refunded_sims": "provisioning",
+    "orders.tasks.cancel_replaced_profile": "provisioning",
+    "orders.tasks.send_order_ready_email": "notifications",
+    "orders.tasks.send_replacement_email": "notifications",
+    "accounts.tasks.deliver_webhook": "webhooks",
+    "orders.tasks.dispatch_due": "periodic",
+    "orders.tasks.reconcile_orders": "periodic",
+    "orders.tasks.run_auto_renewals": "periodic",
+    "orders.tasks.sync_usage": "periodic",
+    "accounts.tasks.send_due_webhooks": "periodic",
+    "accounts.tasks.send_reminders": "periodic",
+    "accounts.tasks.purge_identity_documents": "periodic",
+    "portal.purge_idempotency_records": "periodic",
+    "portal.ping": "periodic",
+}
+
+# One beat at a time: RedBeat keeps the schedule in Redis and holds a lock there, so a second beat
+# (a rolling upgrade, a stray process) waits for the lock instead of sending every job again. The
+# holder renews the lock on every tick (at most BEAT_MAX_LOOP_SECONDS apart); if it dies, another
+# beat takes over once the lock expires.
+BEAT_MAX_LOOP_SECONDS = 5
+BEAT_LOCK_TIMEOUT_SECONDS = 30
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -28,6 +66,16 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_track_started=True,
     task_time_limit=MAX_TASK_RUN_SECONDS,
+    task_soft_time_limit=SOFT_TIME_LIMIT_SECONDS,
+    task_default_queue=DEFAULT_QUEUE,
+    task_queues=[Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES],
+    task_routes={name: {"queue": queue} for name, queue in TASK_ROUTES.items()},
+    worker_max_tasks_per_child=200,
+    beat_scheduler="redbeat.RedBeatScheduler",
+    beat_max_loop_interval=BEAT_MAX_LOOP_SECONDS,
+    redbeat_lock_timeout=BEAT_LOCK_TIMEOUT_SECONDS,
+    redbeat_key_prefix="portal:redbeat:",
+    redbeat_redis_options={"socket_timeout": 30},
     result_expires=60 * 60 * 24,
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},

@@ -113,7 +113,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Deployments reuse connections (DATABASE_CONN_MAX_AGE=60 in deploy/), each checked before a
+# request or task reuses it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -230,7 +233,11 @@ CELERY_RESULT_BACKEND = env.str(
     else f"redis+socket://{EMBEDDED_REDIS_SOCKET}?virtual_host=1",
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE_FILE = VAR_DIR / "celerybeat-schedule"
+# The beat's schedule and its one-beat lock live in the broker's Redis (portal/celery.py).
+CELERY_REDBEAT_REDIS_URL = env.str(
+    "REDBEAT_REDIS_URL",
+    default=CELERY_BROKER_URL.replace("redis+socket://", "unix://").replace("virtual_host=", "db="),
+)
 
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"{REDIS_URL}/2" if REDIS_URL else "locmemcache://")

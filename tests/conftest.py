@@ -46,7 +46,9 @@ def _use_own_redis_databases(first: int) -> None:
         CACHES=caches,
     ).enable()
     celery_app.conf.update(
-        broker_url=urls["CELERY_BROKER_URL"], result_backend=urls["CELERY_RESULT_BACKEND"]
+        broker_url=urls["CELERY_BROKER_URL"],
+        result_backend=urls["CELERY_RESULT_BACKEND"],
+        redbeat_redis_url=urls["CELERY_BROKER_URL"],
     )
 
 

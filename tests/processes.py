@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.celery import ALL_QUEUES
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARIABLES = (
     "DATABASE_URL",
@@ -70,8 +72,11 @@ def service_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     }
 
 
-def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
-    """A real Celery worker process on the test database and the real Redis."""
+def start_worker(
+    var_dir: Path, queues: tuple[str, ...] = ALL_QUEUES, **env_overrides: str
+) -> subprocess.Popen:
+    """A real Celery worker process on the test database and the real Redis, consuming
+    ``queues`` (every queue unless told)."""
     env = service_env(var_dir, **env_overrides)
     return subprocess.Popen(
         [
@@ -82,6 +87,7 @@ def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
             "portal",
             "worker",
             "--concurrency=1",
+            f"--queues={','.join(queues)}",
             "--loglevel=INFO",
             "--without-mingle",
             "--without-gossip",
@@ -91,6 +97,19 @@ def start_worker(var_dir: Path, **env_overrides: str) -> subprocess.Popen:
         env=env,
         start_new_session=True,
     )
+
+
+def start_beat(var_dir: Path, log: Path, **env_overrides: str) -> subprocess.Popen:
+    """A real Celery beat process on the test database and the real Redis, logging to ``log``."""
+    with open(log, "w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"],
+            cwd=ROOT,
+            env=service_env(var_dir, **env_overrides),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def kill_group(process: subprocess.Popen, sig: int) -> None:

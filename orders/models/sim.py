@@ -61,6 +61,10 @@ class Sim(models.Model):
     data_remaining_mb = models.PositiveIntegerField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     usage_synced_at = models.DateTimeField(null=True, blank=True)
+    # A usage sync run's claim on this SIM: no other run reads it until the claim is released or
+    # its lease ends (orders/services/usage.py).
+    usage_sync_claim = models.UUIDField(null=True, blank=True, editable=False)
+    usage_sync_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
     )

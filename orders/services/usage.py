@@ -1,16 +1,20 @@
 """Usage sync: data left, expiry and status of our SIMs as their upstream provider sees them.
 
-A periodic sweep (:func:`sync_usage`) reads due SIMs in keyset-ordered batches, calls each SIM's
-provider outside any lock under a per-provider rate limit (an atomic cache counter per minute),
-then locks the batch, re-checks and writes it. Provider callbacks apply the same update
-(:func:`apply_usage`). A reading older than the stored ``usage_synced_at`` is ignored, so
-out-of-order callbacks and slow sweeps never move a SIM back in time.
+A periodic sweep (:func:`sync_usage`) claims due SIMs in batches (one UPDATE stamps the run's
+claim and a lease on rows no other run holds, so two overlapping runs never read a SIM twice),
+calls each SIM's provider outside any lock under a per-provider rate limit (an atomic cache
+counter per minute), then locks the batch, re-checks and writes it, releasing the claims.
+Provider callbacks apply the same update (:func:`apply_usage`). A reading older than the stored
+``usage_synced_at`` is ignored, so out-of-order callbacks and slow sweeps never move a SIM back in
+time.
 """
 
 import logging
 import time
+import uuid
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -30,6 +34,9 @@ Status = Sim.Status
 SYNCED_STATES = (Status.ISSUED, Status.ACTIVE, Status.EXPIRED)
 EXPIRED_SYNC_WINDOW = timedelta(days=1)  # expired SIMs are still read for a day (late renewals)
 USAGE_FIELDS = ["data_total_mb", "data_remaining_mb", "expires_at", "usage_synced_at"]
+CLAIM_FIELDS = ["usage_sync_claim", "usage_sync_claimed_until"]
+# Longer than a run takes to read one batch; a claim left by a run that died ends with it.
+CLAIM_LEASE = timedelta(minutes=15)
 ORDER = (F("usage_synced_at").asc(nulls_first=True), "pk")
 ACTOR_LABEL = "usage sync"
 SANDBOX_SIGNATURE_HEADER = sandbox_callback.SIGNATURE_HEADER
@@ -63,28 +70,28 @@ def sync_usage(*, provider_id: int | None = None, batch_size: int | None = None,
     exhausted: set[int] = set()
     failed: list[int] = []
     adapters: dict[int, object] = {}
-    cursor = None
-    while True:
-        batch_query = due_sims(now, provider_id).select_related("provider").order_by(*ORDER)
-        if exhausted:
-            batch_query = batch_query.exclude(provider_id__in=exhausted)
-        batch = list(batch_query.filter(_after(cursor))[:batch_size])
-        if not batch:
-            break
-        cursor = (batch[-1].usage_synced_at, batch[-1].pk)
-        readings = []
-        for sim in batch:
-            if sim.provider_id in exhausted:
-                continue
-            if not take_rate_budget(sim.provider_id):
-                exhausted.add(sim.provider_id)
-                continue
-            usage = _read(sim, adapters)
-            if usage is None:
-                failed.append(sim.pk)
-            else:
-                readings.append((sim, usage))
-        counts["synced"] += _record_batch(readings)
+    claims, claimed = [], 0
+    try:
+        while batch := _claim_batch(claims, now, provider_id, exhausted, batch_size):
+            claimed += len(batch)
+            readings = []
+            for sim in batch:
+                if sim.provider_id in exhausted:
+                    continue
+                if not take_rate_budget(sim.provider_id):
+                    exhausted.add(sim.provider_id)
+                    continue
+                usage = _read(sim, adapters)
+                if usage is None:
+                    failed.append(sim.pk)
+                else:
+                    readings.append((sim, usage))
+            counts["synced"] += _record_batch(readings)
+    finally:  # SIMs not written (errors, rate limit, time up): the next run reads them
+        if claimed > counts["synced"]:
+            Sim.objects.filter(usage_sync_claim__in=claims).update(
+                usage_sync_claim=None, usage_sync_claimed_until=None
+            )
     counts["errors"] = len(failed)
     if exhausted:
         counts["deferred"] = (
@@ -121,14 +128,25 @@ def apply_usage(sim: Sim, usage: Usage, *, actor_label: str = ACTOR_LABEL) -> bo
     return True
 
 
-def _after(cursor) -> Q:
-    """Rows after ``cursor`` in ``ORDER`` (usage_synced_at nulls first, then pk)."""
-    if cursor is None:
-        return Q()
-    synced_at, pk = cursor
-    if synced_at is None:
-        return Q(usage_synced_at__isnull=True, pk__gt=pk) | Q(usage_synced_at__isnull=False)
-    return Q(usage_synced_at__gt=synced_at) | Q(usage_synced_at=synced_at, pk__gt=pk)
+def _claim_batch(claims: list, now, provider_id, exhausted: set[int], batch_size: int) -> list[Sim]:
+    """Claim up to ``batch_size`` due SIMs that no run holds, in ``ORDER``, under a new claim id
+    added to ``claims``; return them.
+
+    The claim is one UPDATE whose own condition excludes held rows: on PostgreSQL a run that meets
+    a row another run is claiming waits for it and re-checks the row, so each SIM has one claim.
+    """
+    unclaimed = Q(usage_sync_claimed_until__isnull=True) | Q(usage_sync_claimed_until__lte=now)
+    due = due_sims(now, provider_id).filter(unclaimed).exclude(provider_id__in=exhausted)
+    picked = due.order_by(*ORDER).values("pk")[:batch_size]
+    claim = uuid.uuid4()
+    if not Sim.objects.filter(unclaimed, pk__in=picked).update(
+        usage_sync_claim=claim, usage_sync_claimed_until=now + CLAIM_LEASE
+    ):
+        return []
+    claims.append(claim)
+    return list(
+        Sim.objects.filter(usage_sync_claim=claim).select_related("provider").order_by(*ORDER)
+    )
 
 
 def _read(sim: Sim, adapters: dict) -> Usage | None:
@@ -141,6 +159,8 @@ def _read(sim: Sim, adapters: dict) -> Usage | None:
         logger.info("usage sync: SIM %s skipped, transient error: %s", sim.pk, exc.summary)
     except PermanentProviderError as exc:
         logger.warning("usage sync: SIM %s skipped, permanent error: %s", sim.pk, exc.summary)
+    except SoftTimeLimitExceeded:  # the run's time is up: stop, not skip
+        raise
     except Exception:
         logger.exception("usage sync: SIM %s skipped, unexpected error", sim.pk)
     return None
@@ -159,9 +179,10 @@ def _record_batch(readings: list[tuple[Sim, Usage]]) -> int:
             if _is_stale(sim, by_pk[sim.pk]):
                 continue
             _set_usage(sim, by_pk[sim.pk])
+            sim.usage_sync_claim = sim.usage_sync_claimed_until = None
             sim.updated_at = now
             written.append(sim)
-        Sim.objects.bulk_update(written, [*USAGE_FIELDS, "updated_at"])
+        Sim.objects.bulk_update(written, [*USAGE_FIELDS, *CLAIM_FIELDS, "updated_at"])
     for sim in written:
         _apply_status(sim, by_pk[sim.pk], ACTOR_LABEL)
     return len(written)

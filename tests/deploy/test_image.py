@@ -114,7 +114,8 @@ def test_the_entrypoint_commands():
     ).stdout
     assert "celery --app portal worker" in worker
     assert "--queues payments,provisioning --concurrency 4 --hostname worker@%h" in worker
-    assert "--queues celery " in entrypoint("worker").stdout
+    all_queues = "payments,provisioning,notifications,webhooks,periodic,celery"
+    assert f"--queues {all_queues} " in entrypoint("worker").stdout
     assert entrypoint("beat").stdout.startswith("celery --app portal beat ")
     assert entrypoint("migrate").stdout.splitlines() == [
         "python manage.py migrate --noinput",

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from django.urls import resolve
 
+from portal.celery import ALL_QUEUES
 from tests.processes import ROOT
 
 KUBECTL = "/usr/bin/kubectl"
@@ -116,6 +117,17 @@ def test_workers_per_queue_group_with_a_ping_of_themselves_as_liveness(name):
         assert 'inspect ping --destination "worker@$HOSTNAME"' in " ".join(
             worker["livenessProbe"]["exec"]["command"]
         )
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_the_worker_groups_consume_exactly_the_queues_tasks_are_routed_to(name):
+    groups = [
+        var["value"]
+        for doc in of_kind(name, "Deployment")
+        for var in doc["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        if var["name"] == "WORKER_QUEUES"
+    ]
+    assert {queue for group in groups for queue in group.split(",")} == set(ALL_QUEUES)
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)

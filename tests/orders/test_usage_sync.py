@@ -1,14 +1,19 @@
-"""Usage sync: batches, the per-provider rate limit, readings over time and status changes."""
+"""Usage sync: batches, the per-provider rate limit, readings over time and status changes, and
+runs that overlap (a second beat, a slow run overlapping the next): each SIM is read once."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
+from django.db import connection
 
 from orders import tasks
 from orders.models import Sim
 from orders.services.usage import due_sims, sync_usage
+from plans.models import SandboxOrder
 from plans.providers import get_adapter
 from plans.providers.base import PermanentProviderError, TransientProviderError
 from plans.providers.sandbox import SandboxAdapter
@@ -72,8 +77,9 @@ def test_query_count_per_batch_is_constant(
     monkeypatch.setattr(SandboxAdapter, "read_usage", lambda self, *, iccid: readings[iccid])
     batches = -(-count // 3)
 
-    # per batch: select, then savepoint + lock + bulk update + release; one empty select at the end
-    with django_assert_max_num_queries(5 * batches + 1):
+    # per batch: claim + select, then savepoint + lock + bulk update + release; one empty claim
+    # at the end
+    with django_assert_max_num_queries(6 * batches + 1):
         assert sync_usage(batch_size=3)["synced"] == count
 
 
@@ -220,3 +226,80 @@ def test_task_and_command_run_the_sync(clock, plan):
     clock.shift(timedelta(hours=2))
     call_command("sync_usage", "--batch-size", "1", stdout=(out := __import__("io").StringIO()))
     assert "synced 2, deferred 0 (rate limit), errors 0" in out.getvalue()
+
+
+OVERLAP_SIMS = 24
+
+
+def calls_per_sim() -> dict[str, int]:
+    return dict(SandboxOrder.objects.values_list("iccid", "calls"))
+
+
+def test_a_run_skips_sims_another_run_has_claimed(clock, plan):
+    sims = issue_sims(plan, 4)
+    clock.shift(timedelta(hours=2))
+    Sim.objects.filter(pk=sims[0].pk).update(
+        usage_sync_claimed_until=START + timedelta(hours=2, minutes=5)
+    )
+
+    assert sync_usage(batch_size=2)["synced"] == 3
+
+    clock.shift(timedelta(minutes=10))  # the other run died: its lease ends
+    assert sync_usage(batch_size=2)["synced"] == 1
+    assert not Sim.objects.exclude(usage_sync_claim=None).exists()
+
+
+def test_claims_of_unread_sims_end_with_the_run(clock, plan, settings):
+    settings.USAGE_SYNC_RATE_PER_MINUTE = 2
+    issue_sims(plan, 5)
+    clock.shift(timedelta(hours=2))
+
+    assert sync_usage(batch_size=2)["deferred"] == 3
+    assert not Sim.objects.exclude(usage_sync_claimed_until=None).exists()
+
+
+def test_a_run_out_of_time_stops_and_releases_its_claims(clock, plan, monkeypatch):
+    issue_sims(plan, 3)
+    clock.shift(timedelta(hours=2))
+
+    def out_of_time(self, *, iccid):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(SandboxAdapter, "read_usage", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        sync_usage(batch_size=2)
+    assert not Sim.objects.exclude(usage_sync_claim=None).exists()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_runs_read_each_sim_once(clock, plan):
+    """PostgreSQL, two threads with their own connections, each provider call a little slow."""
+    assert connection.vendor == "postgresql"
+    plan.provider.settings = {"latency_seconds": 0.02}
+    plan.provider.save(update_fields=["settings"])
+    sims = issue_sims(plan, OVERLAP_SIMS)
+    clock.shift(timedelta(hours=2))
+    before = calls_per_sim()
+    start, results = threading.Barrier(2), []
+
+    def run():
+        try:
+            start.wait(10)
+            results.append(sync_usage(batch_size=4))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    after = calls_per_sim()
+    assert {iccid: after[iccid] - before[iccid] for iccid in before} == dict.fromkeys(before, 1)
+    assert sorted(result["synced"] for result in results) != [0, OVERLAP_SIMS]  # both runs did work
+    assert sum(result["synced"] for result in results) == OVERLAP_SIMS
+    for sim in sims:
+        sim.refresh_from_db()
+        assert sim.usage_synced_at == START + timedelta(hours=2)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from portal.celery import MAX_TASK_RUN_SECONDS, app
+from portal.celery import ALL_QUEUES, MAX_TASK_RUN_SECONDS, app
 from portal.tasks import ping
 from tests.processes import ROOT
 
@@ -38,6 +38,7 @@ def test_ping_round_trip_through_a_real_worker_process(real_broker, tmp_path):
             "portal",
             "worker",
             "--concurrency=1",
+            f"--queues={','.join(ALL_QUEUES)}",
             "--loglevel=WARNING",
             "--without-mingle",
             "--without-gossip",

@@ -20,6 +20,7 @@ from accounts.models import Partner
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.services.placing import place_purchase
 from plans.models import Plan, Provider, SandboxOrder
+from portal.celery import ALL_QUEUES
 from tests.processes import ROOT, free_port, kill_group, wait_until, worker_database_url
 from tests.worlds import build_world
 
@@ -80,7 +81,14 @@ def test_paid_orders_are_fulfilled_once_after_a_redis_outage(
     redis_url = f"redis://127.0.0.1:{port}"
     redis = start_redis(port, tmp_path)
     processes = [
-        start_respawned(tmp_path, f"worker{n}", redis_url, "worker", "--concurrency=1")
+        start_respawned(
+            tmp_path,
+            f"worker{n}",
+            redis_url,
+            "worker",
+            "--concurrency=1",
+            f"--queues={','.join(ALL_QUEUES)}",
+        )
         for n in (1, 2)
     ]
     processes.append(
