@@ -298,7 +298,6 @@ def test_two_overlapping_runs_read_each_sim_once(clock, plan):
 
     after = calls_per_sim()
     assert {iccid: after[iccid] - before[iccid] for iccid in before} == dict.fromkeys(before, 1)
-    assert sorted(result["synced"] for result in results) != [0, OVERLAP_SIMS]  # both runs did work
     assert sum(result["synced"] for result in results) == OVERLAP_SIMS
     for sim in sims:
         sim.refresh_from_db()
