@@ -6,6 +6,7 @@ Redis loses in the outage are simply sent again; a worker or beat that dies is s
 ``scripts/respawn``, as ``make run`` runs them.
 """
 
+import os
 import signal
 import socket
 import subprocess
@@ -48,8 +49,10 @@ def _listens(port: int) -> bool:
 
 
 def start_respawned(tmp_path, name: str, redis_url: str, *celery_args: str) -> subprocess.Popen:
-    """A Celery process under scripts/respawn, on this test's Redis and the test database."""
+    """A Celery process under scripts/respawn, on this test's Redis and the test database (and on
+    this process's clock when scripts/test-clock moves it)."""
     env = {
+        **{k: v for k, v in os.environ.items() if k.startswith("FAKETIME") or k == "LD_PRELOAD"},
         "PATH": f"{ROOT / '.venv/bin'}:/usr/bin:/bin",
         "PORTAL_VAR_DIR": str(tmp_path),
         "DATABASE_URL": worker_database_url(),
