@@ -239,9 +239,15 @@ CELERY_REDBEAT_REDIS_URL = env.str(
     default=CELERY_BROKER_URL.replace("redis+socket://", "unix://").replace("virtual_host=", "db="),
 )
 
+CACHE_TIMEOUT_SECONDS = 2
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"{REDIS_URL}/2" if REDIS_URL else "locmemcache://")
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A cache cut off fails its callers in seconds, not after the system's TCP timeout.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_timeout=CACHE_TIMEOUT_SECONDS, socket_connect_timeout=CACHE_TIMEOUT_SECONDS
+    )
 # A catalog import waits in the cache between its preview and its confirmation: shared by every
 # web server (Redis in production) and gone after a day if never confirmed.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"

@@ -2,20 +2,31 @@
 
 Two limits: requests per API key and clock minute, and failed authentications per client
 address and clock window (guessing keys). Both answer 429 ``throttled`` with ``Retry-After``.
+
+When the cache does not answer (Redis down or cut off), the limits let requests through and say
+so in the log: a partner's order is worth more than a rate limit missed for a few seconds.
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 def _count(key: str, window_seconds: int) -> int:
-    cache.add(key, 0, timeout=window_seconds * 2)
-    return cache.incr(key)
+    """The window's count after adding one; 0 when the cache does not answer."""
+    try:
+        cache.add(key, 0, timeout=window_seconds * 2)
+        return cache.incr(key)
+    except (RedisError, OSError) as error:
+        logger.warning("Rate limit not counted, the cache does not answer: %r", error)
+        return 0
 
 
 def _seconds_left(now: float, window: int, window_seconds: int) -> int:
@@ -52,7 +63,11 @@ def auth_blocked_for(address: str) -> int | None:
     API_AUTH_FAILURES_PER_WINDOW wrong keys in it.
     """
     now, window, prefix = _auth_failure_window()
-    failures = cache.get(prefix + address, 0)
+    try:
+        failures = cache.get(prefix + address, 0)
+    except (RedisError, OSError) as error:
+        logger.warning("Failed authentications not read, the cache does not answer: %r", error)
+        return None
     if failures < settings.API_AUTH_FAILURES_PER_WINDOW:
         return None
     return _seconds_left(now, window, settings.API_AUTH_FAILURE_WINDOW_SECONDS)

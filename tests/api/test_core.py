@@ -102,6 +102,21 @@ def test_rate_limit_answers_429_with_retry_after(key, settings):
     assert 1 <= int(response["Retry-After"]) <= 61
 
 
+def test_rate_limits_let_requests_through_when_the_cache_does_not_answer(key, settings, caplog):
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    settings.CACHES = {  # a Redis that refuses every connection
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    good, wrong = client_with(key.plaintext), client_with(key.plaintext + "tampered")
+    assert [good.get(PING).status_code for _ in range(3)] == [200, 200, 200]
+    assert wrong.get(PING).status_code == 401
+    assert "Rate limit not counted, the cache does not answer" in caplog.text
+    assert "Failed authentications not read" in caplog.text
+
+
 def post_order(client, key_value, body):
     return client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key_value)
 
