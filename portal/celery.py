@@ -4,9 +4,13 @@ Rules for every task (ARCHITECTURE.md): it takes ids, is safe to run twice, and 
 the surrounding transaction commits (``task.delay_on_commit``).
 """
 
+import functools
+import logging
 import os
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -20,6 +24,7 @@ VISIBILITY_TIMEOUT_SECONDS = 2 * MAX_TASK_RUN_SECONDS
 # A task past its soft limit gets SoftTimeLimitExceeded (and may clean up); past the hard limit its
 # worker process is killed. Short tasks set lower limits where they are declared.
 SOFT_TIME_LIMIT_SECONDS = MAX_TASK_RUN_SECONDS - 5 * 60
+BROKER_SOCKET_TIMEOUT_SECONDS = 5
 
 # Work is split by kind so a backlog of one never delays another: each queue has its own workers in
 # production (deploy/kubernetes, deploy/compose.yaml); a development worker consumes them all.
@@ -55,7 +60,31 @@ TASK_ROUTES = {
 BEAT_MAX_LOOP_SECONDS = 5
 BEAT_LOCK_TIMEOUT_SECONDS = 30
 
-app = Celery("portal")
+logger = logging.getLogger(__name__)
+
+
+class Task(DjangoTask):
+    """Every task's base. A send after commit that fails (the broker cut off or restarting:
+    kombu then raises more than its OperationalError) is logged, not raised: what was committed
+    stands, a request still answers, and the work whose next try is a database time (orders,
+    payment events) is sent by the dispatcher. Run eagerly (tests), a task's errors propagate."""
+
+    def apply_async_on_commit(self, *args, **kwargs) -> None:
+        transaction.on_commit(functools.partial(self._send_logging_failure, *args, **kwargs))
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        self.apply_async_on_commit(args, kwargs)
+
+    def _send_logging_failure(self, *args, **kwargs) -> None:
+        try:
+            self.apply_async(*args, **kwargs)
+        except Exception:
+            if self.app.conf.task_always_eager:
+                raise
+            logger.exception("%s not sent: the broker does not answer", self.name)
+
+
+app = Celery("portal", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_serializer="json",
@@ -78,7 +107,12 @@ app.conf.update(
     redbeat_redis_options={"socket_timeout": 30},
     result_expires=60 * 60 * 24,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+    # A broker cut off fails a send in seconds (then the dispatcher's turn), not in minutes.
+    broker_transport_options={
+        "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+        "socket_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+    },
     result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
     timezone="Asia/Karachi",
     beat_schedule={
