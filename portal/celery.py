@@ -9,6 +9,8 @@ import os
 from celery import Celery
 from kombu import Exchange, Queue
 
+from core.logging import celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 # No task waits in the broker: a retry's time is a database column that a periodic dispatcher
@@ -99,3 +101,5 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+# Request ids travel in task headers; workers and beat log through settings.LOGGING.
+celery_signals.connect()

@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging.config import log_format, logging_config
 from portal.secret_key import load_or_create_dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Probes are answered first: no host check or HTTPS redirect for the cluster's own requests.
     "portal.health.HealthProbeMiddleware",
+    "core.logging.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -246,14 +248,14 @@ CACHES = {
 # web server (Redis in production) and gone after a day if never confirmed.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Logs (docs/deploy.md, "Logs"): one JSON object a line in production, plain text otherwise
+# (LOG_FORMAT=json|plain decides), times in UTC, each line with its request id and task, secrets
+# and activation codes redacted. Workers and gunicorn use the same configuration.
+try:
+    LOG_FORMAT = log_format(os.environ)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO").upper())
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
