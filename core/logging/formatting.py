@@ -8,7 +8,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
 
 from core.logging.context import request_id_var, task_id_var, task_name_var
-from core.logging.redaction import redact
+from core.logging.redaction import redact, redact_values
 
 CONTEXT = {"request_id": request_id_var, "task_id": task_id_var, "task_name": task_name_var}
 # gunicorn access log atoms (deploy/gunicorn.conf.py) given their own JSON fields
@@ -45,7 +45,7 @@ class RedactFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, dict):
-            record.msg = {k: redact(v) if isinstance(v, str) else v for k, v in record.msg.items()}
+            record.msg = redact_values(record.msg)
             return True
         try:
             message = record.getMessage()
@@ -61,7 +61,8 @@ class AccessLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         atoms = record.args if isinstance(record.args, dict) else {}
         for atom, field in ACCESS_FIELDS.items():
-            setattr(record, field, dict.get(atoms, atom))
+            value = dict.get(atoms, atom)
+            setattr(record, field, redact(value) if isinstance(value, str) else value)
         record.request_id = dict.get(atoms, "{x-request-id}o") or None
         return True
 
@@ -95,6 +96,10 @@ class JsonFormatter(RedactingFormatterMixin, LibraryJsonFormatter):
             reserved_attrs=[*RESERVED_ATTRS, *NOT_FIELDS],
             json_ensure_ascii=False,
         )
+
+    def process_log_record(self, log_data: dict) -> dict:
+        """Extra fields are redacted too (Celery's task arguments and results, for one)."""
+        return redact_values(log_data)
 
 
 class PlainFormatter(RedactingFormatterMixin, logging.Formatter):

@@ -9,7 +9,7 @@ domain.
 import re
 
 REDACTED = "[redacted]"
-_END = r"""[^\s"'<>,;)}\]]"""
+_END = r"""[^\s"'<>,;(){}\[\]]"""
 
 PATTERNS: list[tuple[re.Pattern, str]] = [
     # eSIM activation codes: LPA:1$<SM-DP+ address>$<matching id>
@@ -50,10 +50,21 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
 
 
 def redact(text: str) -> str:
-    """``text`` with every known secret shape replaced."""
+    """``text`` with every known secret shape replaced (redacting twice changes nothing)."""
     for pattern, replacement in PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact_values(value):
+    """``value`` with its strings redacted, inside dicts, lists and tuples too."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_values(item) for item in value]
+    return value
 
 
 def mask(value: str, keep: int = 4) -> str:
