@@ -199,35 +199,33 @@ def test_gunicorn_logs_json_lines_with_the_request_id_in_the_access_log(tmp_path
             stderr=stderr,
             start_new_session=True,
         )
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/no-such-page/8992301234567890123",
-        headers={"X-Request-ID": "lb-gunicorn"},
-    )
-    answers = []
+    base = f"http://127.0.0.1:{port}"
 
-    def answered() -> bool:
+    def up() -> bool:
         try:
-            urllib.request.urlopen(request, timeout=5)
-        except urllib.error.HTTPError as error:
-            answers.append(error)
-            return True
+            with urllib.request.urlopen(f"{base}/health/live", timeout=5) as response:
+                return response.status == 200
         except OSError:
             return False
-        return True
 
+    request = urllib.request.Request(
+        f"{base}/no-such-page/8992301234567890123", headers={"X-Request-ID": "lb-gunicorn"}
+    )
     try:
-        wait_until(answered, 60, "gunicorn to answer")
+        wait_until(up, 60, "gunicorn to answer")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(request, timeout=60)
     finally:
         kill_group(server, signal.SIGTERM)
 
-    assert answers[0].code == 404 and answers[0].headers["X-Request-ID"] == "lb-gunicorn"
+    assert answer.value.code == 404 and answer.value.headers["X-Request-ID"] == "lb-gunicorn"
     assert (tmp_path / "stdout").read_text() == ""
     lines = [json.loads(line) for line in (tmp_path / "stderr").read_text().splitlines()]
     assert {"gunicorn.error", "gunicorn.access", "django.request"} <= {
         line["logger"] for line in lines
     }
-    [access] = [line for line in lines if line["logger"] == "gunicorn.access"]
-    assert access["request_id"] == "lb-gunicorn"
+    [access] = [line for line in lines if line["request_id"] == "lb-gunicorn" and "status" in line]
+    assert access["logger"] == "gunicorn.access"
     assert (access["method"], access["status"]) == ("GET", "404")
     assert access["path"] == "/no-such-page/8992…0123"
     assert "8992301234567890123" not in (tmp_path / "stderr").read_text()
