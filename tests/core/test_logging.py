@@ -28,16 +28,26 @@ def record(msg="paid %s", args=("order 7",), exc_info=None):
     return made
 
 
-@pytest.fixture
-def in_a_task():
+def context(request_id, task_id, task_name):
     tokens = [
-        (request_id_var, request_id_var.set("lb-7f3a")),
-        (task_id_var, task_id_var.set("0d9e-task")),
-        (task_name_var, task_name_var.set("orders.tasks.provision_order")),
+        (request_id_var, request_id_var.set(request_id)),
+        (task_id_var, task_id_var.set(task_id)),
+        (task_name_var, task_name_var.set(task_name)),
     ]
     yield
     for variable, token in tokens:
         variable.reset(token)
+
+
+@pytest.fixture
+def in_a_task():
+    yield from context("lb-7f3a", "0d9e-task", "orders.tasks.provision_order")
+
+
+@pytest.fixture
+def outside_any_request():
+    """(A streaming response that a test never read leaves its request's id behind.)"""
+    yield from context(None, None, None)
 
 
 def test_a_json_line_has_every_field(in_a_task):
@@ -56,7 +66,7 @@ def test_a_json_line_has_every_field(in_a_task):
     assert isinstance(line["process"], int)
 
 
-def test_outside_a_request_the_context_fields_are_null():
+def test_outside_a_request_the_context_fields_are_null(outside_any_request):
     line = json.loads(JsonFormatter().format(record()))
     assert (line["request_id"], line["task_id"], line["task_name"]) == (None, None, None)
 
@@ -76,7 +86,7 @@ def test_plain_lines_are_utc_too_and_show_the_request_and_task(in_a_task):
     )
 
 
-def test_plain_lines_outside_a_request_have_no_context_label():
+def test_plain_lines_outside_a_request_have_no_context_label(outside_any_request):
     assert PlainFormatter().format(record()).endswith(" orders.services.payments paid order 7")
 
 
