@@ -10,17 +10,17 @@ from django.contrib.postgres.operations import (
 from django.db import transaction
 from django.db.migrations.operations import AddIndex
 
-INVALID_INDEX = """
-SELECT 1 FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
-WHERE pg_class.relname = %s AND pg_table_is_visible(pg_class.oid) AND NOT pg_index.indisvalid
+INDEX_VALID = """
+SELECT pg_index.indisvalid FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
+WHERE pg_class.relname = %s AND pg_table_is_visible(pg_class.oid)
 """
 
 
 class AddIndexConcurrently(PostgresAddIndexConcurrently):
     """``CREATE INDEX CONCURRENTLY`` on PostgreSQL (writes go on); a plain ``AddIndex`` elsewhere.
 
-    A concurrent build that was interrupted leaves an invalid index of the same name behind: it is
-    dropped (concurrently) first, so running the migration again finishes the job.
+    Running a migration that stopped half-way again finishes it: an index it already built is
+    kept, and the invalid index an interrupted build leaves behind is dropped and built again.
     """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -28,10 +28,13 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
             AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
             return
         with schema_editor.connection.cursor() as cursor:
-            cursor.execute(INVALID_INDEX, [self.index.name])
-            if cursor.fetchone():
-                name = schema_editor.quote_name(self.index.name)
-                schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            cursor.execute(INDEX_VALID, [self.index.name])
+            found = cursor.fetchone()
+        if found and found[0] and not schema_editor.collect_sql:
+            return
+        if found and not found[0]:
+            name = schema_editor.quote_name(self.index.name)
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
         super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
