@@ -57,7 +57,7 @@ def test_each_task_outcome_signal_is_counted_in_redis(empty_broker, scrape):
     assert read(TASKS, task="orders.tasks.provision_order", outcome="rejected") == 1
 
 
-def test_tasks_run_eagerly_are_not_worker_outcomes(empty_broker, scrape, settings):
+def test_tasks_run_eagerly_are_not_worker_outcomes(empty_broker, scrape):
     empty_broker.conf.task_always_eager = True
     ping.delay()
     assert scrape()(TASKS, task="portal.ping", outcome="succeeded") is None
