@@ -99,3 +99,6 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+# Every task's outcome is counted in Redis for the web's /metrics (portal/metrics/task_signals.py).
+from portal.metrics import task_signals  # noqa: E402, F401

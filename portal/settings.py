@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Probes are answered first: no host check or HTTPS redirect for the cluster's own requests.
     "portal.health.HealthProbeMiddleware",
+    # Then /metrics (Prometheus scrapes pods by address), and the timing of every other request.
+    "portal.metrics.http.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -402,3 +404,21 @@ REMINDER_RESEND_AFTER_MINUTES = env.int("REMINDER_RESEND_AFTER_MINUTES", default
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM = env.str("TWILIO_FROM", default="")
+
+# Metrics and error reports (portal/metrics; docs/deploy.md, "Metrics"). /metrics answers a
+# scraper that presents "Authorization: Bearer <METRICS_TOKEN>"; without a token it exists only
+# in embedded mode, for this machine. Sentry is used only when SENTRY_DSN is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=PORTAL_MODE)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from portal.metrics.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
