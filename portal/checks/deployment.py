@@ -171,8 +171,9 @@ def per_machine_cache():
         return []
     return [
         Error(
-            f"Cache {', '.join(per_machine)} is not shared between processes: API rate limits, "
-            "login throttling, idempotency keys and catalog imports would differ per process.",
+            f"Cache {', '.join(per_machine)} is not shared between processes: rate limits, "
+            "login throttling, upstream order markers and catalog imports would differ per "
+            "process.",
             hint="Set REDIS_URL (the cache uses its database 2) or CACHE_URL=redis://….",
             id="portal.E025",
         )
