@@ -39,7 +39,14 @@ def production_env(tmp_path, **overrides):
         **MULTI_MACHINE,
     }
     values.update(overrides)
-    return clean_env(tmp_path, **{k: v for k, v in values.items() if v is not None})
+    env = clean_env(tmp_path)
+    env.pop("CACHE_URL", None)  # this test worker's Redis (tests/conftest.py)
+    for name, value in values.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
 
 
 def reported_ids(result) -> list[str]:
