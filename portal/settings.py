@@ -167,7 +167,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploads go to the S3 bucket in production; a single host may keep them on a shared volume
+# instead (ALLOW_LOCAL_MEDIA, checked by `check --deploy`).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -198,7 +200,20 @@ STORAGES = {
     },
 }
 
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+# Single-machine setups `check --deploy` accepts in production when the operator says so.
+ALLOW_LOCAL_MEDIA = env.bool("ALLOW_LOCAL_MEDIA", default=False)
+ALLOW_LOCAL_SERVICES = env.bool("ALLOW_LOCAL_SERVICES", default=False)
+
+# Email: printed to the console in embedded mode. Production never prints it (activation codes
+# would land in the log) and, without EMAIL_URL, refuses to send (`check --deploy` reports it).
+EMAIL_URL = env.str("EMAIL_URL", default="" if PRODUCTION else "consolemail://")
+if PRODUCTION and EMAIL_URL.startswith("consolemail:"):
+    raise ImproperlyConfigured("Production refuses console email: set EMAIL_URL to an SMTP relay.")
+EMAIL_CONFIG = (
+    env.email_url_config(EMAIL_URL)
+    if EMAIL_URL
+    else {"EMAIL_BACKEND": "portal.mail.UnconfiguredEmailBackend"}
+)
 vars().update(EMAIL_CONFIG)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pak SIM <support@paksim.example>")
