@@ -36,3 +36,36 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o
 logconfig_dict = gunicorn_logging_config(log_format(), loglevel.upper())
 # Addresses whose X-Forwarded-* headers are believed: the load balancer or ingress in front.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Prometheus (portal/metrics/http.py): each worker process writes its request timings to files in
+# PROMETHEUS_MULTIPROC_DIR and /metrics adds up every process's. Set, it is emptied at start (one
+# gunicorn per directory); unset, gunicorn makes a private one under /tmp and removes it at exit.
+_metrics_dir_made = ""
+
+
+def on_starting(server):
+    global _metrics_dir_made
+    import tempfile
+    from pathlib import Path
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if not directory:
+        directory = _metrics_dir_made = tempfile.mkdtemp(prefix="portal-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir_made:
+        import shutil
+
+        shutil.rmtree(_metrics_dir_made, ignore_errors=True)

@@ -103,3 +103,6 @@ app.conf.update(
 app.autodiscover_tasks()
 # Request ids travel in task headers; workers and beat log through settings.LOGGING.
 celery_signals.connect()
+
+# Every task's outcome is counted in Redis for the web's /metrics (portal/metrics/task_signals.py).
+from portal.metrics import task_signals  # noqa: E402, F401
