@@ -10,6 +10,8 @@ import logging
 import requests
 from django.conf import settings
 
+from core.logging.redaction import mask
+
 logger = logging.getLogger(__name__)
 
 outbox: list[dict] = []
@@ -39,7 +41,7 @@ class ConsoleSmsSender(SmsSender):
     def send(self, to: str, body: str) -> str:
         message_id = f"console-{next(_console_ids)}"
         outbox.append({"id": message_id, "to": to, "body": body})
-        logger.info("SMS to %s: %s", to, body)
+        logger.info("SMS to %s: %s", mask(to), body)
         return message_id
 
 

@@ -13,6 +13,8 @@ from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from kombu import Exchange, Queue
 
+from core.logging import celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 # No task waits in the broker: a retry's time is a database column that a periodic dispatcher
@@ -133,3 +135,8 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+# Request ids travel in task headers; workers and beat log through settings.LOGGING.
+celery_signals.connect()
+
+# Every task's outcome is counted in Redis for the web's /metrics (portal/metrics/task_signals.py).
+from portal.metrics import task_signals  # noqa: E402, F401

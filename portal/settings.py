@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging.config import log_format, logging_config
 from portal.secret_key import load_or_create_dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Probes are answered first: no host check or HTTPS redirect for the cluster's own requests.
     "portal.health.HealthProbeMiddleware",
+    "core.logging.middleware.RequestIdMiddleware",
+    # Then /metrics (Prometheus scrapes pods by address), and the timing of every other request.
+    "portal.metrics.http.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,7 +169,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploads go to the S3 bucket in production; a single host may keep them on a shared volume
+# instead (ALLOW_LOCAL_MEDIA, checked by `check --deploy`).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -196,7 +202,20 @@ STORAGES = {
     },
 }
 
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
+# Single-machine setups `check --deploy` accepts in production when the operator says so.
+ALLOW_LOCAL_MEDIA = env.bool("ALLOW_LOCAL_MEDIA", default=False)
+ALLOW_LOCAL_SERVICES = env.bool("ALLOW_LOCAL_SERVICES", default=False)
+
+# Email: printed to the console in embedded mode. Production never prints it (activation codes
+# would land in the log) and, without EMAIL_URL, refuses to send (`check --deploy` reports it).
+EMAIL_URL = env.str("EMAIL_URL", default="" if PRODUCTION else "consolemail://")
+if PRODUCTION and EMAIL_URL.startswith("consolemail:"):
+    raise ImproperlyConfigured("Production refuses console email: set EMAIL_URL to an SMTP relay.")
+EMAIL_CONFIG = (
+    env.email_url_config(EMAIL_URL)
+    if EMAIL_URL
+    else {"EMAIL_BACKEND": "portal.mail.UnconfiguredEmailBackend"}
+)
 vars().update(EMAIL_CONFIG)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pak SIM <support@paksim.example>")
@@ -252,14 +271,14 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # web server (Redis in production) and gone after a day if never confirmed.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Logs (docs/deploy.md, "Logs"): one JSON object a line in production, plain text otherwise
+# (LOG_FORMAT=json|plain decides), times in UTC, each line with its request id and task, secrets
+# and activation codes redacted. Workers and gunicorn use the same configuration.
+try:
+    LOG_FORMAT = log_format(os.environ)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO").upper())
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -408,3 +427,21 @@ REMINDER_RESEND_AFTER_MINUTES = env.int("REMINDER_RESEND_AFTER_MINUTES", default
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM = env.str("TWILIO_FROM", default="")
+
+# Metrics and error reports (portal/metrics; docs/deploy.md, "Metrics"). /metrics answers a
+# scraper that presents "Authorization: Bearer <METRICS_TOKEN>"; without a token it exists only
+# in embedded mode, for this machine. Sentry is used only when SENTRY_DSN is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=PORTAL_MODE)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from portal.metrics.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

@@ -4,6 +4,7 @@ from django.urls import include, path
 from orders import provider_callbacks
 from orders import views as order_views
 from portal import health, staff_mfa, views
+from portal.metrics import http as metrics_http
 
 handler404 = views.page_not_found
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics_http.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("plans/", include("plans.site.urls")),
     path("", include("orders.site.urls")),

@@ -73,30 +73,35 @@ def service_env(var_dir: Path, **overrides: str) -> dict[str, str]:
 
 
 def start_worker(
-    var_dir: Path, queues: tuple[str, ...] = ALL_QUEUES, **env_overrides: str
+    var_dir: Path,
+    queues: tuple[str, ...] = ALL_QUEUES,
+    stderr_log: Path | None = None,
+    **env_overrides: str,
 ) -> subprocess.Popen:
     """A real Celery worker process on the test database and the real Redis, consuming
-    ``queues`` (every queue unless told)."""
+    ``queues`` (every queue unless told); its log lines (stderr) go to ``stderr_log`` if given."""
     env = service_env(var_dir, **env_overrides)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--concurrency=1",
-            f"--queues={','.join(queues)}",
-            "--loglevel=INFO",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    with open(stderr_log, "w") if stderr_log else contextlib.nullcontext() as stderr:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--concurrency=1",
+                f"--queues={','.join(queues)}",
+                "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
 
 def start_beat(var_dir: Path, log: Path, **env_overrides: str) -> subprocess.Popen:

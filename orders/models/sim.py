@@ -160,6 +160,13 @@ class ProvisioningAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order")
         ]
+        indexes = [
+            models.Index(  # /metrics: provider errors of the last hour
+                fields=["finished_at"],
+                condition=models.Q(outcome__in=["transient_error", "permanent_error"]),
+                name="attempt_error_finished_idx",
+            )
+        ]
 
     def __str__(self):
         return f"{self.order} attempt {self.number}: {self.outcome}"

@@ -1,5 +1,6 @@
 """Settings load in both modes; production mode passes the deploy check and refuses weak setups."""
 
+import re
 import secrets
 
 import pytest
@@ -9,18 +10,47 @@ from tests.processes import clean_env, manage
 STRONG_KEY = secrets.token_urlsafe(64)
 
 
+# A multi-machine production: every service on other hosts (".invalid": never reached here).
+MULTI_MACHINE = {
+    "DATABASE_URL": "postgres://portal:password@db.invalid:5432/portal",
+    "REDIS_URL": "redis://redis.invalid:6379",
+    "AWS_STORAGE_BUCKET_NAME": "portal-private",
+    "EMAIL_URL": "smtp+tls://portal:password@smtp.invalid:587",
+    "SMS_BACKEND": "twilio",
+}
+# What a single machine would use instead (ALLOW_LOCAL_MEDIA: uploads on a shared volume).
+ONE_HOST = {
+    "DATABASE_URL": "postgres://portal:password@localhost:5432/portal",
+    "REDIS_URL": "redis://127.0.0.1:6379",
+    "AWS_STORAGE_BUCKET_NAME": None,
+    "ALLOW_LOCAL_MEDIA": "true",
+    "EMAIL_URL": "smtp://localhost:25",
+}
+
+
 def production_env(tmp_path, **overrides):
     values = {
         "PORTAL_MODE": "production",
         "SECRET_KEY": STRONG_KEY,
         "ALLOWED_HOSTS": "portal.example.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "STRIPE_SECRET_KEY": "sk_test_123",
         "STRIPE_WEBHOOK_SECRET": "whsec_123",
         "IDENTITY_DOCUMENT_KEYS": secrets.token_urlsafe(32) + "=",  # a Fernet key
+        **MULTI_MACHINE,
     }
     values.update(overrides)
-    return clean_env(tmp_path, **{k: v for k, v in values.items() if v is not None})
+    env = clean_env(tmp_path)
+    env.pop("CACHE_URL", None)  # this test worker's Redis (tests/conftest.py)
+    for name, value in values.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def reported_ids(result) -> list[str]:
+    return sorted(re.findall(r"\((\w+\.[EW]\d+)\)", result.stdout + result.stderr))
 
 
 @pytest.mark.parametrize("source", ["environment", "generated file"])
@@ -77,6 +107,49 @@ def test_production_mode_passes_the_deploy_check(tmp_path):
     assert "no issues" in result.stdout
 
 
+SINGLE_MACHINE_DEFAULTS = {
+    **dict.fromkeys(MULTI_MACHINE),  # SQLite, embedded broker, local cache and media, no email
+    **{"STRIPE_SECRET_KEY": None, "STRIPE_WEBHOOK_SECRET": None, "ALLOW_TEST_PAYMENTS": "1"},
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reported"),
+    [
+        pytest.param(
+            SINGLE_MACHINE_DEFAULTS,
+            [
+                *("portal.E020", "portal.E021", "portal.E022", "portal.E024", "portal.E025"),
+                *("portal.W027", "portal.W029"),
+            ],
+            id="nothing-set",
+        ),
+        pytest.param({"EMAIL_URL": "filemail:///tmp/mail"}, ["portal.E020"], id="file-email"),
+        pytest.param({"EMAIL_URL": "memorymail://"}, ["portal.E020"], id="memory-email"),
+        pytest.param({"AWS_STORAGE_BUCKET_NAME": None}, ["portal.E021"], id="local-media"),
+        pytest.param({"CACHE_URL": "filecache:///tmp/cache"}, ["portal.E025"], id="file-cache"),
+        pytest.param(
+            {"CELERY_BROKER_URL": "redis+socket:///tmp/redis.sock"}, ["portal.E022"], id="socket"
+        ),
+        pytest.param(ONE_HOST, ["portal.W023"], id="one-host"),
+        pytest.param({**ONE_HOST, "ALLOW_LOCAL_SERVICES": "true"}, [], id="one-host-allowed"),
+    ],
+)
+def test_the_deploy_check_reports_each_single_machine_setting(tmp_path, overrides, reported):
+    env = production_env(tmp_path, **overrides)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert reported_ids(result) == reported, result.stdout + result.stderr
+    assert (result.returncode == 0) == (not reported)
+
+
+def test_the_local_services_warning_names_each_one(tmp_path):
+    result = manage("check", "--deploy", env=production_env(tmp_path, **ONE_HOST))
+    assert result.returncode == 0, result.stderr
+    warning = result.stderr.split("portal.W023")[1].split("HINT")[0]
+    for name in ("CELERY_BROKER_URL", "REDBEAT_REDIS_URL", "DATABASE_URL", "CACHES", "EMAIL_URL"):
+        assert name in warning
+
+
 def test_production_uses_s3_storage_when_a_bucket_is_configured(tmp_path):
     env = production_env(tmp_path, AWS_STORAGE_BUCKET_NAME="documents")
     result = manage(
@@ -103,6 +176,7 @@ def test_production_uses_s3_storage_when_a_bucket_is_configured(tmp_path):
         ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET"),
         ({"PORTAL_MODE": "staging"}, "PORTAL_MODE"),
         ({"IDENTITY_DOCUMENT_KEYS": None}, "IDENTITY_DOCUMENT_KEYS"),
+        ({"EMAIL_URL": "consolemail://"}, "console email"),
     ],
 )
 def test_production_mode_refuses_unsafe_settings(tmp_path, overrides, message):

@@ -1,0 +1,72 @@
+"""Secrets and activation codes taken out of log text, whatever logged them.
+
+Each shape keeps what helps to read a log (the SM-DP+ address, a key's public prefix, the
+authorization scheme, the URL's user) and replaces the secret part with ``[redacted]``. ICCIDs
+(in paths too) keep their first and last four digits, email addresses their first letter and
+domain.
+"""
+
+import re
+
+REDACTED = "[redacted]"
+_END = r"""[^\s"'<>,;(){}\[\]]"""
+
+PATTERNS: list[tuple[re.Pattern, str]] = [
+    # eSIM activation codes: LPA:1$<SM-DP+ address>$<matching id>
+    (re.compile(rf"(LPA:1\$[^\s$\"']*\$){_END}+", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    # A matching id on its own (provider payloads): matching_id, matchingId, matching-id
+    (
+        re.compile(rf"""(matching[_-]?id["']?\s*[:=]\s*["']?){_END}+""", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+    ),
+    # Stripe secret and restricted keys, webhook signing secrets
+    (re.compile(r"\b((?:sk|rk)_(?:live|test)_)[A-Za-z0-9]+"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"\b(whsec_)[A-Za-z0-9+/=]+"), rf"\g<1>{REDACTED}"),
+    # Our partner API keys: <12 hex prefix>.<url-safe secret> (accounts.services.issue_api_key)
+    (re.compile(r"\b([0-9a-f]{12}\.)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
+    # Authorization and X-Api-Key header values, as headers, dict items or WSGI variables
+    (
+        re.compile(
+            r"""((?:authorization|x[-_]api[-_]key)["']?\s*[:=]\s*["']?"""
+            r"""(?:(?:bearer|basic|token|digest)\s+)?)[^\s"',}]+""",
+            re.IGNORECASE,
+        ),
+        rf"\g<1>{REDACTED}",
+    ),
+    (re.compile(r"\b(bearer\s+)[A-Za-z0-9._~+/-]+=*", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    # Passwords in URLs: scheme://user:password@host
+    (
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE),
+        rf"\g<1>{REDACTED}@",
+    ),
+    # ICCIDs: 18 to 20 digits from 89 (telecom), sometimes padded with an F
+    (re.compile(r"\b(89\d\d)\d{10,12}(\d{4})F?\b", re.IGNORECASE), "\\g<1>…\\g<2>"),
+    # Email addresses
+    (
+        re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+\.[A-Za-z0-9.-]+)"),
+        "\\g<1>…@\\g<2>",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with every known secret shape replaced (redacting twice changes nothing)."""
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_values(value):
+    """``value`` with its strings redacted, inside dicts, lists and tuples too."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_values(item) for item in value]
+    return value
+
+
+def mask(value: str, keep: int = 4) -> str:
+    """All but the last ``keep`` characters of ``value`` hidden: ``…4567``."""
+    return f"…{value[-keep:]}" if len(value) > keep else "…"
