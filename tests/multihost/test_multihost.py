@@ -76,6 +76,37 @@ def partner_orders(cluster: Cluster) -> int:
     return cluster.scalar(f"SELECT count(*) FROM {ORDER_TABLE} WHERE partner_id IS NOT NULL")
 
 
+def log_records(cluster: Cluster, name: str) -> list[dict]:
+    """The JSON log lines of one process (production logs are JSON)."""
+    records = []
+    for line in cluster.read_log(name).splitlines():
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    return records
+
+
+def followed_to_a_worker(cluster: Cluster, summary: dict) -> dict[str, list[str]]:
+    """Partner orders whose request id is in a web host's log and on a worker's provisioning
+    lines: {request id: [the log lines' sources]}."""
+    web = {
+        record["request_id"]: host
+        for host in ("web1", "web2")
+        for record in log_records(cluster, f"{host}-web")
+        if record.get("request_id")
+    }
+    workers = {
+        record["request_id"]: host
+        for host in ("worker1", "worker2")
+        for record in log_records(cluster, f"{host}-worker")
+        if record.get("task_name") == "orders.tasks.provision_order" and record.get("request_id")
+    }
+    return {
+        result["request_id"]: [web[result["request_id"]], workers[result["request_id"]]]
+        for result in summary["results"]
+        if result["kind"] == "partner" and result["request_id"] in web.keys() & workers.keys()
+    }
+
+
 def unfulfilled(cluster: Cluster) -> str:
     """The orders not fulfilled, with their provisioning attempts (for a failure's report)."""
     attempts = ProvisioningAttempt._meta.db_table
@@ -165,7 +196,9 @@ def test_orders_are_fulfilled_once_across_hosts_through_a_worker_crash_and_a_bro
         f"\n{ORDERS} orders on 2 web and 2 worker hosts ({cluster.network.mode}); "
         f"{len(killed_mid_task)} provisioning tasks running on worker1 when it was killed; "
         f"{summary['errors']} client retries; slowest answer "
-        f"{max(result['seconds'] for result in summary['results']):.1f} s\n"
+        f"{max(result['seconds'] for result in summary['results']):.1f} s; "
+        f"{len(followed_to_a_worker(cluster, summary))} partner orders followed by their "
+        "request id from a web host to a worker\n"
         + "\n".join(f"  {name:<22} {seconds:7.1f} s" for name, seconds in timings.items())
     )
 
@@ -184,3 +217,5 @@ def test_orders_are_fulfilled_once_across_hosts_through_a_worker_crash_and_a_bro
     assert provisioning_tasks(cluster, "worker1", "succeeded")
     assert provisioning_tasks(cluster, "worker2", "succeeded")
     assert readiness_changes(probe_log)[:3] == [True, False, True]
+    followed = followed_to_a_worker(cluster, summary)
+    assert len(followed) >= PARTNER_ORDERS // 2  # the others were sent again by the dispatcher
