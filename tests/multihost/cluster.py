@@ -238,10 +238,17 @@ class Cluster:
         )
 
     def start_role(self, host: str, role: str) -> subprocess.Popen:
-        """Start a role of the image on a host, as its container would."""
+        """Start a role of the image on a host, as its container would. On loopback the hosts
+        share one machine: each web binds its own address, each worker has its own name."""
+        loopback = self.network.mode == "loopback"
+        address = self.network.address(host)
+        env = self.env(
+            **({"GUNICORN_CMD_ARGS": f"--bind={address}:{WEB_PORT}"} if loopback else {})
+        )
+        args = ["--hostname", f"{host}@%h"] if role == "worker" and loopback else []
         return self.host(host).start(
-            [str(ROOT / "deploy/entrypoint"), role],
-            env=self.env(),
+            [str(ROOT / "deploy/entrypoint"), role, *args],
+            env=env,
             log=self.log(f"{host}-{role}"),
             cwd=ROOT,
         )

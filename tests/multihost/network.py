@@ -36,8 +36,11 @@ class Host:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def command(self, argv: list[str]) -> list[str]:
-        """``argv`` as run on this host."""
-        return ["ip", "netns", "exec", self.namespace, *argv] if self.namespace else argv
+        """``argv`` as run on this host (in its namespaces, with its own host name)."""
+        if not self.namespace:
+            return argv
+        own_name = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.name]
+        return ["ip", "netns", "exec", self.namespace, *own_name, *argv]
 
     def start(self, argv: list[str], *, env: dict[str, str], log, cwd=None) -> subprocess.Popen:
         """Start a long-running process on this host, its output in ``log``."""

@@ -216,6 +216,11 @@ def test_orders_are_fulfilled_once_across_hosts_through_a_worker_crash_and_a_bro
     assert killed_mid_task
     assert provisioning_tasks(cluster, "worker1", "succeeded")
     assert provisioning_tasks(cluster, "worker2", "succeeded")
+    for web in ("web1", "web2"):  # both web hosts took orders
+        assert any(
+            record.get("path") == "/api/v1/orders/" and record.get("status") == "201"
+            for record in log_records(cluster, f"{web}-web")
+        )
     assert readiness_changes(probe_log)[:3] == [True, False, True]
     followed = followed_to_a_worker(cluster, summary)
     assert len(followed) >= PARTNER_ORDERS // 2  # the others were sent again by the dispatcher
