@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class PlansConfig(AppConfig):
     name = "plans"
+
+    def ready(self):
+        from plans.services import catalog_version
+
+        catalog_version.connect()
