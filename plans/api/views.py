@@ -1,19 +1,24 @@
 """Catalog endpoints: plans at the partner's price, with ETags."""
 
 import hashlib
+import logging
 
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from redis.exceptions import RedisError
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.api.views import PartnerAPIView
 from plans.api.filters import PlanFilter, partner_catalog
 from plans.api.serializers import PlanSerializer
 from plans.models import Plan
+from plans.services import catalog_version
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -22,6 +27,10 @@ IF_NONE_MATCH = OpenApiParameter(
     description="An ETag from an earlier answer: 304 when nothing changed.",
 )
 NOT_MODIFIED = OpenApiResponse(description="Not modified since the ETag in If-None-Match.")
+ANSWER_PREFIX = "catalog:answer:"
+ANSWER_TTL_SECONDS = 10 * 60
+CACHED_STATUSES = (status.HTTP_200_OK, status.HTTP_304_NOT_MODIFIED)
+logger = logging.getLogger(__name__)
 
 
 class CatalogPagination(CursorPagination):
@@ -41,18 +50,77 @@ def etag_matches(header: str, etag: str) -> bool:
 
 
 class ETagMixin:
-    """A strong ETag over the rendered body; ``If-None-Match`` with it answers 304."""
+    """ETags and bodies from the catalog version, never from rendering.
+
+    The ETag hashes the catalog version (:mod:`plans.services.catalog_version`), the partner's
+    pricing (tier and currency: price rules are per tier), the language, the media type and the
+    full URL (cursor links are absolute). ``If-None-Match`` with it answers 304 before any
+    catalog query; a 200 is rendered once per such key and served from the cache after. When
+    the cache does not answer, answers are rendered each time and carry no ETag.
+    """
+
+    catalog_key = None
+
+    def get(self, request, *args, **kwargs):
+        version = catalog_version.current() if request.method == "GET" else None
+        if version is None:
+            return super().get(request, *args, **kwargs)
+        self.catalog_key = self._catalog_key(request, version)
+        header = request.headers.get("If-None-Match", "")
+        if header.strip() != "*" and etag_matches(header, self._etag()):
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
+        cached = _cache_get(ANSWER_PREFIX + self.catalog_key)
+        if cached is not None:
+            content, content_type = cached
+            return HttpResponse(content, content_type=content_type)
+        return super().get(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        if request.method == "GET" and response.status_code == status.HTTP_200_OK:
-            body = JSONRenderer().render(response.data)
-            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-            if etag_matches(request.headers.get("If-None-Match", ""), etag):
-                response = Response(status=status.HTTP_304_NOT_MODIFIED)
-            response["ETag"] = etag
+        header = request.headers.get("If-None-Match", "")
+        fresh = self.catalog_key and response.status_code == status.HTTP_200_OK
+        if fresh and etag_matches(header, self._etag()):
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)  # "*" names any answer
+        if self.catalog_key and response.status_code in CACHED_STATUSES:
+            response["ETag"] = self._etag()
             response["Cache-Control"] = "private, no-cache"
             patch_vary_headers(response, ["Authorization"])
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.catalog_key and isinstance(response, Response) and response.status_code == 200:
+            response.render()
+            _cache_set(
+                ANSWER_PREFIX + self.catalog_key, (response.content, response["Content-Type"])
+            )
+        return response
+
+    def _catalog_key(self, request, version: str) -> str:
+        partner = self.partner
+        parts = (
+            version,
+            partner.tier,
+            partner.currency,
+            get_language() or "",
+            request.accepted_media_type,
+            request.build_absolute_uri(),
+        )
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _etag(self) -> str:
+        return f'"{self.catalog_key[:32]}"'
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except (RedisError, OSError) as error:
+        logger.warning("Catalog answer not read, the cache does not answer: %r", error)
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, ANSWER_TTL_SECONDS)
+    except (RedisError, OSError) as error:
+        logger.warning("Catalog answer not stored, the cache does not answer: %r", error)
 
 
 class PartnerCatalogMixin(PartnerAPIView):

@@ -7,6 +7,7 @@ import pytest
 from core.money import Currency
 from orders.services.pricing import partner_price
 from plans.models import PartnerPriceRule, Period, Plan, PlanKind, PlanPrice
+from plans.services.prices import save_plan_price
 
 pytestmark = pytest.mark.django_db
 
@@ -153,9 +154,9 @@ def test_etag_and_if_none_match(api_client, plan_by_sku):
     assert api_client.get(PLANS, HTTP_IF_NONE_MATCH='"other"').status_code == 200
     assert api_client.get(PLANS, {"kind": "esim"}, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
-    PlanPrice.objects.filter(plan=plan_by_sku("jazz-esim-week-10gb"), currency="PKR").update(
-        amount=Decimal("600")
-    )
+    price = PlanPrice.objects.get(plan=plan_by_sku("jazz-esim-week-10gb"), currency="PKR")
+    price.amount = Decimal("600")
+    save_plan_price(price=price, actor=None, changed_fields=["amount"])
     changed = api_client.get(PLANS, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
