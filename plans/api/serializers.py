@@ -15,6 +15,10 @@ class MoneySerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
+# Formats every price's amount as MoneySerializer does, without building a serializer per row.
+AMOUNT = MoneySerializer().fields["amount"]
+
+
 class OperatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Operator
@@ -48,4 +52,7 @@ class PlanSerializer(serializers.ModelSerializer):
     @extend_schema_field(MoneySerializer)
     def get_price(self, plan) -> dict:
         currency = self.context["currency"]
-        return MoneySerializer({"amount": unit_price(plan, currency), "currency": currency}).data
+        return {
+            "amount": AMOUNT.to_representation(unit_price(plan, currency)),
+            "currency": currency,
+        }
