@@ -47,7 +47,7 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str) -> Run:
     """The figures of ``wrk --latency`` output."""
-    percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    percentile = dict(re.findall(r"^\s*(50|99)%\s+([\d.]+(?:us|ms|s|m))\b", output, re.MULTILINE))
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
