@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 blank=True,
                 decimal_places=4,
-                help_text="The wallet balance right after this entry (the running sum of the ledger).",
+                help_text="The wallet balance right after this entry.",
                 max_digits=14,
                 null=True,
             ),

@@ -42,7 +42,7 @@ class WalletEntry(AppendOnlyModel):
     balance_after = money_field(
         null=True,
         blank=True,
-        help_text=_("The wallet balance right after this entry (the running sum of the ledger)."),
+        help_text=_("The wallet balance right after this entry."),
     )
 
     class Meta:
