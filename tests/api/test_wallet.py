@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Partner
 from orders import tasks
 from orders.models import Order, WalletEntry
-from orders.services.wallet import adjust_wallet
+from orders.services.wallet import adjust_wallet, record_entry
 from plans.models import Plan
 from tests.api.conftest import client_for
 from tests.clock import EVENING_BEFORE_NEW_YEAR
@@ -29,7 +29,7 @@ CSV_EXPORT = "/api/v1/wallet/statement.csv"
 
 
 def entry(partner, amount, kind=WalletEntry.Kind.ADJUSTMENT, reason="test"):
-    return WalletEntry.objects.create(
+    return record_entry(
         partner=partner, kind=kind, amount=Decimal(amount), currency="PKR", reason=reason
     )
 
