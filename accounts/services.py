@@ -54,22 +54,33 @@ def issue_api_key(
     return IssuedApiKey(api_key=api_key, plaintext=f"{prefix}.{secret}")
 
 
+def matching_api_key(prefix: str, secret_hash: str) -> ApiKey | None:
+    """The key with ``prefix`` whose stored HMAC is ``secret_hash``, usable or not, with its
+    partner (constant-time comparison)."""
+    api_key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, secret_hash):
+        return None
+    return api_key
+
+
 def find_api_key(presented: str) -> ApiKey | None:
-    """The usable key matching ``<prefix>.<secret>``, or None (constant-time comparison)."""
+    """The usable key matching ``<prefix>.<secret>``, or None, read from the database."""
     prefix, _, secret = presented.partition(".")
     if not prefix or not secret:
         return None
-    api_key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
-    if api_key is None or not hmac.compare_digest(api_key.secret_hash, hash_api_key_secret(secret)):
-        return None
-    if not api_key.is_usable or not api_key.partner.is_active:
+    api_key = matching_api_key(prefix, hash_api_key_secret(secret))
+    if api_key is None or not api_key.is_usable or not api_key.partner.is_active:
         return None
     return api_key
 
 
 @transaction.atomic
 def revoke_api_key(*, api_key: ApiKey, actor=None) -> None:
-    """Revoke at once; later requests with this key are refused."""
+    """Revoke at once; later requests with this key are refused.
+
+    Saving the key marks its cached record stale (``accounts.api.keys``): the very next request
+    with it, in any process, reads the revocation from the database.
+    """
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()

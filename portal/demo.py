@@ -18,6 +18,7 @@ from accounts.roles import ADMINISTRATORS, sync_staff_roles
 from accounts.services import issue_api_key
 from core.money import Currency
 from orders.models import WalletEntry
+from orders.services.wallet import record_entry
 from plans.models import (
     Operator,
     OperatorPrefix,
@@ -222,7 +223,7 @@ def load_demo_data() -> DemoResult:
         issue_api_key(partner=partner, name="Demo key", prefix=PARTNER_KEY_PREFIX, secret=secret)
         result.created += 1
     if not WalletEntry.objects.filter(partner=partner).exists():
-        WalletEntry.objects.create(
+        record_entry(
             partner=partner,
             kind=WalletEntry.Kind.TOP_UP,
             amount=PARTNER_OPENING_BALANCE,

@@ -43,6 +43,7 @@ from orders.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from orders.services.wallet import record_entry
 from plans.models import (
     Operator,
     OperatorPrefix,
@@ -231,6 +232,8 @@ class ReplacementTicketFactory(factory.django.DjangoModelFactory):
 
 
 class WalletEntryFactory(factory.django.DjangoModelFactory):
+    """Written by the wallet service, so it carries its running balance like every entry."""
+
     class Meta:
         model = WalletEntry
 
@@ -238,6 +241,10 @@ class WalletEntryFactory(factory.django.DjangoModelFactory):
     kind = WalletEntry.Kind.TOP_UP
     amount = Decimal("1000")
     currency = Currency.PKR
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return record_entry(**kwargs)
 
 
 API_KEY_SECRET = "factory-secret"  # every ApiKeyFactory key is "<prefix>.factory-secret"

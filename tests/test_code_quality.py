@@ -29,11 +29,12 @@ def test_no_task_waits_in_the_broker():
 
 
 def test_tasks_are_only_sent_after_commit():
-    """Application code sends tasks with delay_on_commit, never with delay()/apply_async()."""
+    """Application code sends tasks with delay_on_commit, never with delay()/apply_async()
+    (except the task base that implements delay_on_commit)."""
     offenders = []
     for app in APP_DIRS:
         for path in (ROOT / app).rglob("*.py"):
-            if "management" in path.parts:
+            if "management" in path.parts or path == ROOT / "portal" / "celery.py":
                 continue
             for number, line in enumerate(path.read_text().splitlines(), 1):
                 if re.search(r"\.(delay|apply_async)\(", line):

@@ -1,43 +1,41 @@
 """Partner API keys: ``Authorization: Bearer <prefix>.<secret>``."""
 
-from datetime import timedelta
-
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from accounts.models import ApiKey
-from accounts.services import find_api_key
-from core.api.throttling import auth_blocked_for, record_auth_failure
+from accounts.api.keys import VerifiedKey, check_presented_key, client_ip
+from accounts.models import ApiKey, Partner
+from core.api.throttling import auth_blocked_wait, record_auth_failure
 
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 AUTH_FAILURES_THROTTLED = _("Too many wrong API keys from this address.")
 
 
 class PartnerPrincipal:
-    """The authenticated caller: a partner acting through one API key."""
+    """The authenticated caller: a partner acting through one API key.
+
+    The partner is read from the database when a view first asks for it; ``partner_id`` is free.
+    """
 
     is_authenticated = True
     is_anonymous = False
     is_staff = False
 
-    def __init__(self, api_key: ApiKey):
+    def __init__(self, api_key: VerifiedKey, partner: Partner | None = None):
         self.api_key = api_key
-        self.partner = api_key.partner
+        self.partner_id = api_key.partner_id
         self.pk = None
+        if partner is not None:
+            self.partner = partner  # read with the key: no second query
+
+    @cached_property
+    def partner(self) -> Partner:
+        return Partner.objects.get(pk=self.partner_id)
 
     def __str__(self):
         return f"partner:{self.partner.slug}"
-
-
-def bearer_token(request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -47,23 +45,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         A blocked address is refused before its key is looked at, a right key included:
         otherwise the answer would tell a guesser which guess was right.
         """
-        token = bearer_token(request)
-        if not token:
+        check = check_presented_key(request)
+        if check is None:
             return None
-        address = client_ip(request)
-        wait = auth_blocked_for(address)
-        if wait is not None:
-            raise exceptions.Throttled(wait=wait, detail=str(AUTH_FAILURES_THROTTLED))
-        api_key = find_api_key(token)
-        if api_key is None:
-            record_auth_failure(address)
+        if check.blocked:
+            raise exceptions.Throttled(
+                wait=auth_blocked_wait(), detail=str(AUTH_FAILURES_THROTTLED)
+            )
+        api_key = check.key
+        if api_key is None or not api_key.is_usable:
+            record_auth_failure(client_ip(request))
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
         if api_key.allowed_ips and client_ip(request) not in api_key.allowed_ips:
             raise exceptions.PermissionDenied("This API key is not allowed from this address.")
-        now = timezone.now()
-        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        return PartnerPrincipal(api_key), api_key
+        if check.first_use:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        return PartnerPrincipal(api_key, check.partner), api_key
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

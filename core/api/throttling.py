@@ -2,6 +2,7 @@
 
 Two limits: requests per API key and clock minute, and failed authentications per client
 address and clock window (guessing keys). Both answer 429 ``throttled`` with ``Retry-After``.
+Both are read and counted in the request's one round trip to the cache (``core.api.gate``).
 
 When the cache does not answer (Redis down or cut off), the limits let requests through and say
 so in the log: a partner's order is worth more than a rate limit missed for a few seconds.
@@ -12,10 +13,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-WINDOW_SECONDS = 60
+from core.api.gate import CACHE_ERRORS, WINDOW_SECONDS, failures_key, gate_of
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,7 +25,7 @@ def _count(key: str, window_seconds: int) -> int:
     try:
         cache.add(key, 0, timeout=window_seconds * 2)
         return cache.incr(key)
-    except (RedisError, OSError) as error:
+    except CACHE_ERRORS as error:
         logger.warning("Rate limit not counted, the cache does not answer: %r", error)
         return 0
 
@@ -34,46 +35,35 @@ def _seconds_left(now: float, window: int, window_seconds: int) -> int:
 
 
 class ApiKeyRateThrottle(BaseThrottle):
-    """At most API_RATE_LIMIT_PER_MINUTE requests per key per clock minute."""
+    """At most API_RATE_LIMIT_PER_MINUTE requests per key per clock minute.
+
+    The request was counted by the authentication's gate; a request it could not count (the
+    cache did not answer) goes through.
+    """
 
     def allow_request(self, request, view):
-        api_key = getattr(request, "auth", None)
-        if api_key is None:
+        gate = gate_of(request)
+        if getattr(request, "auth", None) is None or gate is None:
             return True
         now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        count = _count(f"api-rate:{api_key.pk}:{window}", WINDOW_SECONDS)
-        self.wait_seconds = (window + 1) * WINDOW_SECONDS - now
-        return count <= settings.API_RATE_LIMIT_PER_MINUTE
+        self.wait_seconds = (int(now // WINDOW_SECONDS) + 1) * WINDOW_SECONDS - now
+        return gate.count <= settings.API_RATE_LIMIT_PER_MINUTE
 
     def wait(self):
         return max(1, int(self.wait_seconds) + 1)
 
 
-def _auth_failure_window() -> tuple[float, int, str]:
+def auth_blocked_wait() -> int:
+    """Seconds until a blocked address may authenticate again: the rest of the clock window.
+
+    An address is blocked once it presented API_AUTH_FAILURES_PER_WINDOW wrong keys in it.
+    """
     now = time.time()
     window = int(now // settings.API_AUTH_FAILURE_WINDOW_SECONDS)
-    return now, window, f"api-auth-failures:{window}:"
-
-
-def auth_blocked_for(address: str) -> int | None:
-    """Seconds until ``address`` may authenticate again, or None when it is not blocked.
-
-    An address is blocked for the rest of the clock window once it presented
-    API_AUTH_FAILURES_PER_WINDOW wrong keys in it.
-    """
-    now, window, prefix = _auth_failure_window()
-    try:
-        failures = cache.get(prefix + address, 0)
-    except (RedisError, OSError) as error:
-        logger.warning("Failed authentications not read, the cache does not answer: %r", error)
-        return None
-    if failures < settings.API_AUTH_FAILURES_PER_WINDOW:
-        return None
     return _seconds_left(now, window, settings.API_AUTH_FAILURE_WINDOW_SECONDS)
 
 
 def record_auth_failure(address: str) -> None:
     """Count a wrong, revoked or expired key presented from ``address``."""
-    _now, _window, prefix = _auth_failure_window()
-    _count(prefix + address, settings.API_AUTH_FAILURE_WINDOW_SECONDS)
+    window = int(time.time() // settings.API_AUTH_FAILURE_WINDOW_SECONDS)
+    _count(failures_key(address, window), settings.API_AUTH_FAILURE_WINDOW_SECONDS)

@@ -34,10 +34,18 @@ class PartnerAPIView(GenericAPIView):
             raise NotAuthenticated()
         return partner
 
+    @property
+    def partner_id(self) -> int:
+        """The calling partner's id, known without a query; refused when the caller is none."""
+        partner_id = getattr(self.request.user, "partner_id", None)
+        if partner_id is None:
+            raise NotAuthenticated()
+        return partner_id
+
     def owned(self, rows, partner_field: str = "partner"):
         """``rows`` (a queryset or a model) limited to the calling partner's."""
         rows = rows._default_manager.all() if isinstance(rows, type) else rows
-        return rows.filter(**{partner_field: self.partner})
+        return rows.filter(**{partner_field: self.partner_id})
 
     def base_queryset(self):
         """The view's rows before scoping; override to narrow them or to read related rows."""

@@ -9,7 +9,6 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -89,7 +88,8 @@ class PartnerWalletAdmin(PartnerAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(ledger_balance=Sum("wallet_entries__amount"))
+        queryset = super().get_queryset(request)
+        return queryset.annotate(ledger_balance=WalletEntry.balance_expression())
 
     @admin.display(description=_("Balance"), ordering="ledger_balance")
     def balance(self, partner):

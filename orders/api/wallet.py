@@ -63,7 +63,9 @@ class StatementEntrySerializer(serializers.ModelSerializer):
         help_text=_("Number of the order this entry belongs to, if any."),
     )
     amount = money(help_text=_("Positive credits the wallet, negative debits it."))
-    balance_after = money(help_text=_("The wallet balance right after this entry."))
+    balance_after = money(
+        source="statement_balance", help_text=_("The wallet balance right after this entry.")
+    )
 
     class Meta:
         model = WalletEntry
@@ -105,7 +107,7 @@ def with_balance_after(queryset):
         .values("total")
     )
     field = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    return queryset.annotate(balance_after=Subquery(older, output_field=field))
+    return queryset.annotate(statement_balance=Subquery(older, output_field=field))
 
 
 class WalletView(PartnerAPIView):

@@ -1,10 +1,16 @@
-"""The partner wallet: a ledger. The balance is the sum of entries, never a field."""
+"""The partner wallet: a ledger. The balance is the sum of entries, never a field of the partner.
+
+Each entry also carries ``balance_after``, the running sum of the partner's entries up to and
+including it in id order, written under the partner's lock (``orders.services.wallet``), so the
+balance is one indexed row away. ``audit_wallets`` checks the running sums against the ledger.
+"""
 
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
@@ -33,6 +39,11 @@ class WalletEntry(AppendOnlyModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    balance_after = money_field(
+        null=True,
+        blank=True,
+        help_text=_("The wallet balance right after this entry."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -49,6 +60,7 @@ class WalletEntry(AppendOnlyModel):
         indexes = [
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["-created_at", "-id"], name="wallet_entry_created_idx"),
+            models.Index(fields=["partner", "-id"], name="wallet_entry_partner_id_idx"),
         ]
 
     def __str__(self):
@@ -56,7 +68,40 @@ class WalletEntry(AppendOnlyModel):
 
     @classmethod
     def balance_of(cls, partner) -> Decimal:
-        """The partner's balance: the sum of its entries."""
-        return cls.objects.filter(partner=partner).aggregate(total=Sum("amount"))[
-            "total"
-        ] or Decimal(0)
+        """The partner's balance: the newest entry's running balance (one indexed row).
+
+        The sum of the ledger when the newest entry has none (written before running balances).
+        """
+        newest = (
+            cls.objects.filter(partner=partner)
+            .order_by("-pk")
+            .values_list("pk", "balance_after")
+            .first()
+        )
+        if newest is None:
+            return Decimal(0)
+        return newest[1] if newest[1] is not None else cls.ledger_sum(partner)
+
+    @classmethod
+    def ledger_sum(cls, partner) -> Decimal:
+        """The sum of all the partner's entries (what every running balance must add up to)."""
+        total = cls.objects.filter(partner=partner).aggregate(total=Sum("amount"))["total"]
+        return total or Decimal(0)
+
+    @classmethod
+    def balance_expression(cls):
+        """Each row's balance, to annotate a partner queryset with (``balance_of`` in SQL).
+
+        The newest entry's running balance, else the ledger's sum, else 0 (``COALESCE`` stops at
+        the first that is not null, so the sum only runs for a ledger without running balances).
+        """
+        ledger = cls.objects.filter(partner=OuterRef("pk")).order_by()
+        newest = ledger.order_by("-pk").values("balance_after")[:1]
+        total = ledger.values("partner").annotate(total=Sum("amount")).values("total")
+        money = cls._meta.get_field("amount")
+        return Coalesce(
+            Subquery(newest, output_field=money),
+            Subquery(total, output_field=money),
+            Value(Decimal(0)),
+            output_field=money,
+        )

@@ -156,13 +156,13 @@ def emit_low_balance_if_crossed(*, partner: Partner, entry: WalletEntry) -> None
     """After a debit, ``wallet.low_balance`` when it took the balance below the threshold.
 
     Sent once per crossing: only the debit that moves the balance from at or above the
-    threshold to below it sends the event. The caller holds the partner's row lock, so the
-    balance read here is the one right after ``entry``. A threshold of 0 turns it off.
+    threshold to below it sends the event. The entry carries the balance right after it (written
+    under the partner's row lock). A threshold of 0 turns it off.
     """
     threshold = partner.low_balance_threshold
     if entry.amount >= 0 or threshold <= 0:
         return
-    after = WalletEntry.balance_of(partner)
+    after = entry.balance_after
     if not after - entry.amount >= threshold > after:
         return
     data = {

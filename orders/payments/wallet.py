@@ -2,6 +2,7 @@
 
 from orders.models import WalletEntry
 from orders.payments.base import PaymentGateway, PaymentStart, RefundResult
+from orders.services.wallet import record_entry
 
 
 class WalletGateway(PaymentGateway):
@@ -12,8 +13,8 @@ class WalletGateway(PaymentGateway):
 
     def refund(self, refund) -> RefundResult:
         order = refund.payment.order
-        entry = WalletEntry.objects.create(
-            partner_id=order.partner_id,
+        entry = record_entry(
+            partner=order.partner,
             kind=WalletEntry.Kind.REFUND,
             amount=refund.amount,
             currency=refund.currency,

@@ -1,4 +1,9 @@
-"""The partner wallet ledger: debits, credits back and staff adjustments."""
+"""The partner wallet ledger: debits, credits back, refunds and staff adjustments.
+
+Every entry is written here, under the partner's lock, with ``balance_after``: the balance before
+it (the newest entry's ``balance_after``) plus its amount. The lock makes the entries of one
+partner commit in id order, so the newest entry's running balance is the balance.
+"""
 
 from decimal import Decimal
 
@@ -26,17 +31,35 @@ def available_funds(partner: Partner) -> Decimal:
     return WalletEntry.balance_of(partner) + partner.credit_limit
 
 
+def _append(*, partner: Partner, balance: Decimal, amount: Decimal, **fields) -> WalletEntry:
+    """The new entry after ``balance``, which the caller read holding the partner's lock."""
+    return WalletEntry.objects.create(
+        partner=partner, amount=amount, balance_after=balance + amount, **fields
+    )
+
+
+@transaction.atomic
+def record_entry(*, partner: Partner, amount: Decimal, **fields) -> WalletEntry:
+    """Append an entry (``kind``, ``currency``, …) to the partner's ledger under its lock."""
+    partner = lock_partner(partner)
+    return _append(
+        partner=partner, balance=WalletEntry.balance_of(partner), amount=amount, **fields
+    )
+
+
 def debit_for_order(*, order: Order) -> WalletEntry:
     """Debit the order's total; the caller's transaction holds the order too."""
     partner = lock_partner(order.partner)
-    if available_funds(partner) < order.total:
+    balance = WalletEntry.balance_of(partner)
+    if balance + partner.credit_limit < order.total:
         raise OrderError(
             "insufficient_funds",
             _("Not enough wallet balance: %(total)s %(currency)s needed.")
             % {"total": order.total, "currency": order.currency},
         )
-    entry = WalletEntry.objects.create(
+    entry = _append(
         partner=partner,
+        balance=balance,
         kind=WalletEntry.Kind.ORDER_DEBIT,
         amount=-order.total,
         currency=order.currency,
@@ -50,14 +73,15 @@ def debit_for_order(*, order: Order) -> WalletEntry:
 def credit_back_order(*, order: Order, reason: str) -> WalletEntry | None:
     """Return a failed or cancelled order's debit to the wallet, once."""
     with transaction.atomic():
-        lock_partner(order.partner)
+        partner = lock_partner(order.partner)
         debit = WalletEntry.objects.filter(order=order, kind=WalletEntry.Kind.ORDER_DEBIT).first()
         if debit is None:
             return None
         try:
             with transaction.atomic():
-                return WalletEntry.objects.create(
-                    partner_id=order.partner_id,
+                return _append(
+                    partner=partner,
+                    balance=WalletEntry.balance_of(partner),
                     kind=WalletEntry.Kind.ORDER_CREDIT,
                     amount=-debit.amount,
                     currency=debit.currency,
@@ -78,8 +102,9 @@ def adjust_wallet(
     if amount == 0:
         raise OrderError("amount_zero", _("The amount cannot be zero."))
     partner = lock_partner(partner)
-    entry = WalletEntry.objects.create(
+    entry = _append(
         partner=partner,
+        balance=WalletEntry.balance_of(partner),
         kind=kind,
         amount=amount,
         currency=partner.currency,

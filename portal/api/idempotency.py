@@ -25,8 +25,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.api.authentication import bearer_token
-from accounts.services import find_api_key
+from accounts.api.keys import check_presented_key
 from core.api.errors import error_body
 from core.api.idempotency import fingerprint, is_views_answer
 from portal.models import IdempotencyRecord
@@ -57,11 +56,11 @@ class IdempotencyMiddleware:
                 error_body("idempotency_key_invalid", message % {"max": MAX_KEY_LENGTH}),
                 status=400,
             )
-        api_key = find_api_key(bearer_token(request))
-        if api_key is None:
+        check = check_presented_key(request)  # once per request: the view reuses it
+        if check is None or check.key is None or not check.key.is_usable:
             return self.get_response(request)  # the view answers 401 (or 429)
         print_ = fingerprint(request)
-        claim, answer = claim_key(api_key.partner, key, print_)
+        claim, answer = claim_key(check.key.partner_id, key, print_)
         if answer is not None:
             return answer
         request.idempotency_fingerprint = print_
@@ -70,7 +69,7 @@ class IdempotencyMiddleware:
         return response
 
 
-def claim_key(partner, key: str, print_: str):
+def claim_key(partner_id: int, key: str, print_: str):
     """Claim ``key`` for this request: ``(claim, None)``, or ``(None, the answer to give)``."""
     for _attempt in range(CLAIM_ATTEMPTS):
         now = timezone.now()
@@ -78,12 +77,12 @@ def claim_key(partner, key: str, print_: str):
         try:
             with transaction.atomic():
                 claim = IdempotencyRecord.objects.create(
-                    partner=partner, key=key, fingerprint=print_, locked_until=until
+                    partner_id=partner_id, key=key, fingerprint=print_, locked_until=until
                 )
             return claim, None
         except IntegrityError:
             pass
-        record = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
+        record = IdempotencyRecord.objects.filter(partner_id=partner_id, key=key).first()
         if record is None:
             continue  # released meanwhile (a refusal, a server error): claim it again
         if record.fingerprint != print_:

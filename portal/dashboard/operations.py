@@ -4,14 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Min, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, Min, Q
 
 from accounts.models import IdentityCheck, Partner
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from orders.admin import ProblemsFilter
 from orders.admin.review import SLA_LIMIT, SLA_TARGET
-from orders.models import Order, ProvisioningAttempt
+from orders.models import Order, ProvisioningAttempt, WalletEntry
 from plans.models import ProviderCall
 from portal.dashboard.percentiles import percentiles
 
@@ -144,14 +143,12 @@ def identity_queue(now: datetime) -> IdentityQueue:
 def low_balances() -> list[LowBalance]:
     """Active partners whose ledger balance is below their threshold, lowest first: one query.
 
-    The balance is the sum of the wallet entries, as everywhere (``WalletEntry.balance_of``);
-    a threshold of 0 means the partner asked for no warning.
+    The balance is the newest wallet entry's running balance, as everywhere
+    (``WalletEntry.balance_of``); a threshold of 0 means the partner asked for no warning.
     """
     partners = (
         Partner.objects.filter(is_active=True, low_balance_threshold__gt=0)
-        .annotate(
-            balance=Coalesce(Sum("wallet_entries__amount"), Value(Decimal(0)), output_field=MONEY)
-        )
+        .annotate(balance=WalletEntry.balance_expression())
         .filter(balance__lt=F("low_balance_threshold"))
         .order_by(F("balance") - F("low_balance_threshold"), "name")
         .values_list("pk", "name", "currency", "balance", "low_balance_threshold")

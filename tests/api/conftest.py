@@ -11,6 +11,7 @@ from accounts.models import Partner, PriceTier
 from accounts.services import issue_api_key
 from core.money import Currency
 from orders.models import Sim, WalletEntry
+from orders.services.wallet import record_entry
 from plans.models import Operator, Plan
 from tests.factories import make_iccid
 from tests.worlds import build_partner
@@ -52,7 +53,7 @@ def other_partner(api_partner):
         tier=PriceTier.STANDARD,
         currency=Currency.PKR,
     )
-    WalletEntry.objects.create(
+    record_entry(
         partner=partner,
         kind=WalletEntry.Kind.TOP_UP,
         amount=Decimal("50000"),

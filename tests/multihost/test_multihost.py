@@ -135,6 +135,8 @@ def test_orders_are_fulfilled_once_across_hosts_through_a_worker_crash_and_a_bro
     started = time.monotonic()
     cluster.start_services()
     cluster.release()
+    checked = cluster.run_role("web1", "manage", "check", "--deploy", timeout=120)
+    assert checked.returncode == 0 and "ERROR" not in checked.stderr, checked.stderr
     timings["services and release"] = time.monotonic() - started
     cluster.seed()
     for host, role in [

@@ -191,3 +191,19 @@ def test_production_refuses_the_generated_development_key(tmp_path):
     result = manage("check", env=production_env(tmp_path, SECRET_KEY=dev_key))
     assert result.returncode != 0
     assert "development SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(("mode", "seconds"), [("production", "60"), ("embedded", "0")])
+def test_production_keeps_database_connections_for_a_minute(tmp_path, mode, seconds):
+    env = production_env(tmp_path) if mode == "production" else clean_env(tmp_path)
+    env.pop("DATABASE_CONN_MAX_AGE", None)
+    shown = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.DATABASES['default']['CONN_MAX_AGE'])",
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == seconds

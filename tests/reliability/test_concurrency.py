@@ -17,6 +17,7 @@ from orders.services.errors import OrderError
 from orders.services.payments import start_payment
 from orders.services.placing import place_purchase
 from orders.services.wallet import adjust_wallet
+from orders.services.wallet_audit import audit_partner
 from plans.models import Plan, Provider, SandboxOrder
 from tests.worlds import CUSTOMER_EMAIL, build_world
 
@@ -116,3 +117,25 @@ def test_concurrent_wallet_orders_never_overdraw(plan):
     assert WalletEntry.balance_of(partner) == Decimal(0)
     debits = WalletEntry.objects.filter(kind="order_debit").count()
     assert debits == Order.objects.count() == 4
+
+
+def test_concurrent_debits_and_credits_keep_the_running_balance_whole(plan):
+    """Orders, staff credits and debits of one partner at once: every entry's running balance is
+    the sum of the ledger up to it, so the newest one is the balance."""
+    partner = Partner.objects.get()
+    opening = WalletEntry.balance_of(partner)
+
+    def write(index):
+        if index % 3 == 0:
+            return place_purchase(plan=plan, partner=partner)
+        amount = Decimal(index) if index % 3 == 1 else -Decimal(index) / 4
+        return adjust_wallet(partner=partner, amount=amount, reason="race", actor=None)
+
+    outcomes = run_together(write, 12) + run_together(write, 12)
+
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    assert audit_partner(partner) == []
+    entries = WalletEntry.objects.filter(partner=partner).order_by("pk")
+    assert entries.count() == 25  # the opening balance and 24 writes
+    assert WalletEntry.balance_of(partner) == WalletEntry.ledger_sum(partner)
+    assert WalletEntry.balance_of(partner) == opening + sum(e.amount for e in entries[1:])

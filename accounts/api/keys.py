@@ -1,0 +1,158 @@
+"""The presented API key, checked once per request: one round trip to the cache and, for a key
+seen in the last minutes, no database query (docs/decisions.md, "API keys are checked from the
+cache").
+
+The record of a key whose secret matched (its partner, allowed addresses, expiry, revocation and
+the partner's state) is cached under the key's prefix and a hash of its HMAC: only the right
+secret finds it, and neither the secret nor the HMAC is in the cache. Saving or deleting a key or
+its partner (``revoke_api_key``, the admin, a cascade) marks its records stale in the shared cache,
+at once and again after commit, so the change holds from the very next request in every process.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import ApiKey, Partner
+from accounts.services import hash_api_key_secret, matching_api_key
+from core.api import gate
+
+RECORD_SECONDS = 300  # a bound for changes made around the models (``QuerySet.update``)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+CHECK_ATTRIBUTE = "api_key_check"
+SAFE_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def bearer_token(request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key whose secret matched, as cached: usable or not (``is_usable`` says)."""
+
+    pk: int
+    prefix: str
+    partner_id: int
+    allowed_ips: tuple[str, ...]
+    expires_at: datetime | None
+    revoked: bool
+    partner_active: bool
+
+    @classmethod
+    def of(cls, api_key: ApiKey) -> "VerifiedKey":
+        return cls(
+            pk=api_key.pk,
+            prefix=api_key.prefix,
+            partner_id=api_key.partner_id,
+            allowed_ips=tuple(api_key.allowed_ips),
+            expires_at=api_key.expires_at,
+            revoked=api_key.revoked_at is not None,
+            partner_active=api_key.partner.is_active,
+        )
+
+    @classmethod
+    def from_record(cls, record: str) -> "VerifiedKey":
+        data = json.loads(record)
+        expires_at = data["expires_at"] and parse_datetime(data["expires_at"])
+        return cls(**{**data, "allowed_ips": tuple(data["allowed_ips"]), "expires_at": expires_at})
+
+    def record(self) -> str:
+        expires_at = self.expires_at and self.expires_at.isoformat()
+        return json.dumps({**self.__dict__, "expires_at": expires_at})
+
+    @property
+    def is_usable(self) -> bool:
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return not self.revoked and self.partner_active and not expired
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    blocked: bool = False  # the address presented too many wrong keys: refused unread
+    key: VerifiedKey | None = None  # None: no key has this prefix and secret
+    first_use: bool = False  # the key's first request this minute: record its last use
+    partner: Partner | None = None  # the partner, when read from the database with the key
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cache_label(prefix: str) -> str:
+    """The prefix as it may appear in a cache key (what a caller sent can be anything)."""
+    return prefix if SAFE_PREFIX.fullmatch(prefix) else f"~{_digest(prefix)}"
+
+
+def record_key(prefix: str, secret_hash: str) -> str:
+    return f"api-key:{cache_label(prefix)}:{_digest(secret_hash)}"
+
+
+def check_presented_key(request) -> KeyCheck | None:
+    """The request's bearer key, checked once per request (kept on it); None without one."""
+    request = getattr(request, "_request", request)
+    if not hasattr(request, CHECK_ATTRIBUTE):
+        token = bearer_token(request)
+        setattr(request, CHECK_ATTRIBUTE, _check(request, token) if token else None)
+    return getattr(request, CHECK_ATTRIBUTE)
+
+
+def _check(request, token: str) -> KeyCheck:
+    prefix, _, secret = token.partition(".")
+    secret_hash = hash_api_key_secret(secret) if prefix and secret else ""
+    names = gate.names(client_ip(request), record_key(prefix, secret_hash), cache_label(prefix))
+    passed = gate.pass_gate(names)
+    if passed.blocked:
+        return KeyCheck(blocked=True)
+    first_use, partner = passed.first_use, None
+    if passed.record is not None:
+        key = VerifiedKey.from_record(passed.record)
+    elif secret_hash and (api_key := matching_api_key(prefix, secret_hash)) is not None:
+        key, partner = VerifiedKey.of(api_key), api_key.partner
+        passed = gate.fill(names, key.record(), RECORD_SECONDS)
+        last_used = api_key.last_used_at
+        stale_use = last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION
+        first_use = passed.first_use or (not passed.count and stale_use)  # cache cut off
+    else:
+        key = None
+    gate.remember(request, passed)
+    return KeyCheck(key=key, first_use=first_use, partner=partner)
+
+
+def forget_api_keys(keys) -> None:
+    """Mark the cached records of ``keys`` (``(prefix, secret_hash)`` pairs) stale, at once and
+    after commit (a request that read the database meanwhile cannot store an outdated record)."""
+    record_keys = [record_key(prefix, secret_hash) for prefix, secret_hash in keys]
+    gate.mark_stale(record_keys)
+    if record_keys and connection.in_atomic_block:
+        transaction.on_commit(partial(gate.mark_stale, record_keys), robust=True)
+
+
+def _key_changed(sender, instance, created=False, **kwargs):
+    if not created:
+        forget_api_keys([(instance.prefix, instance.secret_hash)])
+
+
+def _partner_changed(sender, instance, created=False, **kwargs):
+    if not created:
+        forget_api_keys(instance.api_keys.values_list("prefix", "secret_hash"))
+
+
+def connect_signals() -> None:
+    """Forget cached keys whenever a key or a partner is saved or deleted, whatever the path."""
+    post_save.connect(_key_changed, sender=ApiKey, dispatch_uid="api-key-saved")
+    post_delete.connect(_key_changed, sender=ApiKey, dispatch_uid="api-key-deleted")
+    post_save.connect(_partner_changed, sender=Partner, dispatch_uid="partner-saved")

@@ -1,0 +1,25 @@
+"""The pipeline's ceiling: a no-op task on a Celery app with the portal's worker settings
+(portal/celery.py), on the benchmark's Redis (databases 3 and 4, apart from the portal's)."""
+
+import os
+
+from celery import Celery
+
+redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+app = Celery("ceiling", broker=f"{redis_url}/3", backend=f"{redis_url}/4")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    worker_max_tasks_per_child=200,
+    broker_connection_retry_on_startup=True,
+)
+
+
+@app.task
+def noop(number: int) -> int:
+    return number

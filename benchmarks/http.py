@@ -1,0 +1,316 @@
+"""The portal over HTTP beside the framework's ceiling, on one machine (not a test).
+
+    scripts/bench [--duration 5] [--rounds 3] [--scale 1] [--orders 1000] [--tasks 2000]
+                  [--connections 16] [--json PATH]
+
+(``scripts/bench`` runs ``scripts/with_services.py -- .venv/bin/python benchmarks/http.py``.)
+On the harness's PostgreSQL and Redis: migrates, builds the data (benchmarks/http_data.py), starts
+the portal and the ceiling app (benchmarks/ceiling/) each under gunicorn with
+deploy/gunicorn.conf.py (2 sync workers) in production mode, and loads them with wrk (installed
+with apt-get when missing; else Python threads) from ``--connections`` connections for
+``--duration`` seconds a URL, in ``--rounds`` interleaved rounds. Then the order pipeline: a
+Celery worker ``-c 2`` for each, ``--orders`` partner orders POSTed over the connections until all
+are provisioned, beside ``--tasks`` no-op tasks. Prints medians and ratios as a markdown table.
+"""
+
+import os
+import sys
+
+# This file's folder would come first on sys.path, and this file would shadow the stdlib's http.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import secrets  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from cryptography.fernet import Fernet  # noqa: E402
+
+from benchmarks import load, table  # noqa: E402
+
+ROOT = Path(sys.path[0])
+BIN = Path(sys.executable).parent
+FORWARDED = {"X-Forwarded-Proto": "https"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def portal_env(workdir: Path, port: int) -> dict[str, str]:
+    """Production settings as deployed (tests/multihost/cluster.py), on the harness's services;
+    no rate limit in the way, worker processes not recycled during the runs."""
+    return {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_MODE": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "IDENTITY_DOCUMENT_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLOW_TEST_PAYMENTS": "1",
+        "ALLOW_LOCAL_MEDIA": "1",
+        "PORTAL_VAR_DIR": str(workdir / "var"),
+        "EMAIL_URL": "dummymail://",
+        "DATABASE_CONN_MAX_AGE": "60",
+        "FORWARDED_ALLOW_IPS": "*",
+        "WEB_WORKERS": "2",
+        "WEB_THREADS": "1",
+        "WEB_MAX_REQUESTS": "0",
+        "WORKER_CONCURRENCY": "2",
+        "LOG_LEVEL": "INFO",
+        "API_RATE_LIMIT_PER_MINUTE": "1000000000",
+    }
+
+
+@contextmanager
+def process(name: str, command: list[str], env: dict, workdir: Path):
+    """A process of its own session (so its children stop with it), logging to workdir."""
+    with open(workdir / f"{name}.log", "ab") as log:
+        child = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    try:
+        yield child
+    finally:
+        os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def gunicorn(name: str, app: str, port: int, env: dict, workdir: Path):
+    """The web role's gunicorn (deploy/entrypoint web) as 2 sync workers on ``port``."""
+    args = f"--bind 127.0.0.1:{port} --worker-class sync --workers 2"
+    command = [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py", app]
+    return process(name, command, {**env, "GUNICORN_CMD_ARGS": args}, workdir)
+
+
+def fetch(url: str, headers: dict) -> tuple[int, dict]:
+    """Status and headers of one GET (redirects not followed)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as answer:
+            return answer.status, dict(answer.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if fetch(url, FORWARDED)[0] < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} does not answer after {timeout} s")
+
+
+def targets(portal: str, ceiling: str, data: dict) -> dict[str, tuple[str, dict, int]]:
+    """name: (URL, headers, the status it must answer)."""
+    api = {**FORWARDED, "Authorization": f"Bearer {data['api_key']}"}
+    site = {**FORWARDED, "Cookie": data["cookie"]}
+    catalog = f"{portal}/api/v1/plans/?page_size=20"
+    etag = fetch(catalog, api)[1]["ETag"]
+    return {
+        "catalog": (catalog, api, 200),
+        "catalog_304": (catalog, {**api, "If-None-Match": etag}, 304),
+        "orders": (f"{portal}/api/v1/orders/?page_size=20", api, 200),
+        "sims": (f"{portal}/api/v1/sims/?page_size=20", api, 200),
+        "site_plans": (f"{portal}/plans/", site, 200),
+        "my_sims": (f"{portal}/sims/", site, 200),
+        "bare": (f"{ceiling}/bare/", {}, 200),
+        "list": (f"{ceiling}/items/", {}, 200),
+    }
+
+
+def reads(urls: dict, args, wrk: str | None) -> dict[str, dict]:
+    """Medians over interleaved rounds of every URL (each checked, and warmed up, first)."""
+    for name, (url, headers, expected) in urls.items():
+        for _ in range(4):  # warms both workers up as well
+            status = fetch(url, headers)[0]
+            assert status == expected, f"{name}: {url} answered {status}, not {expected}"
+    runs = {name: [] for name in urls}
+    for round_number in range(args.rounds):
+        for name, (url, headers, _) in urls.items():
+            run = load.get(url, headers, args.duration, args.connections, wrk)
+            print(f"round {round_number + 1} {name}: {run}", flush=True)
+            if run.bad:
+                print(f"  {name}: {run.bad} bad answers of {run.requests}", flush=True)
+            runs[name].append({"rps": run.rps, "p50": run.p50, "p99": run.p99})
+    return {name: table.medians(values) for name, values in runs.items()}
+
+
+def place_orders(portal: str, data: dict, count: int, connections: int, label: str) -> dict:
+    """POST ``count`` partner orders, then wait until each is provisioned: orders/s from the
+    first POST to the last order done, POST p50/p99."""
+    from benchmarks.http_data import finished_orders
+
+    headers = {**FORWARDED, "Authorization": f"Bearer {data['api_key']}"}
+    headers["Content-Type"] = "application/json"
+    requests = [
+        (
+            {**headers, "Idempotency-Key": f"{label}-{i}"},
+            json.dumps({"plan": data["plan"], "customer_reference": f"{label}-{i}"}).encode(),
+        )
+        for i in range(count)
+    ]
+    started = time.monotonic()
+    answers = load.post_all(f"{portal}/api/v1/orders/", requests, connections)
+    refused = [status for status, _ in answers if status != 201]
+    deadline = time.monotonic() + 600
+    while (done := finished_orders(label))[0] < count - len(refused):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    p50, p99 = load.percentiles([ms for _, ms in answers])
+    if refused or done[1] < count:
+        print(f"  {label}: {len(refused)} POSTs refused, {done[1]} of {count} fulfilled")
+    return {"rps": done[1] / seconds, "p50": p50, "p99": p99}
+
+
+def noop_tasks(count: int) -> dict:
+    """Send ``count`` no-op tasks and wait until each has run: tasks/s."""
+    from celery.result import ResultSet
+
+    from benchmarks.ceiling.tasks import noop
+
+    started = time.monotonic()
+    results = ResultSet([noop.delay(i) for i in range(count)])
+    while not results.results[-1].ready():
+        time.sleep(0.02)
+    results.join(timeout=600, interval=0.05)
+    return {"rps": count / (time.monotonic() - started)}
+
+
+def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[dict, dict]:
+    """Interleaved rounds of partner orders (portal worker) and no-op tasks (ceiling worker)."""
+    from benchmarks.ceiling.tasks import noop
+
+    worker = [str(ROOT / "deploy/entrypoint"), "worker"]
+    ceiling = [str(BIN / "celery"), "-A", "benchmarks.ceiling.tasks", "worker", "-c", "2"]
+    ceiling += ["-Q", "celery", "--hostname", "ceiling@%h", "--loglevel", "INFO"]
+    portal_runs, ceiling_runs = [], []
+    with (
+        process("portal-worker", worker, env, workdir),
+        process("ceiling-worker", ceiling, env, workdir),
+    ):
+        noop.delay(0).get(timeout=120)
+        place_orders(portal, data, 1, 1, "warm-up")
+        for round_number in range(args.rounds):
+            label = f"bench-{round_number}"
+            portal_runs.append(place_orders(portal, data, args.orders, args.connections, label))
+            ceiling_runs.append(noop_tasks(args.tasks))
+            print(
+                f"round {round_number + 1} pipeline: {portal_runs[-1]}, no-op: {ceiling_runs[-1]}"
+            )
+    return table.medians(portal_runs), table.medians(ceiling_runs)
+
+
+def rows(read: dict, orders: dict, noop: dict) -> list[dict]:
+    bare, twenty = "bare DRF view", "20-row list"
+    return [
+        table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["bare"], bare),
+        table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["list"], twenty),
+        table.row("same with `If-None-Match` (304)", read["catalog_304"], read["bare"], bare),
+        table.row("API orders, 20 of 10,000 × scale", read["orders"], read["list"], twenty),
+        table.row("API SIMs, 20 of 10,000 × scale", read["sims"], read["list"], twenty),
+        table.row("site `/plans/`", read["site_plans"], read["list"], twenty),
+        table.row("My SIMs (25 SIMs)", read["my_sims"], read["list"], twenty),
+        table.row(
+            "orders placed + provisioned (POST p50/p99)",
+            orders,
+            noop,
+            "Celery no-op",
+            unit="orders/s",
+            ceiling_unit="tasks/s",
+        ),
+    ]
+
+
+def machine(wrk: str | None) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    return {
+        "date": date.today().isoformat(),
+        "machine": f"{os.cpu_count()} cores, {memory:.0f} GiB, {cpu}",
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "load generator": "wrk" if wrk else "Python threads (wrk not available)",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=5, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scale", type=int, default=1, help="× 10,000 partner orders and SIMs")
+    parser.add_argument("--orders", type=int, default=1000, help="partner orders a round")
+    parser.add_argument("--tasks", type=int, default=2000, help="no-op tasks a round")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Run it on the services harness: scripts/bench (see the docstring).")
+
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    port, ceiling_port = free_port(), free_port()
+    env = portal_env(workdir, port)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from benchmarks.http_data import build
+
+    wrk = load.find_wrk()
+    started = time.monotonic()
+    data = build(args.scale)
+    print(f"data built in {time.monotonic() - started:.0f} s; logs in {workdir}", flush=True)
+    portal, ceiling = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ceiling_port}"
+    with gunicorn("portal-web", "portal.wsgi:application", port, env, workdir):
+        wait_for(f"{portal}/health/live")
+        ceiling_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.ceiling.settings"}
+        app = "benchmarks.ceiling.wsgi:application"
+        with gunicorn("ceiling-web", app, ceiling_port, ceiling_env, workdir):
+            wait_for(f"{ceiling}/bare/")
+            read = reads(targets(portal, ceiling, data), args, wrk)
+        orders, noop = pipeline(portal, data, args, env, workdir)
+    settings = {**machine(wrk), **{k: v for k, v in vars(args).items() if k != "json"}}
+    results = rows(read, orders, noop)
+    print("\n" + "\n".join(f"{key}: {value}" for key, value in settings.items()))
+    print("\n" + table.markdown(results))
+    if args.json:
+        table.write_json(args.json, results, settings)
+
+
+if __name__ == "__main__":
+    main()

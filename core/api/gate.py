@@ -1,0 +1,199 @@
+"""One round trip to the cache for each API request.
+
+It reads the client address's failed authentications and the presented credential's cached
+record and, when the record is there, counts the request against the credential's rate limit
+and marks its first use in the clock minute. On Redis this is one Lua script (atomic, one round
+trip); on any other cache (locmem in development and tests) the same steps through Django's cache
+API.
+
+A record is a string the caller builds (``fill`` stores it only when no record and no stale mark
+is there). ``mark_stale`` writes a short-lived mark over records whose credential changed: a
+request that read the database before the change committed cannot store its outdated record
+after it, so a change is seen by the very next request in every process and host.
+
+When the cache does not answer, the gate lets the request through uncounted and says so in the
+log; a change that cannot mark its records stale raises.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+CACHE_ERRORS = (RedisError, OSError)
+
+WINDOW_SECONDS = 60
+STALE = 0  # the mark written over a changed credential's record
+STALE_SECONDS = 60  # longer than any request takes between its database read and its fill
+USED_SECONDS = 2 * WINDOW_SECONDS
+GATE_ATTRIBUTE = "api_gate"
+
+PASS_SCRIPT = """
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if failures >= tonumber(ARGV[1]) then return {1} end
+local record = redis.call('GET', KEYS[2])
+if not record or record == ARGV[4] then return {0} end
+local count = redis.call('INCR', KEYS[3])
+if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
+local first = redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[3])
+return {0, record, count, first and 1 or 0}
+"""
+
+
+@dataclass(frozen=True)
+class Names:
+    """The cache keys one request reads and counts under."""
+
+    failures: str
+    record: str
+    rate: str
+    used: str
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the cache said about one request."""
+
+    blocked: bool = False  # the address presented too many wrong credentials this window
+    record: str | None = None  # the credential's cached record (None: not cached, or stale)
+    count: int = 0  # this request's number in the credential's minute; 0: not counted
+    first_use: bool = False  # the first counted request of the credential this minute
+
+
+def failures_key(address: str, window: int) -> str:
+    return f"api-auth-failures:{window}:{address}"
+
+
+def names(address: str, record_key: str, credential: str) -> Names:
+    """The keys for a request from ``address`` presenting ``credential`` (its public part)."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    failure_window = int(now // settings.API_AUTH_FAILURE_WINDOW_SECONDS)
+    return Names(
+        failures=failures_key(address, failure_window),
+        record=record_key,
+        rate=f"api-rate:{credential}:{window}",
+        used=f"api-used:{credential}:{window}",
+    )
+
+
+def pass_gate(names: Names) -> Gate:
+    """Read, count and mark in one round trip; an empty gate when the cache does not answer."""
+    try:
+        return _backend().pass_gate(names)
+    except CACHE_ERRORS as error:
+        logger.warning(
+            "Failed authentications not read and rate limit not counted, "
+            "the cache does not answer: %r",
+            error,
+        )
+        return Gate()
+
+
+def fill(names: Names, record: str, timeout: int) -> Gate:
+    """Store ``record`` unless one (or a stale mark) is there, and count the request."""
+    try:
+        return _backend().fill(names, record, timeout)
+    except CACHE_ERRORS as error:
+        logger.warning("Rate limit not counted, the cache does not answer: %r", error)
+        return Gate(record=record)
+
+
+def mark_stale(record_keys: list[str]) -> None:
+    """Make the next request of each record's credential read the database again.
+
+    Raises the cache's error when it does not answer: a change that cannot reach the cache
+    must not be taken as done.
+    """
+    if record_keys:
+        _backend().mark_stale(record_keys)
+
+
+def remember(request, gate: Gate) -> None:
+    """Keep the request's gate for the throttle (on the Django request under DRF's)."""
+    setattr(getattr(request, "_request", request), GATE_ATTRIBUTE, gate)
+
+
+def gate_of(request) -> Gate | None:
+    return getattr(getattr(request, "_request", request), GATE_ATTRIBUTE, None)
+
+
+def _backend():
+    cache = caches["default"]
+    return _RedisBackend(cache) if isinstance(cache, RedisCache) else _CacheBackend(cache)
+
+
+class _RedisBackend:
+    """One Lua script; keys named as Django names them, counters stored as Django stores ints."""
+
+    script = None
+
+    def __init__(self, cache: RedisCache):
+        self.cache = cache
+        self.client = cache._cache.get_client(write=True)
+
+    def key(self, name: str) -> str:
+        return self.cache.make_and_validate_key(name)
+
+    def pass_gate(self, names: Names) -> Gate:
+        if _RedisBackend.script is None:
+            _RedisBackend.script = self.client.register_script(PASS_SCRIPT)
+        keys = [self.key(names.failures), self.key(names.record)]
+        keys += [self.key(names.rate), self.key(names.used)]
+        args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, USED_SECONDS, STALE]
+        answer = _RedisBackend.script(keys=keys, args=args, client=self.client)
+        if answer[0] == 1:
+            return Gate(blocked=True)
+        if len(answer) == 1:
+            return Gate()
+        return Gate(record=answer[1].decode(), count=int(answer[2]), first_use=bool(answer[3]))
+
+    def fill(self, names: Names, record: str, timeout: int) -> Gate:
+        rate = self.key(names.rate)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self.key(names.record), record, nx=True, ex=timeout)
+        pipe.incr(rate)
+        pipe.expire(rate, 2 * WINDOW_SECONDS)
+        pipe.set(self.key(names.used), 1, nx=True, ex=USED_SECONDS)
+        _stored, count, _expiry, first = pipe.execute()
+        return Gate(record=record, count=int(count), first_use=bool(first))
+
+    def mark_stale(self, record_keys: list[str]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for name in record_keys:
+            pipe.set(self.key(name), STALE, ex=STALE_SECONDS)
+        pipe.execute()
+
+
+class _CacheBackend:
+    """Any Django cache: the same steps, one call each."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def pass_gate(self, names: Names) -> Gate:
+        found = self.cache.get_many([names.failures, names.record])
+        if found.get(names.failures, 0) >= settings.API_AUTH_FAILURES_PER_WINDOW:
+            return Gate(blocked=True)
+        record = found.get(names.record)
+        if record is None or record == STALE:
+            return Gate()
+        return replace(self.count(names), record=record)
+
+    def fill(self, names: Names, record: str, timeout: int) -> Gate:
+        self.cache.add(names.record, record, timeout=timeout)
+        return replace(self.count(names), record=record)
+
+    def count(self, names: Names) -> Gate:
+        self.cache.add(names.rate, 0, timeout=2 * WINDOW_SECONDS)
+        count = self.cache.incr(names.rate)
+        first = self.cache.add(names.used, 1, timeout=USED_SECONDS)
+        return Gate(count=count, first_use=first)
+
+    def mark_stale(self, record_keys: list[str]) -> None:
+        self.cache.set_many(dict.fromkeys(record_keys, STALE), timeout=STALE_SECONDS)

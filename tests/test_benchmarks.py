@@ -1,0 +1,53 @@
+"""The HTTP benchmark's pieces that need no services: the ceiling's settings, the table, wrk's
+output (the benchmark itself is run by hand: docs/benchmarks.md)."""
+
+import importlib
+
+from benchmarks import load, table
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8000/bare/
+  2 threads and 16 connections
+  Latency Distribution
+     50%   17.12ms
+     75%   30.23ms
+     90%   42.74ms
+     99%    1.21s
+  300 requests in 3.02s, 1.18MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:     99.34
+"""
+
+
+def test_the_ceiling_settings_import():
+    settings = importlib.import_module("benchmarks.ceiling.settings")
+    assert settings.INSTALLED_APPS == ["rest_framework", "benchmarks.ceiling"]
+    assert settings.ROOT_URLCONF == "benchmarks.ceiling.urls"
+    assert settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] == []
+
+
+def test_wrk_output_is_read():
+    assert load.parse_wrk(WRK_OUTPUT) == load.Run(
+        rps=99.34, p50=17.12, p99=1210.0, requests=300, bad=7
+    )
+
+
+def test_the_table_shows_medians_and_ratios():
+    portal = table.medians(
+        [
+            {"rps": 100, "p50": 10, "p99": 30},
+            {"rps": 120, "p50": 12, "p99": 90},
+            {"rps": 90, "p50": 9, "p99": 40},
+        ]
+    )
+    rows = [
+        table.row("catalog", portal, {"rps": 400.0, "p50": 2, "p99": 5}, "bare DRF view"),
+        table.row("pipeline", portal, {"rps": 1000.0}, "Celery no-op", "orders/s", "tasks/s"),
+    ]
+    assert table.markdown(rows).splitlines() == [
+        "| measure | portal | ceiling | ratio |",
+        "|---|---|---|---|",
+        "| catalog | 100 req/s, p50 10 ms, p99 40 ms "
+        "| bare DRF view: 400 req/s, p50 2 ms, p99 5 ms | 0.250 |",
+        "| pipeline | 100 orders/s, p50 10 ms, p99 40 ms | Celery no-op: 1,000 tasks/s | 0.100 |",
+    ]
