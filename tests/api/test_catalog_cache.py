@@ -17,7 +17,7 @@ from plans.services import catalog_version, prices
 pytestmark = pytest.mark.django_db
 
 PLANS = "/api/v1/plans/"
-AUTH_ONLY_BUDGET = 2  # key lookup, last-used stamp
+AUTH_ONLY_BUDGET = 2  # authentication: the key or its partner, the last-used stamp
 
 
 def catalog_queries(captured) -> list[str]:
