@@ -124,6 +124,7 @@ class SimRow:
     closed: bool
     install_url: str = ""
     renew_url: str = ""
+    auto_renew_url: str = ""
     recharge_url: str = ""
     replace_url: str = ""
 
@@ -144,6 +145,7 @@ def sim_row(sim: Sim, now: datetime) -> SimRow:
     if sim.form == Sim.Form.ESIM and not closed:
         row.install_url = reverse("sims:install", args=[sim.iccid])
         row.renew_url = reverse("sims:renew", args=[sim.iccid])
+        row.auto_renew_url = reverse("sims:auto_renew", args=[sim.iccid])
     if sim.form == Sim.Form.PHYSICAL and sim.msisdn and not closed:
         query = urlencode({"phone": local_number(sim.msisdn)})
         row.recharge_url = f"{reverse('recharge:start')}?{query}"
