@@ -12,13 +12,21 @@ import logging
 import random
 import time
 
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction did nothing.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 DEADLOCK_TRIES = 4
+
+
+def now_and_after_commit(action) -> None:
+    """Run ``action`` now and, inside a transaction, again once it commits: whoever reads
+    between the two cannot keep what it read before the commit (cache invalidation)."""
+    action()
+    if connection.in_atomic_block:
+        transaction.on_commit(action, robust=True)
 
 
 def is_retryable(exc: OperationalError) -> bool:

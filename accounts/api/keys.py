@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import ApiKey, Partner
 from accounts.services import hash_api_key_secret, matching_api_key
 from core.api import gate
+from core.db import now_and_after_commit
 
 RECORD_SECONDS = 300  # a bound for changes made around the models (``QuerySet.update``)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -136,9 +136,8 @@ def forget_api_keys(keys) -> None:
     """Mark the cached records of ``keys`` (``(prefix, secret_hash)`` pairs) stale, at once and
     after commit (a request that read the database meanwhile cannot store an outdated record)."""
     record_keys = [record_key(prefix, secret_hash) for prefix, secret_hash in keys]
-    gate.mark_stale(record_keys)
-    if record_keys and connection.in_atomic_block:
-        transaction.on_commit(partial(gate.mark_stale, record_keys), robust=True)
+    if record_keys:
+        now_and_after_commit(partial(gate.mark_stale, record_keys))
 
 
 def _key_changed(sender, instance, created=False, **kwargs):

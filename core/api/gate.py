@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import RedisError
+
+from core.cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
-CACHE_ERRORS = (RedisError, OSError)
 
 WINDOW_SECONDS = 60
 STALE = 0  # the mark written over a changed credential's record

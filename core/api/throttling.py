@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.api.gate import CACHE_ERRORS, WINDOW_SECONDS, failures_key, gate_of
+from core.api.gate import WINDOW_SECONDS, failures_key, gate_of
+from core.cache import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 

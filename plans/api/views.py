@@ -9,12 +9,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from redis.exceptions import RedisError
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from core.api.views import PartnerAPIView
+from core.cache import CACHE_ERRORS
 from plans.api.filters import PlanFilter, partner_catalog
 from plans.api.serializers import PlanSerializer
 from plans.models import Plan
@@ -111,7 +111,7 @@ class ETagMixin:
 def _cache_get(key: str):
     try:
         return cache.get(key)
-    except (RedisError, OSError) as error:
+    except CACHE_ERRORS as error:
         logger.warning("Catalog answer not read, the cache does not answer: %r", error)
         return None
 
@@ -119,7 +119,7 @@ def _cache_get(key: str):
 def _cache_set(key: str, value) -> None:
     try:
         cache.set(key, value, ANSWER_TTL_SECONDS)
-    except (RedisError, OSError) as error:
+    except CACHE_ERRORS as error:
         logger.warning("Catalog answer not stored, the cache does not answer: %r", error)
 
 

@@ -23,10 +23,10 @@ import logging
 import uuid
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from redis.exceptions import RedisError
 
+from core.cache import CACHE_ERRORS
+from core.db import now_and_after_commit
 from plans.models import Operator, PartnerPriceRule, Plan, PlanPrice, Promotion, Provider
 
 KEY = "catalog:version"
@@ -42,7 +42,7 @@ def current() -> str | None:
         if version is None:
             cache.add(KEY, uuid.uuid4().hex, TTL_SECONDS)
             version = cache.get(KEY)
-    except (RedisError, OSError) as error:
+    except CACHE_ERRORS as error:
         logger.warning("Catalog version not read, the cache does not answer: %r", error)
         return None
     return version
@@ -50,15 +50,13 @@ def current() -> str | None:
 
 def bump() -> None:
     """Give the catalog a new version now and again once the current transaction commits."""
-    _replace()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_replace)
+    now_and_after_commit(_replace)
 
 
 def _replace() -> None:
     try:
         cache.set(KEY, uuid.uuid4().hex, TTL_SECONDS)
-    except (RedisError, OSError) as error:
+    except CACHE_ERRORS as error:
         logger.error("Catalog version not replaced, the cache does not answer: %r", error)
 
 
