@@ -1,16 +1,17 @@
 """Partner API: the wallet's balance and its statement (JSON pages and a streamed CSV export).
 
 The balance is the sum of the ledger (``WalletEntry``). Each statement line carries the balance
-right after it: the sum of the partner's entries up to and including that line in the order
-``(created_at, id)``, whatever filters the caller used, so it is the same on every page and in the
-CSV export.
+right after it, whatever filters the caller used, so it is the same on every page and in the CSV
+export: the entry's stored running balance, or for an entry written before running balances, the
+sum of the partner's entries up to and including it in the order ``(created_at, id)``.
 """
 
 import csv
 from decimal import Decimal
 
 import django_filters
-from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +98,11 @@ def up_to_and_including(created_at, pk) -> Q:
 
 
 def with_balance_after(queryset):
-    """Annotate each entry with the partner's balance right after it (one query per page)."""
+    """Annotate each entry with the partner's balance right after it (one query per page).
+
+    The stored running balance; the ledger's sum only for entries that have none (PostgreSQL
+    and SQLite evaluate ``COALESCE`` lazily, so stored rows never run the sum).
+    """
     older = (
         WalletEntry.objects.filter(partner=OuterRef("partner"))
         .filter(up_to_and_including(OuterRef("created_at"), OuterRef("pk")))
@@ -107,7 +112,9 @@ def with_balance_after(queryset):
         .values("total")
     )
     field = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    return queryset.annotate(statement_balance=Subquery(older, output_field=field))
+    return queryset.annotate(
+        statement_balance=Coalesce(F("balance_after"), Subquery(older, output_field=field))
+    )
 
 
 class WalletView(PartnerAPIView):
@@ -167,21 +174,35 @@ def csv_rows(partner, filtered):
     """The header and one row per entry of ``filtered``, newest first, with the balance after.
 
     Walks the partner's ledger backwards from the newest to the oldest matching entry (all
-    kinds, so the balance stays right), subtracting as it goes: four queries for any size. The
-    first three run now, so a database error is an error response rather than a cut-off file.
+    kinds, so the balance stays right), taking each entry's stored running balance where it has
+    one and subtracting as it goes where it has none: at most four queries for any size. The
+    first queries run now, so a database error is an error response rather than a cut-off file.
     """
     ordered = filtered.order_by("-created_at", "-pk").values_list("created_at", "pk")
-    newest, oldest = ordered.first(), ordered.last()
+    newest, oldest = (
+        ordered.values_list("created_at", "pk", "balance_after").first(),
+        ordered.last(),
+    )
     if newest is None:
         return iter([CSV_COLUMNS])
-    ledger = WalletEntry.objects.filter(partner=partner).filter(up_to_and_including(*newest))
-    balance = ledger.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    ledger = WalletEntry.objects.filter(partner=partner).filter(up_to_and_including(*newest[:2]))
+    balance = newest[2]
+    if balance is None:
+        balance = ledger.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     walk = (
         ledger.exclude(up_to_and_including(*oldest) & ~Q(pk=oldest[1]))
         .order_by("-created_at", "-pk")
         .annotate(wanted=Exists(filtered.filter(pk=OuterRef("pk"))))
         .values_list(
-            "pk", "created_at", "kind", "amount", "currency", "order__number", "reason", "wanted"
+            "pk",
+            "created_at",
+            "kind",
+            "amount",
+            "currency",
+            "order__number",
+            "reason",
+            "balance_after",
+            "wanted",
         )
     )
     return _walk_rows(balance, walk)
@@ -190,9 +211,10 @@ def csv_rows(partner, filtered):
 def _walk_rows(balance, walk):
     yield CSV_COLUMNS
     when, amount_text = serializers.DateTimeField(), money()
-    for pk, created_at, kind, amount, currency, number, reason, wanted in walk.iterator(
+    for pk, created_at, kind, amount, currency, number, reason, stored, wanted in walk.iterator(
         chunk_size=CSV_CHUNK
     ):
+        balance = balance if stored is None else stored
         if wanted:
             yield [
                 pk,

@@ -209,6 +209,21 @@ def test_statement_and_export_queries_do_not_grow(
     assert rows[0]["balance_after"] == f"{50000 - count}.0000"
 
 
+@pytest.mark.django_db
+def test_statement_and_export_read_the_stored_running_balance(
+    api_client, api_partner, ledger, django_assert_num_queries
+):
+    """Each line's balance is the entry's own ``balance_after``: no sum over the ledger per line."""
+    marked = ledger[2]
+    WalletEntry.objects.filter(pk=marked.pk).update(balance_after=Decimal("12345.6789"))
+    api_client.get(WALLET)  # the key's last use is recorded outside the budget
+    pages = {row["id"]: row["balance_after"] for row in all_pages(api_client, STATEMENT)}
+    with django_assert_num_queries(4):  # partner, newest, oldest, the walk: no opening sum
+        rows = {int(row["id"]): row["balance_after"] for row in csv_of(api_client.get(CSV_EXPORT))}
+    assert pages[marked.pk] == rows[marked.pk] == "12345.6789"
+    assert pages[ledger[3].pk] == rows[ledger[3].pk] == str(ledger[3].balance_after)
+
+
 # Races on real PostgreSQL (scripts/test tests/api/test_wallet.py).
 
 
