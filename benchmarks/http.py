@@ -10,7 +10,8 @@ deploy/gunicorn.conf.py (2 sync workers) in production mode, and loads them with
 with apt-get when missing; else Python threads) from ``--connections`` connections for
 ``--duration`` seconds a URL, in ``--rounds`` interleaved rounds. Then the order pipeline: a
 Celery worker ``-c 2`` for each, ``--orders`` partner orders POSTed over the connections until all
-are provisioned, beside ``--tasks`` no-op tasks. Prints medians and ratios as a markdown table.
+are provisioned, beside ``--tasks`` no-op tasks, then the same orders paced at half the peak rate
+(the POST latency a partner sees when the portal is not saturated). Prints medians and ratios as a markdown table.
 """
 
 import os
@@ -164,9 +165,12 @@ def reads(urls: dict, args, wrk: str | None) -> dict[str, dict]:
     return {name: table.medians(values) for name, values in runs.items()}
 
 
-def place_orders(portal: str, data: dict, count: int, connections: int, label: str) -> dict:
-    """POST ``count`` partner orders, then wait until each is provisioned: orders/s from the
-    first POST to the last order done, POST p50/p99."""
+def place_orders(
+    portal: str, data: dict, count: int, connections: int, label: str, rate: float | None = None
+) -> dict:
+    """POST ``count`` partner orders (as fast as the connections go, or ``rate`` a second), then
+    wait until each is provisioned: orders/s from the first POST to the last order done, POST
+    p50/p99."""
     from benchmarks.http_data import finished_orders
 
     headers = {**FORWARDED, "Authorization": f"Bearer {data['api_key']}"}
@@ -179,7 +183,11 @@ def place_orders(portal: str, data: dict, count: int, connections: int, label: s
         for i in range(count)
     ]
     started = time.monotonic()
-    answers = load.post_all(f"{portal}/api/v1/orders/", requests, connections)
+    url = f"{portal}/api/v1/orders/"
+    if rate:
+        answers = load.post_paced(url, requests, rate, connections)
+    else:
+        answers = load.post_all(url, requests, connections)
     refused = [status for status, _ in answers if status != 201]
     deadline = time.monotonic() + 600
     while (done := finished_orders(label))[0] < count - len(refused):
@@ -207,8 +215,9 @@ def noop_tasks(count: int) -> dict:
     return {"rps": count / (time.monotonic() - started)}
 
 
-def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[dict, dict]:
-    """Interleaved rounds of partner orders (portal worker) and no-op tasks (ceiling worker)."""
+def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[dict, dict, dict]:
+    """Interleaved rounds of partner orders (portal worker) and no-op tasks (ceiling worker),
+    then rounds of orders paced at half the peak rate (the POST latency a partner sees)."""
     from benchmarks.ceiling.tasks import noop
 
     worker = [str(ROOT / "deploy/entrypoint"), "worker"]
@@ -228,10 +237,16 @@ def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[d
             print(
                 f"round {round_number + 1} pipeline: {portal_runs[-1]}, no-op: {ceiling_runs[-1]}"
             )
-    return table.medians(portal_runs), table.medians(ceiling_runs)
+        peak = table.medians(portal_runs)
+        half = [
+            place_orders(portal, data, args.orders, args.connections, f"half-{n}", peak["rps"] / 2)
+            for n in range(args.rounds)
+        ]
+        print(f"at half of peak ({peak['rps'] / 2:.1f} orders/s): {half}", flush=True)
+    return peak, table.medians(ceiling_runs), table.medians(half)
 
 
-def rows(read: dict, orders: dict, noop: dict) -> list[dict]:
+def rows(read: dict, orders: dict, noop: dict, half: dict) -> list[dict]:
     bare, twenty = "bare DRF view", "20-row list"
     return [
         table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["bare"], bare),
@@ -244,6 +259,14 @@ def rows(read: dict, orders: dict, noop: dict) -> list[dict]:
         table.row(
             "orders placed + provisioned (POST p50/p99)",
             orders,
+            noop,
+            "Celery no-op",
+            unit="orders/s",
+            ceiling_unit="tasks/s",
+        ),
+        table.row(
+            "same, POSTs paced at half of peak (POST p50/p99)",
+            half,
             noop,
             "Celery no-op",
             unit="orders/s",
@@ -303,9 +326,9 @@ def main() -> None:
         with gunicorn("ceiling-web", app, ceiling_port, ceiling_env, workdir):
             wait_for(f"{ceiling}/bare/")
             read = reads(targets(portal, ceiling, data), args, wrk)
-        orders, noop = pipeline(portal, data, args, env, workdir)
+        orders, noop, half = pipeline(portal, data, args, env, workdir)
     settings = {**machine(wrk), **{k: v for k, v in vars(args).items() if k != "json"}}
-    results = rows(read, orders, noop)
+    results = rows(read, orders, noop, half)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in settings.items()))
     print("\n" + table.markdown(results))
     if args.json:

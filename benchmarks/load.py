@@ -144,3 +144,22 @@ def post_all(url: str, requests: list[tuple[dict, bytes]], connections: int):
 
     with ThreadPoolExecutor(connections) as pool:
         return list(pool.map(send, requests))
+
+
+def post_paced(url: str, requests: list[tuple[dict, bytes]], rate: float, connections: int):
+    """POST each (headers, body) at ``rate`` a second (open loop: request i is due at i / rate
+    seconds whatever the answers before it); returns [(status, milliseconds)], each latency
+    counted from when the request was due, so a stalled server is not hidden."""
+    local, started = threading.local(), time.perf_counter()
+
+    def send(numbered):
+        number, item = numbered
+        if not hasattr(local, "conn"):
+            local.conn = _connection(url)
+        due = started + number / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        status, _ = request(local.conn, "POST", url, *item)
+        return status, (time.perf_counter() - due) * 1000
+
+    with ThreadPoolExecutor(connections) as pool:
+        return list(pool.map(send, enumerate(requests)))

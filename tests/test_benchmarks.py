@@ -1,7 +1,10 @@
 """The HTTP benchmark's pieces that need no services: the ceiling's settings, the table, wrk's
 output (the benchmark itself is run by hand: docs/benchmarks.md)."""
 
+import http.server
 import importlib
+import threading
+import time
 
 from benchmarks import load, table
 
@@ -51,3 +54,36 @@ def test_the_table_shows_medians_and_ratios():
         "| bare DRF view: 400 req/s, p50 2 ms, p99 5 ms | 0.250 |",
         "| pipeline | 100 orders/s, p50 10 ms, p99 40 ms | Celery no-op: 1,000 tasks/s | 0.100 |",
     ]
+
+
+def test_paced_posts_are_sent_on_schedule_and_timed_from_it():
+    """Request i leaves no earlier than i / rate after the start, whatever the connections."""
+    arrivals = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            arrivals.append((time.perf_counter(), self.headers["X-Number"]))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/orders/"
+    requests = [({"X-Number": str(n)}, b"{}") for n in range(6)]
+    before = time.perf_counter()
+    try:
+        answers = load.post_paced(url, requests, rate=20, connections=3)
+    finally:
+        server.shutdown()
+    assert [status for status, _ in answers] == [201] * 6
+    assert all(ms >= 0 for _, ms in answers)
+    assert sorted(int(number) for _, number in arrivals) == list(range(6))
+    for when, number in arrivals:
+        assert when - before >= int(number) / 20
