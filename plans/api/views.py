@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -93,11 +94,9 @@ class ETagMixin:
         return response
 
     def _catalog_key(self, request, version: str) -> str:
-        partner = self.partner
         parts = (
             version,
-            partner.tier,
-            partner.currency,
+            *self.pricing,
             get_language() or "",
             request.accepted_media_type,
             request.build_absolute_uri(),
@@ -129,6 +128,14 @@ class PartnerCatalogMixin(PartnerAPIView):
     public_to_partners = True
     queryset = Plan.objects.all()
     serializer_class = PlanSerializer
+
+    @property
+    def pricing(self) -> tuple[str, str]:
+        """The caller's price tier and currency, known without a query (the key's record)."""
+        user = self.request.user
+        if getattr(user, "tier", None) is None:
+            raise NotAuthenticated()
+        return user.tier, user.currency
 
     def base_queryset(self):
         return partner_catalog(self.partner)
