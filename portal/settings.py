@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # Then /metrics (Prometheus scrapes pods by address), and the timing of every other request.
     "portal.metrics.http.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Partner API calls go on through the rest without SITE_ONLY_MIDDLEWARE (portal/lanes.py).
+    "portal.lanes.PartnerApiLane",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,7 +93,18 @@ MIDDLEWARE = [
     "portal.staff_mfa.StaffTwoFactorMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "portal.api.idempotency.IdempotencyMiddleware",
+    "portal.lanes.PartnerApiLaneEnd",
 ]
+# What API-key calls never use: no session, cookie, CSRF token, message, sign-in or admin page.
+SITE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "portal.staff_mfa.StaffTwoFactorMiddleware",
+}
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
