@@ -278,6 +278,8 @@ CACHES = {
     "default": env.cache("CACHE_URL", default=f"{REDIS_URL}/2" if REDIS_URL else "locmemcache://")
 }
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend with its Redis clients reused (core/cache.py).
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"
     # A cache cut off fails its callers in seconds, not after the system's TCP timeout.
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_timeout=CACHE_TIMEOUT_SECONDS, socket_connect_timeout=CACHE_TIMEOUT_SECONDS
