@@ -18,7 +18,7 @@ record whose fields do not match is taken as not cached.
 import hashlib
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -132,7 +132,8 @@ def check_presented_key(request) -> KeyCheck | None:
 def _check(request, token: str) -> KeyCheck:
     prefix, _, secret = token.partition(".")
     secret_hash = hash_api_key_secret(secret) if prefix and secret else ""
-    names = gate.names(client_ip(request), record_key(prefix, secret_hash), cache_label(prefix))
+    label, read_along = cache_label(prefix), gate.read_along_of(request)
+    names = gate.names(client_ip(request), record_key(prefix, secret_hash), label, read_along)
     passed = gate.pass_gate(names)
     if passed.blocked:
         return KeyCheck(blocked=True)
@@ -143,7 +144,7 @@ def _check(request, token: str) -> KeyCheck:
     elif secret_hash and (api_key := matching_api_key(prefix, secret_hash)) is not None:
         key, partner = VerifiedKey.of(api_key), api_key.partner
         if passed.record is None:  # a record of other fields is left to expire, not counted twice
-            passed = gate.fill(names, key.record(), RECORD_SECONDS)
+            passed = replace(gate.fill(names, key.record(), RECORD_SECONDS), read=passed.read)
         last_used = api_key.last_used_at
         stale_use = last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION
         first_use = passed.first_use or (not passed.count and stale_use)  # cache cut off

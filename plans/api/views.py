@@ -14,6 +14,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from core.api import gate
 from core.api.views import PartnerAPIView
 from core.cache import CACHE_ERRORS
 from plans.api.filters import PlanFilter, partner_catalog
@@ -62,8 +63,13 @@ class ETagMixin:
 
     catalog_key = None
 
+    def initial(self, request, *args, **kwargs):
+        gate.read_along(request, catalog_version.KEY)  # with the API key: one round trip
+        super().initial(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs):
-        version = catalog_version.current() if request.method == "GET" else None
+        read = gate.read_value(request, catalog_version.KEY)
+        version = catalog_version.current(read) if request.method == "GET" else None
         if version is None:
             return super().get(request, *args, **kwargs)
         self.catalog_key = self._catalog_key(request, version)

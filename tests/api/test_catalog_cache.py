@@ -8,7 +8,10 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis.connection import Connection
 
 from accounts.models import PriceTier
 from core.money import Currency
@@ -168,6 +171,29 @@ def test_the_catalog_answers_without_a_cache(api_client, settings, caplog):
     assert "Catalog version not read" in caplog.text
     PlanPrice.objects.filter(currency=Currency.USD).first().save()  # the write still succeeds
     assert "Catalog version not replaced" in caplog.text
+
+
+@pytest.mark.services
+def test_a_304_costs_one_round_trip_to_redis_and_a_cached_200_two(api_client, monkeypatch):
+    """The catalog version is read with the API key (core/api/gate.py); a 200's body after."""
+    first = api_client.get(PLANS, {"page_size": 20})
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    with time_machine.travel(timezone.now(), tick=False):
+        api_client.get(PLANS, {"page_size": 20})  # the key's last use stamped this minute
+        sent.clear()
+        with CaptureQueriesContext(connection) as queries:
+            again = api_client.get(PLANS, {"page_size": 20}, HTTP_IF_NONE_MATCH=first["ETag"])
+            assert again.status_code == 304 and len(sent) == 1
+            cached = api_client.get(PLANS, {"page_size": 20})
+            assert cached.content == first.content and len(sent) == 3
+    assert len(queries) == 0
 
 
 @pytest.mark.services
