@@ -79,6 +79,8 @@ MIDDLEWARE = [
     # Then /metrics (Prometheus scrapes pods by address), and the timing of every other request.
     "portal.metrics.http.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Partner API calls go on through the rest without SITE_ONLY_MIDDLEWARE (portal/lanes.py).
+    "portal.lanes.PartnerApiLane",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,7 +93,18 @@ MIDDLEWARE = [
     "portal.staff_mfa.StaffTwoFactorMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "portal.api.idempotency.IdempotencyMiddleware",
+    "portal.lanes.PartnerApiLaneEnd",
 ]
+# What API-key calls never use: no session, cookie, CSRF token, message, sign-in or admin page.
+SITE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "portal.staff_mfa.StaffTwoFactorMiddleware",
+}
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -265,6 +278,8 @@ CACHES = {
     "default": env.cache("CACHE_URL", default=f"{REDIS_URL}/2" if REDIS_URL else "locmemcache://")
 }
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend with its Redis clients reused (core/cache.py).
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"
     # A cache cut off fails its callers in seconds, not after the system's TCP timeout.
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_timeout=CACHE_TIMEOUT_SECONDS, socket_connect_timeout=CACHE_TIMEOUT_SECONDS

@@ -16,7 +16,8 @@ AUTH_FAILURES_THROTTLED = _("Too many wrong API keys from this address.")
 class PartnerPrincipal:
     """The authenticated caller: a partner acting through one API key.
 
-    The partner is read from the database when a view first asks for it; ``partner_id`` is free.
+    The partner is read from the database when a view first asks for it; ``partner_id`` and the
+    partner's pricing (``tier``, ``currency``: the key's cached record has them) are free.
     """
 
     is_authenticated = True
@@ -26,6 +27,7 @@ class PartnerPrincipal:
     def __init__(self, api_key: VerifiedKey, partner: Partner | None = None):
         self.api_key = api_key
         self.partner_id = api_key.partner_id
+        self.tier, self.currency = api_key.tier, api_key.currency
         self.pk = None
         if partner is not None:
             self.partner = partner  # read with the key: no second query

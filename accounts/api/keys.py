@@ -3,16 +3,22 @@ seen in the last minutes, no database query (docs/decisions.md, "API keys are ch
 cache").
 
 The record of a key whose secret matched (its partner, allowed addresses, expiry, revocation and
-the partner's state) is cached under the key's prefix and a hash of its HMAC: only the right
-secret finds it, and neither the secret nor the HMAC is in the cache. Saving or deleting a key or
-its partner (``revoke_api_key``, the admin, a cascade) marks its records stale in the shared cache,
-at once and again after commit, so the change holds from the very next request in every process.
+the partner's state, price tier and currency) is cached under the key's prefix and a hash of its
+HMAC: only the right secret finds it, and neither the secret nor the HMAC is in the cache. Saving
+or deleting a key or its partner (``revoke_api_key``, the admin, a cascade) marks its records stale
+in the shared cache, at once and again after commit, so the change holds from the very next
+request in every process.
+
+Records are stored under a versioned name (:data:`RECORD_VERSION`): a process of an older release
+never reads a record whose fields it does not know, and stale marks are written under the
+previous version's names too, so its processes see every change during a rolling upgrade. A
+record whose fields do not match is taken as not cached.
 """
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,6 +31,8 @@ from accounts.services import hash_api_key_secret, matching_api_key
 from core.api import gate
 from core.db import now_and_after_commit
 
+RECORD_VERSION = "v2"  # bump whenever VerifiedKey's fields change
+PREVIOUS_RECORD_VERSIONS = ("",)  # names still read by the previous release
 RECORD_SECONDS = 300  # a bound for changes made around the models (``QuerySet.update``)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 CHECK_ATTRIBUTE = "api_key_check"
@@ -51,6 +59,8 @@ class VerifiedKey:
     expires_at: datetime | None
     revoked: bool
     partner_active: bool
+    tier: str  # the partner's price tier and wallet currency: the catalog's pricing
+    currency: str
 
     @classmethod
     def of(cls, api_key: ApiKey) -> "VerifiedKey":
@@ -62,11 +72,16 @@ class VerifiedKey:
             expires_at=api_key.expires_at,
             revoked=api_key.revoked_at is not None,
             partner_active=api_key.partner.is_active,
+            tier=api_key.partner.tier,
+            currency=api_key.partner.currency,
         )
 
     @classmethod
-    def from_record(cls, record: str) -> "VerifiedKey":
+    def from_record(cls, record: str) -> "VerifiedKey | None":
+        """The key a record holds; None when its fields are not this release's."""
         data = json.loads(record)
+        if data.keys() != RECORD_FIELDS:
+            return None
         expires_at = data["expires_at"] and parse_datetime(data["expires_at"])
         return cls(**{**data, "allowed_ips": tuple(data["allowed_ips"]), "expires_at": expires_at})
 
@@ -78,6 +93,9 @@ class VerifiedKey:
     def is_usable(self) -> bool:
         expired = self.expires_at is not None and self.expires_at <= timezone.now()
         return not self.revoked and self.partner_active and not expired
+
+
+RECORD_FIELDS = {field.name for field in fields(VerifiedKey)}
 
 
 @dataclass(frozen=True)
@@ -97,8 +115,9 @@ def cache_label(prefix: str) -> str:
     return prefix if SAFE_PREFIX.fullmatch(prefix) else f"~{_digest(prefix)}"
 
 
-def record_key(prefix: str, secret_hash: str) -> str:
-    return f"api-key:{cache_label(prefix)}:{_digest(secret_hash)}"
+def record_key(prefix: str, secret_hash: str, version: str = RECORD_VERSION) -> str:
+    version = f"{version}:" if version else ""
+    return f"api-key:{version}{cache_label(prefix)}:{_digest(secret_hash)}"
 
 
 def check_presented_key(request) -> KeyCheck | None:
@@ -113,16 +132,19 @@ def check_presented_key(request) -> KeyCheck | None:
 def _check(request, token: str) -> KeyCheck:
     prefix, _, secret = token.partition(".")
     secret_hash = hash_api_key_secret(secret) if prefix and secret else ""
-    names = gate.names(client_ip(request), record_key(prefix, secret_hash), cache_label(prefix))
+    label, read_along = cache_label(prefix), gate.read_along_of(request)
+    names = gate.names(client_ip(request), record_key(prefix, secret_hash), label, read_along)
     passed = gate.pass_gate(names)
     if passed.blocked:
         return KeyCheck(blocked=True)
     first_use, partner = passed.first_use, None
-    if passed.record is not None:
-        key = VerifiedKey.from_record(passed.record)
+    cached = passed.record and VerifiedKey.from_record(passed.record)
+    if cached:
+        key = cached
     elif secret_hash and (api_key := matching_api_key(prefix, secret_hash)) is not None:
         key, partner = VerifiedKey.of(api_key), api_key.partner
-        passed = gate.fill(names, key.record(), RECORD_SECONDS)
+        if passed.record is None:  # a record of other fields is left to expire, not counted twice
+            passed = replace(gate.fill(names, key.record(), RECORD_SECONDS), read=passed.read)
         last_used = api_key.last_used_at
         stale_use = last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION
         first_use = passed.first_use or (not passed.count and stale_use)  # cache cut off
@@ -135,7 +157,12 @@ def _check(request, token: str) -> KeyCheck:
 def forget_api_keys(keys) -> None:
     """Mark the cached records of ``keys`` (``(prefix, secret_hash)`` pairs) stale, at once and
     after commit (a request that read the database meanwhile cannot store an outdated record)."""
-    record_keys = [record_key(prefix, secret_hash) for prefix, secret_hash in keys]
+    versions = (RECORD_VERSION, *PREVIOUS_RECORD_VERSIONS)
+    record_keys = [
+        record_key(prefix, secret_hash, version)
+        for prefix, secret_hash in keys
+        for version in versions
+    ]
     if record_keys:
         now_and_after_commit(partial(gate.mark_stale, record_keys))
 

@@ -11,6 +11,9 @@ is there). ``mark_stale`` writes a short-lived mark over records whose credentia
 request that read the database before the change committed cannot store its outdated record
 after it, so a change is seen by the very next request in every process and host.
 
+A view may name cache entries of its own to be read in the same round trip (:func:`read_along`,
+before authentication; :func:`read_value` after): the catalog reads its version so.
+
 When the cache does not answer, the gate lets the request through uncounted and says so in the
 log; a change that cannot mark its records stale raises.
 """
@@ -32,16 +35,20 @@ STALE = 0  # the mark written over a changed credential's record
 STALE_SECONDS = 60  # longer than any request takes between its database read and its fill
 USED_SECONDS = 2 * WINDOW_SECONDS
 GATE_ATTRIBUTE = "api_gate"
+READ_ALONG_ATTRIBUTE = "api_gate_read_along"
 
 PASS_SCRIPT = """
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if failures >= tonumber(ARGV[1]) then return {1} end
+local answer = {0, '', 0, 0}
+for i = 5, #KEYS do answer[i] = redis.call('GET', KEYS[i]) or '' end
 local record = redis.call('GET', KEYS[2])
-if not record or record == ARGV[4] then return {0} end
+if not record or record == ARGV[4] then return answer end
 local count = redis.call('INCR', KEYS[3])
 if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
 local first = redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[3])
-return {0, record, count, first and 1 or 0}
+answer[2], answer[3], answer[4] = record, count, first and 1 or 0
+return answer
 """
 
 
@@ -53,6 +60,7 @@ class Names:
     record: str
     rate: str
     used: str
+    read_along: tuple[str, ...] = ()  # other entries read in the same round trip
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,18 @@ class Gate:
     record: str | None = None  # the credential's cached record (None: not cached, or stale)
     count: int = 0  # this request's number in the credential's minute; 0: not counted
     first_use: bool = False  # the first counted request of the credential this minute
+    read: tuple[tuple[str, object], ...] = ()  # the read-along entries found, with their values
 
 
 def failures_key(address: str, window: int) -> str:
     return f"api-auth-failures:{window}:{address}"
 
 
-def names(address: str, record_key: str, credential: str) -> Names:
-    """The keys for a request from ``address`` presenting ``credential`` (its public part)."""
+def names(
+    address: str, record_key: str, credential: str, read_along: tuple[str, ...] = ()
+) -> Names:
+    """The keys for a request from ``address`` presenting ``credential`` (its public part), and
+    the entries to read along."""
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     failure_window = int(now // settings.API_AUTH_FAILURE_WINDOW_SECONDS)
@@ -79,6 +91,7 @@ def names(address: str, record_key: str, credential: str) -> Names:
         record=record_key,
         rate=f"api-rate:{credential}:{window}",
         used=f"api-used:{credential}:{window}",
+        read_along=read_along,
     )
 
 
@@ -123,6 +136,23 @@ def gate_of(request) -> Gate | None:
     return getattr(getattr(request, "_request", request), GATE_ATTRIBUTE, None)
 
 
+def read_along(request, *entries: str) -> None:
+    """Have the request's gate read these cache entries too (call before authentication)."""
+    request = getattr(request, "_request", request)
+    setattr(request, READ_ALONG_ATTRIBUTE, (*read_along_of(request), *entries))
+
+
+def read_along_of(request) -> tuple[str, ...]:
+    return getattr(getattr(request, "_request", request), READ_ALONG_ATTRIBUTE, ())
+
+
+def read_value(request, entry: str):
+    """A read-along entry's value; None when not in the cache or not read (no key presented,
+    the cache did not answer)."""
+    passed = gate_of(request)
+    return None if passed is None else dict(passed.read).get(entry)
+
+
 def _backend():
     cache = caches["default"]
     return _RedisBackend(cache) if isinstance(cache, RedisCache) else _CacheBackend(cache)
@@ -145,13 +175,19 @@ class _RedisBackend:
             _RedisBackend.script = self.client.register_script(PASS_SCRIPT)
         keys = [self.key(names.failures), self.key(names.record)]
         keys += [self.key(names.rate), self.key(names.used)]
+        keys += [self.key(name) for name in names.read_along]
         args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, USED_SECONDS, STALE]
         answer = _RedisBackend.script(keys=keys, args=args, client=self.client)
         if answer[0] == 1:
             return Gate(blocked=True)
-        if len(answer) == 1:
-            return Gate()
-        return Gate(record=answer[1].decode(), count=int(answer[2]), first_use=bool(answer[3]))
+        loads = self.cache._cache._serializer.loads
+        read = tuple(
+            (name, loads(value))
+            for name, value in zip(names.read_along, answer[4:], strict=True)
+            if value
+        )
+        record = answer[1].decode() or None
+        return Gate(record=record, count=int(answer[2]), first_use=bool(answer[3]), read=read)
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         rate = self.key(names.rate)
@@ -177,13 +213,14 @@ class _CacheBackend:
         self.cache = cache
 
     def pass_gate(self, names: Names) -> Gate:
-        found = self.cache.get_many([names.failures, names.record])
+        found = self.cache.get_many([names.failures, names.record, *names.read_along])
         if found.get(names.failures, 0) >= settings.API_AUTH_FAILURES_PER_WINDOW:
             return Gate(blocked=True)
+        read = tuple((name, found[name]) for name in names.read_along if name in found)
         record = found.get(names.record)
         if record is None or record == STALE:
-            return Gate()
-        return replace(self.count(names), record=record)
+            return Gate(read=read)
+        return replace(self.count(names), record=record, read=read)
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         self.cache.add(names.record, record, timeout=timeout)

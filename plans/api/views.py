@@ -10,9 +10,11 @@ from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from core.api import gate
 from core.api.views import PartnerAPIView
 from core.cache import CACHE_ERRORS
 from plans.api.filters import PlanFilter, partner_catalog
@@ -61,8 +63,13 @@ class ETagMixin:
 
     catalog_key = None
 
+    def initial(self, request, *args, **kwargs):
+        gate.read_along(request, catalog_version.KEY)  # with the API key: one round trip
+        super().initial(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs):
-        version = catalog_version.current() if request.method == "GET" else None
+        read = gate.read_value(request, catalog_version.KEY)
+        version = catalog_version.current(read) if request.method == "GET" else None
         if version is None:
             return super().get(request, *args, **kwargs)
         self.catalog_key = self._catalog_key(request, version)
@@ -93,11 +100,9 @@ class ETagMixin:
         return response
 
     def _catalog_key(self, request, version: str) -> str:
-        partner = self.partner
         parts = (
             version,
-            partner.tier,
-            partner.currency,
+            *self.pricing,
             get_language() or "",
             request.accepted_media_type,
             request.build_absolute_uri(),
@@ -129,6 +134,14 @@ class PartnerCatalogMixin(PartnerAPIView):
     public_to_partners = True
     queryset = Plan.objects.all()
     serializer_class = PlanSerializer
+
+    @property
+    def pricing(self) -> tuple[str, str]:
+        """The caller's price tier and currency, known without a query (the key's record)."""
+        user = self.request.user
+        if getattr(user, "tier", None) is None:
+            raise NotAuthenticated()
+        return user.tier, user.currency
 
     def base_queryset(self):
         return partner_catalog(self.partner)

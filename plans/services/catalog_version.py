@@ -35,8 +35,13 @@ CATALOG_MODELS = (Operator, Provider, Plan, PlanPrice, PartnerPriceRule, Promoti
 logger = logging.getLogger(__name__)
 
 
-def current() -> str | None:
-    """The catalog's version (a new one if the cache lost it); None if the cache does not answer."""
+def current(read: str | None = None) -> str | None:
+    """The catalog's version (a new one if the cache lost it); None if the cache does not answer.
+
+    ``read``: the version as just read from the cache by the caller (the API key's gate reads it
+    in the same round trip); read here when None."""
+    if read:
+        return read
     try:
         version = cache.get(KEY)
         if version is None:

@@ -5,14 +5,19 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis.connection import Connection
 
 from accounts.models import PriceTier
 from core.money import Currency
 from plans.models import Operator, PartnerPriceRule, PlanPrice, Promotion
 from plans.services import catalog_version, prices
+from tests.processes import manage, service_env
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +40,17 @@ def test_a_304_and_a_cached_200_cost_no_catalog_query(api_client, django_assert_
     assert cached.content == first.content
     for header in ("ETag", "Content-Type", "Cache-Control", "Vary", "Allow"):
         assert cached[header] == first[header]
+
+
+def test_a_304_and_a_cached_200_run_no_query_at_all(api_client, django_assert_num_queries):
+    """The key's record holds the partner's tier and currency: nothing is read from the database
+    (the clock stands still: the key's last use is stamped once a minute)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        first = api_client.get(PLANS, {"page_size": 20})
+        with django_assert_num_queries(0):
+            again = api_client.get(PLANS, {"page_size": 20}, HTTP_IF_NONE_MATCH=first["ETag"])
+            cached = api_client.get(PLANS, {"page_size": 20})
+    assert again.status_code == 304 and cached.content == first.content
 
 
 def test_one_plan_is_cached_too(api_client, plan_by_sku, django_assert_max_num_queries):
@@ -158,6 +174,29 @@ def test_the_catalog_answers_without_a_cache(api_client, settings, caplog):
 
 
 @pytest.mark.services
+def test_a_304_costs_one_round_trip_to_redis_and_a_cached_200_two(api_client, monkeypatch):
+    """The catalog version is read with the API key (core/api/gate.py); a 200's body after."""
+    first = api_client.get(PLANS, {"page_size": 20})
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    with time_machine.travel(timezone.now(), tick=False):
+        api_client.get(PLANS, {"page_size": 20})  # the key's last use stamped this minute
+        sent.clear()
+        with CaptureQueriesContext(connection) as queries:
+            again = api_client.get(PLANS, {"page_size": 20}, HTTP_IF_NONE_MATCH=first["ETag"])
+            assert again.status_code == 304 and len(sent) == 1
+            cached = api_client.get(PLANS, {"page_size": 20})
+            assert cached.content == first.content and len(sent) == 3
+    assert len(queries) == 0
+
+
+@pytest.mark.services
 def test_a_change_made_through_another_cache_client_shows_at_once(
     api_client, api_partner, plan_by_sku, settings
 ):
@@ -175,3 +214,25 @@ def test_a_change_made_through_another_cache_client_shows_at_once(
         api_client.get(PLANS, {"page_size": 200}, HTTP_IF_NONE_MATCH=after["ETag"]).status_code
         == 200
     )
+
+
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_tier_change_in_another_process_reaches_the_next_request(
+    api_client, api_partner, tmp_path
+):
+    before = api_client.get(PLANS, {"page_size": 200})
+    assert (
+        api_client.get(PLANS, {"page_size": 200}, HTTP_IF_NONE_MATCH=before["ETag"]).status_code
+        == 304
+    )
+    change = (
+        "from accounts.models import Partner; "
+        f"partner = Partner.objects.get(pk={api_partner.pk}); "
+        f"partner.tier = '{PriceTier.GOLD}'; partner.save(update_fields=['tier'])"
+    )
+    done = manage("shell", "-c", change, env=service_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    after = api_client.get(PLANS, {"page_size": 200}, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after.content != before.content

@@ -1,6 +1,7 @@
 """API keys checked from the cache: no query for a known key, one round trip to Redis, and every
 change to a key or its partner seen by the very next request, in any process."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,28 @@ def test_the_cache_holds_neither_the_secret_nor_its_hmac(key):
     assert record is not None
     for text in (record, record_key):
         assert secret not in text and key.api_key.secret_hash not in text
+
+
+def test_the_record_holds_the_partners_pricing_under_a_versioned_name(key, world_partner):
+    api_key = key.api_key
+    client_for(key.plaintext).get(WALLET)
+    record = json.loads(stored(keys.record_key(api_key.prefix, api_key.secret_hash)))
+    assert (record["tier"], record["currency"]) == (world_partner.tier, world_partner.currency)
+    previous = keys.record_key(api_key.prefix, api_key.secret_hash, version="")
+    assert previous != keys.record_key(api_key.prefix, api_key.secret_hash)
+    assert stored(previous) is None  # the previous release's processes never read this record
+    revoke_api_key(api_key=api_key)
+    assert str(stored(previous)) == str(gate.STALE)  # but they see the revocation
+
+
+def test_a_record_of_other_fields_is_taken_as_not_cached(key, world_partner):
+    api_key = key.api_key
+    name = keys.record_key(api_key.prefix, api_key.secret_hash)
+    record = json.loads(keys.VerifiedKey.of(api_key).record())
+    del record["tier"]
+    gate.fill(gate.names("127.0.0.1", name, "other"), json.dumps(record), 60)
+    user, allowed = authenticate_and_throttle(key.plaintext)
+    assert allowed and (user.tier, user.currency) == (world_partner.tier, world_partner.currency)
 
 
 def test_a_wrong_secret_does_not_find_the_cached_record(key):
