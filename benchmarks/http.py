@@ -11,7 +11,8 @@ with apt-get when missing; else Python threads) from ``--connections`` connectio
 ``--duration`` seconds a URL, in ``--rounds`` interleaved rounds. Then the order pipeline: a
 Celery worker ``-c 2`` for each, ``--orders`` partner orders POSTed over the connections until all
 are provisioned, beside ``--tasks`` no-op tasks, then the same orders paced at half the peak rate
-(the POST latency a partner sees when the portal is not saturated). Prints medians and ratios as a markdown table.
+(the POST latency a partner sees when the portal is not saturated). Prints medians and ratios as
+a markdown table.
 """
 
 import os
