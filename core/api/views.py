@@ -61,11 +61,11 @@ class PartnerAPIView(GenericAPIView):
         return self.owned(rows, self.partner_field)
 
 
+# A list whose page is read with ``values(*list_columns)`` and turned into the answer by
+# ``represent_rows(rows)``: no model instance and no serializer per row. The view keeps its
+# ``serializer_class``, which the schema documents and ``represent_rows`` must match. (No class
+# docstring: drf-spectacular would show it as the list's description.)
 class RowsListMixin:
-    """A list whose page is read with ``values(*list_columns)`` and turned into the answer by
-    ``represent_rows(rows)``: no model instance and no serializer per row. The view keeps its
-    ``serializer_class``, which the schema documents and ``represent_rows`` must match."""
-
     list_columns: tuple[str, ...] = ()
 
     def represent_rows(self, rows: list[dict]) -> list[dict]:
