@@ -12,10 +12,10 @@ from core.api.filters import UtcIsoDateTimeFilter
 from core.api.idempotency import request_fingerprint
 from core.api.views import PartnerAPIView, RowsListMixin
 from orders.api.serializers import (
-    ORDER_LIST_COLUMNS,
     OrderSerializer,
     PurchaseSerializer,
     RechargeSerializer,
+    order_list_rows,
     order_rows,
     orders_with_sims,
 )
@@ -89,7 +89,9 @@ class PartnerOrdersMixin(PartnerAPIView):
 )
 class OrderListCreateView(RowsListMixin, PartnerOrdersMixin, generics.ListCreateAPIView):
     filterset_class = OrderFilter
-    list_columns = ORDER_LIST_COLUMNS
+
+    def list_rows(self, queryset):
+        return order_list_rows(queryset)
 
     def represent_rows(self, rows):
         return order_rows(rows)
