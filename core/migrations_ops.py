@@ -1,14 +1,18 @@
 """Migration tools that keep the shop open while a migration runs on a busy PostgreSQL.
 
-``AddIndexConcurrently`` builds an index without blocking writes; ``update_in_batches`` fills a
-column in short transactions. Both need a migration with ``atomic = False``.
+``AddIndexConcurrently`` builds an index without blocking writes, ``RemoveIndexConcurrently`` drops
+one without waiting for an exclusive lock; ``update_in_batches`` fills a column in short
+transactions. All need a migration with ``atomic = False``.
 """
 
 from django.contrib.postgres.operations import (
     AddIndexConcurrently as PostgresAddIndexConcurrently,
 )
+from django.contrib.postgres.operations import (
+    RemoveIndexConcurrently as PostgresRemoveIndexConcurrently,
+)
 from django.db import transaction
-from django.db.migrations.operations import AddIndex
+from django.db.migrations.operations import AddIndex, RemoveIndex
 
 INDEX_VALID = """
 SELECT pg_index.indisvalid FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
@@ -40,6 +44,23 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+            return
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(PostgresRemoveIndexConcurrently):
+    """``DROP INDEX CONCURRENTLY`` on PostgreSQL (reads and writes go on); a plain
+    ``RemoveIndex`` elsewhere."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+            return
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
             return
         super().database_backwards(app_label, schema_editor, from_state, to_state)
 

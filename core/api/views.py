@@ -11,6 +11,7 @@ API-key view derives from :class:`PartnerAPIView`.
 
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
 
 
 # No class docstring: drf-spectacular would show it as the description of every endpoint.
@@ -58,3 +59,25 @@ class PartnerAPIView(GenericAPIView):
         if self.public_to_partners:
             return rows
         return self.owned(rows, self.partner_field)
+
+
+# A list whose page is read as values() rows (``list_rows(queryset)``, by default the values of
+# ``list_columns``) and turned into the answer by ``represent_rows(rows)``: no model instance and
+# no serializer per row. The view keeps its
+# ``serializer_class``, which the schema documents and ``represent_rows`` must match. (No class
+# docstring: drf-spectacular would show it as the list's description.)
+class RowsListMixin:
+    list_columns: tuple[str, ...] = ()
+
+    def list_rows(self, queryset):
+        return queryset.values(*self.list_columns)
+
+    def represent_rows(self, rows: list[dict]) -> list[dict]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        rows = self.list_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(self.represent_rows(list(rows)))
+        return self.get_paginated_response(self.represent_rows(page))

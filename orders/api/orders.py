@@ -10,11 +10,13 @@ from rest_framework.response import Response
 
 from core.api.filters import UtcIsoDateTimeFilter
 from core.api.idempotency import request_fingerprint
-from core.api.views import PartnerAPIView
+from core.api.views import PartnerAPIView, RowsListMixin
 from orders.api.serializers import (
     OrderSerializer,
     PurchaseSerializer,
     RechargeSerializer,
+    order_list_rows,
+    order_rows,
     orders_with_sims,
 )
 from orders.models import Order
@@ -71,9 +73,6 @@ class PartnerOrdersMixin(PartnerAPIView):
     queryset = Order.objects.all()
     serializer_class = OrderSerializer
 
-    def base_queryset(self):
-        return orders_with_sims()
-
 
 @extend_schema_view(
     get=extend_schema(tags=["orders"], summary="List your orders"),
@@ -88,8 +87,14 @@ class PartnerOrdersMixin(PartnerAPIView):
         responses={201: OrderSerializer},
     ),
 )
-class OrderListCreateView(PartnerOrdersMixin, generics.ListCreateAPIView):
+class OrderListCreateView(RowsListMixin, PartnerOrdersMixin, generics.ListCreateAPIView):
     filterset_class = OrderFilter
+
+    def list_rows(self, queryset):
+        return order_list_rows(queryset)
+
+    def represent_rows(self, rows):
+        return order_rows(rows)
 
     def create(self, request, *args, **kwargs):
         serializer = PurchaseSerializer(data=request.data)
@@ -101,6 +106,9 @@ class OrderListCreateView(PartnerOrdersMixin, generics.ListCreateAPIView):
 @extend_schema(tags=["orders"], summary="Read one order")
 class OrderDetailView(PartnerOrdersMixin, generics.RetrieveAPIView):
     lookup_field = "number"
+
+    def base_queryset(self):
+        return orders_with_sims()
 
 
 @extend_schema(

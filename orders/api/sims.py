@@ -5,9 +5,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
-from core.api.views import PartnerAPIView
+from core.api.views import PartnerAPIView, RowsListMixin
 from orders.api.orders import IDEMPOTENCY_KEY, placed
-from orders.api.serializers import OrderSerializer, RenewalSerializer, SimSerializer
+from orders.api.serializers import (
+    SIM_LIST_COLUMNS,
+    OrderSerializer,
+    RenewalSerializer,
+    SimSerializer,
+    sim_rows,
+)
 from orders.models import Sim
 from orders.services.placing import place_renewal
 from plans.api.views import CatalogPagination, PartnerCatalogMixin
@@ -37,8 +43,12 @@ class PartnerSimsMixin(PartnerAPIView):
 
 
 @extend_schema(tags=["sims"], summary="List your SIMs")
-class SimListView(PartnerSimsMixin, generics.ListAPIView):
+class SimListView(RowsListMixin, PartnerSimsMixin, generics.ListAPIView):
     filterset_class = SimFilter
+    list_columns = SIM_LIST_COLUMNS
+
+    def represent_rows(self, rows):
+        return sim_rows(rows)
 
 
 @extend_schema(tags=["sims"], summary="Read one SIM")

@@ -144,7 +144,10 @@ class Order(models.Model):
                 name="order_next_attempt_idx",
             ),
             models.Index(fields=["customer", "-created_at"]),
-            models.Index(fields=["partner", "-created_at"]),
+            # The partner API's order list: the partner's, in the cursor's order, no sort.
+            models.Index(
+                fields=["partner", "-created_at", "-id"], name="order_partner_created_idx"
+            ),
             models.Index(fields=["status", "updated_at"]),
             # The admin: a status filter newest first, and the search by recharge number.
             models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),

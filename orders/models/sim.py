@@ -86,7 +86,8 @@ class Sim(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["partner", "-created_at"]),
+            # The partner API's SIM list: the partner's, in the cursor's order, no sort.
+            models.Index(fields=["partner", "-created_at", "-id"], name="sim_partner_created_idx"),
             models.Index(fields=["status", "expires_at"]),
             models.Index(fields=["usage_synced_at", "id"], name="sim_usage_sync_order"),
             models.Index(fields=["-created_at", "-id"], name="sim_created_idx"),
@@ -105,13 +106,17 @@ class Sim(models.Model):
     @property
     def smdp_address(self) -> str:
         """SM-DP+ address from ``LPA:1$<address>$<matching id>``."""
-        parts = self.activation_code.split("$")
-        return parts[1] if len(parts) >= 3 else ""
+        return activation_parts(self.activation_code)[0]
 
     @property
     def matching_id(self) -> str:
-        parts = self.activation_code.split("$")
-        return parts[2] if len(parts) >= 3 else ""
+        return activation_parts(self.activation_code)[1]
+
+
+def activation_parts(activation_code: str) -> tuple[str, str]:
+    """(SM-DP+ address, matching id) of ``LPA:1$<address>$<matching id>``; empty when malformed."""
+    parts = activation_code.split("$")
+    return (parts[1], parts[2]) if len(parts) >= 3 else ("", "")
 
 
 class ProvisioningAttempt(models.Model):
