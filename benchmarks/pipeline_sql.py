@@ -22,6 +22,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import secrets  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
@@ -178,7 +179,9 @@ def measure(phase, has_statements: bool) -> dict:
     idle_before = database_counters()
     before = database_counters()  # the cost of one reading: before - idle_before
     redis_before = redis_commands()
+    started = time.perf_counter()
     phase()
+    seconds = time.perf_counter() - started
     after = database_counters()
     redis_after = redis_commands()
     result = {
@@ -186,6 +189,7 @@ def measure(phase, has_statements: bool) -> dict:
     }
     redis_delta = redis_after - redis_before
     redis_delta["info"] -= 1
+    result["wall time, ms"] = seconds * 1000
     result["redis commands"] = sum(redis_delta.values())
     result["redis by command"] = dict(+redis_delta)
     if has_statements:
@@ -243,6 +247,7 @@ def print_table(phases: dict, count: int) -> None:
         "rows updated",
         "rows deleted",
         "redis commands",
+        "wall time, ms",
     ]
     kinds = sorted({kind for figures in phases.values() for kind in figures.get("statements", {})})
     print(f"\nPer order ({count} partner eSIM purchases, one eSIM each):\n")
