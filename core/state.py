@@ -54,39 +54,51 @@ def transition(
     note: str = "",
     changes: Mapping | None = None,
     field: str = "status",
+    held: bool = False,
 ) -> bool:
     """Move ``instance`` to ``target`` under a row lock; returns False if it was already there.
 
     ``changes`` are other field values written in the same save (e.g. ``paid_at``). The instance
-    passed in is refreshed with the locked row's values.
+    passed in is refreshed with the locked row's values. ``held``: the caller's transaction
+    already holds the row (locked it, or created it) and ``instance`` is that row as read then:
+    it is changed in place, without reading it again.
     """
-    model = type(instance)
-    transitions: TransitionMap = model.TRANSITIONS
+    if held:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("A row held by the caller needs the caller's transaction.")
+        return _move(instance, target, actor, actor_label, note, changes, field)
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=instance.pk)
-        current = getattr(locked, field)
-        if current == target:
-            _copy_fields(locked, instance)
-            return False
-        if not transitions.allows(current, target):
-            raise IllegalTransition(model.__name__, current, target)
-        setattr(locked, field, target)
-        for name, value in (changes or {}).items():
-            setattr(locked, name, value)
-        update_fields = [field, *(changes or {})]
-        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-            update_fields.append("updated_at")
-        locked.save(update_fields=update_fields)
-        audit.record(
-            action=f"{model._meta.model_name}.{field}",
-            target=locked,
-            actor=actor,
-            actor_label=actor_label,
-            before={field: current},
-            after={field: target},
-            note=note,
-        )
+        locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+        moved = _move(locked, target, actor, actor_label, note, changes, field)
     _copy_fields(locked, instance)
+    return moved
+
+
+def _move(locked, target, actor, actor_label, note, changes, field) -> bool:
+    """The move itself, on ``locked``: the row as read under the caller's lock."""
+    model = type(locked)
+    transitions: TransitionMap = model.TRANSITIONS
+    current = getattr(locked, field)
+    if current == target:
+        return False
+    if not transitions.allows(current, target):
+        raise IllegalTransition(model.__name__, current, target)
+    setattr(locked, field, target)
+    for name, value in (changes or {}).items():
+        setattr(locked, name, value)
+    update_fields = [field, *(changes or {})]
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        update_fields.append("updated_at")
+    locked.save(update_fields=update_fields)
+    audit.record(
+        action=f"{model._meta.model_name}.{field}",
+        target=locked,
+        actor=actor,
+        actor_label=actor_label,
+        before={field: current},
+        after={field: target},
+        note=note,
+    )
     return True
 
 

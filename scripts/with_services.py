@@ -55,6 +55,11 @@ def find_pg_bin() -> Path:
     raise RuntimeError("PostgreSQL's initdb was not found; install PostgreSQL.")
 
 
+def statements_library(bin_dir: Path) -> Path:
+    """Where this PostgreSQL keeps ``pg_stat_statements`` (shipped with the server package)."""
+    return (bin_dir / "postgres").resolve().parent.parent / "lib" / "pg_stat_statements.so"
+
+
 def as_pg_user(command: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return command
@@ -93,6 +98,8 @@ def postgres(workdir: Path) -> Iterator[str]:
         f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
+    if statements_library(bin_dir).exists():  # per-statement counts for benchmarks/
+        options += " -c shared_preload_libraries=pg_stat_statements"
     subprocess.run(
         as_pg_user(
             [

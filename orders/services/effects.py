@@ -131,8 +131,7 @@ def call_upstream(adapter, order: Order) -> list:
 def apply(order: Order, results: list) -> str:
     """Record the upstream results here; returns the upstream reference to keep on the order."""
     if order.kind == Order.Kind.PURCHASE:
-        for unit, profile in enumerate(results, 1):
-            _new_sim(order, profile, unit_reference(order, unit))
+        _new_sims(order, results)
     elif order.kind == Order.Kind.REPLACEMENT:
         _replace(order, results[0], results[1] if len(results) > 1 else None)
         return results[0].upstream_reference[:100]
@@ -141,9 +140,30 @@ def apply(order: Order, results: list) -> str:
     return ", ".join(result.upstream_reference for result in results)[:100]
 
 
+def _new_sims(order: Order, profiles: list[IssuedProfile]) -> None:
+    """A purchase's eSIMs, each once: those already recorded (by ICCID) are left as they are.
+
+    The caller holds the order's lock, so no other worker records this order's SIMs meanwhile.
+    """
+    known = set(
+        Sim.objects.filter(iccid__in=[profile.iccid for profile in profiles])
+        .order_by()
+        .values_list("iccid", flat=True)
+    )
+    for unit, profile in enumerate(profiles, 1):
+        if profile.iccid not in known:
+            Sim(**_sim_fields(order, profile, unit_reference(order, unit))).save()
+
+
 def _new_sim(order: Order, profile: IssuedProfile, reference: str, **overrides) -> Sim:
+    fields = {**_sim_fields(order, profile, reference), **overrides}
+    sim, _ = Sim.objects.get_or_create(iccid=profile.iccid, defaults=fields)
+    return sim
+
+
+def _sim_fields(order: Order, profile: IssuedProfile, reference: str) -> dict:
     plan = order.plan
-    fields = {
+    return {
         "iccid": profile.iccid,
         "msisdn": profile.msisdn,
         "operator_id": plan.operator_id,
@@ -159,9 +179,6 @@ def _new_sim(order: Order, profile: IssuedProfile, reference: str, **overrides) 
         "data_remaining_mb": profile.data_total_mb,
         "expires_at": profile.expires_at or timezone.now() + timedelta(days=plan.validity_days),
     }
-    fields.update(overrides)
-    sim, _ = Sim.objects.get_or_create(iccid=profile.iccid, defaults=fields)
-    return sim
 
 
 def _renew(order: Order, result: RenewalResult) -> None:

@@ -37,7 +37,7 @@ def record_payment_success(*, payment: Payment, actor=None, note: str = "") -> s
         transition(locked, Payment.Status.SUCCEEDED, actor=actor, actor_label="payments", note=note)
         if order.status not in PAYABLE_STATES:
             return SURPLUS
-        mark_order_paid(order=order, actor=actor)
+        mark_held_order_paid(order=order, actor=actor)
         for other in order.payments.filter(status=Payment.Status.PENDING):
             transition(
                 other,
@@ -55,27 +55,34 @@ def mark_order_paid(*, order: Order, paid_at: datetime | None = None, actor=None
 
     Returns False when the order was already paid or beyond (a duplicate confirmation).
     """
-    from orders import tasks
-
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status not in PAYABLE_STATES:
-            order.refresh_from_db()
-            return False
-        now = timezone.now()
-        transition(
-            locked,
-            Order.Status.PAID,
-            actor=actor,
-            actor_label="payments",
-            changes={
-                "paid_at": paid_at or now,
-                # Sent at once below; due again (the dispatcher) if no worker takes it.
-                "next_attempt_at": now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
-            },
-        )
-        tasks.provision_order.delay_on_commit(locked.pk)
+        paid = mark_held_order_paid(order=locked, paid_at=paid_at, actor=actor)
     order.refresh_from_db()
+    return paid
+
+
+def mark_held_order_paid(*, order: Order, paid_at: datetime | None = None, actor=None) -> bool:
+    """``mark_order_paid`` for an order the caller's transaction holds (locked or just created):
+    ``order`` is changed in place, not read again."""
+    from orders import tasks
+
+    if order.status not in PAYABLE_STATES:
+        return False
+    now = timezone.now()
+    transition(
+        order,
+        Order.Status.PAID,
+        actor=actor,
+        actor_label="payments",
+        changes={
+            "paid_at": paid_at or now,
+            # Sent at once below; due again (the dispatcher) if no worker takes it.
+            "next_attempt_at": now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
+        },
+        held=True,
+    )
+    tasks.provision_order.delay_on_commit(order.pk)
     return True
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from core import audit
@@ -61,11 +61,11 @@ def provision_order(order_id: int) -> str:
     except PermanentProviderError as exc:
         return _record_failure(attempt, Outcome.PERMANENT_ERROR, exc.summary)
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        attempt.refresh_from_db()
+        order = _lock_order(order_id)
+        attempt = _lock_attempt(attempt.pk, order)
         changes = {"finished_at": timezone.now(), "response_summary": _summary(results)}
         if attempt.outcome == Outcome.IN_PROGRESS:
-            transition(attempt, Outcome.SUCCEEDED, field="outcome", changes=changes)
+            transition(attempt, Outcome.SUCCEEDED, field="outcome", changes=changes, held=True)
         if order.status == Order.Status.REFUNDED:
             _record_after_refund(order, results)
             return order.status
@@ -81,6 +81,7 @@ def provision_order(order_id: int) -> str:
                 "upstream_reference": upstream_reference,
                 "next_attempt_at": None,
             },
+            held=True,
         )
         if order.customer_id:
             from orders import tasks
@@ -88,6 +89,18 @@ def provision_order(order_id: int) -> str:
             tasks.send_order_ready_email.delay_on_commit(order.pk)
         partner_webhooks.emit_order_event(order)  # order.fulfilled, partner orders only
     return Order.Status.FULFILLED
+
+
+def _lock_order(order_id: int) -> Order:
+    """The order under its lock, with its plan (not locked) for what is recorded."""
+    return Order.objects.select_for_update(of=("self",)).select_related("plan").get(pk=order_id)
+
+
+def _lock_attempt(attempt_id: int, order: Order) -> ProvisioningAttempt:
+    """The attempt under its lock (after its order's: the lock order), as it is now."""
+    attempt = ProvisioningAttempt.objects.select_for_update().get(pk=attempt_id)
+    attempt.order = order
+    return attempt
 
 
 def _record_after_refund(order: Order, results: list) -> None:
@@ -138,26 +151,36 @@ def _claim(order_id: int) -> ProvisioningAttempt | None:
             return None
         now = timezone.now()
         lease = timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
-        live = order.provisioning_attempts.filter(outcome=Outcome.IN_PROGRESS).first()
-        if live is not None and now - live.started_at < lease:
+        tries = order.provisioning_attempts.aggregate(
+            last=Max("number"), live=Min("pk", filter=Q(outcome=Outcome.IN_PROGRESS))
+        )
+        live = tries["live"] and ProvisioningAttempt.objects.get(pk=tries["live"])
+        if live and now - live.started_at < lease:
             busy_for = (live.started_at + lease - now).total_seconds()
             _schedule(order.pk, live.started_at + lease)  # looked at again when the lease ends
         else:
-            if live is not None:
+            if live:
                 transition(
                     live,
                     Outcome.TRANSIENT_ERROR,
                     field="outcome",
                     changes={"finished_at": now, "error": "abandoned: no result within the lease"},
                 )
-            if order.status == Order.Status.PAID:
-                transition(order, Order.Status.PROVISIONING, actor_label="worker")
             # If this worker dies during the call, the order is due again when the lease ends.
-            _schedule(order.pk, now + lease)
-            number = (order.provisioning_attempts.aggregate(n=Max("number"))["n"] or 0) + 1
+            due_again = {"next_attempt_at": now + lease}
+            if order.status == Order.Status.PAID:
+                transition(
+                    order,
+                    Order.Status.PROVISIONING,
+                    actor_label="worker",
+                    changes=due_again,
+                    held=True,
+                )
+            else:
+                _schedule(order.pk, due_again["next_attempt_at"])
             return ProvisioningAttempt.objects.create(
                 order=order,
-                number=number,
+                number=(tries["last"] or 0) + 1,
                 provider=order.plan.provider,
                 operation=OPERATION_FOR_KIND[order.kind],
                 reference=order.provider_reference,
@@ -168,14 +191,15 @@ def _claim(order_id: int) -> ProvisioningAttempt | None:
 
 def _record_failure(attempt, outcome, summary, reraise=None) -> str:
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=attempt.order_id)
-        attempt.refresh_from_db()
+        order = _lock_order(attempt.order_id)
+        attempt = _lock_attempt(attempt.pk, order)
         if attempt.outcome == Outcome.IN_PROGRESS:
             transition(
                 attempt,
                 outcome,
                 field="outcome",
                 changes={"finished_at": timezone.now(), "error": summary[:1000]},
+                held=True,
             )
         # Top-ups of a replacement share the numbering but are not tries of the order itself.
         tries = order.provisioning_attempts.exclude(operation=ProvisioningAttempt.Operation.TOP_UP)
@@ -189,6 +213,7 @@ def _record_failure(attempt, outcome, summary, reraise=None) -> str:
                 actor_label="worker",
                 note=summary,
                 changes={"next_attempt_at": None},
+                held=True,
             )
             partner_webhooks.emit_order_event(order)  # order.failed, partner orders only
             return Order.Status.NEEDS_ATTENTION

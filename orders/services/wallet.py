@@ -47,9 +47,10 @@ def record_entry(*, partner: Partner, amount: Decimal, **fields) -> WalletEntry:
     )
 
 
-def debit_for_order(*, order: Order) -> WalletEntry:
-    """Debit the order's total; the caller's transaction holds the order too."""
-    partner = lock_partner(order.partner)
+def debit_for_order(*, order: Order, partner: Partner | None = None) -> WalletEntry:
+    """Debit the order's total; the caller's transaction holds the order too, and the order's
+    ``partner`` when given (as ``lock_partner`` returned it)."""
+    partner = partner or lock_partner(order.partner)
     balance = WalletEntry.balance_of(partner)
     if balance + partner.credit_limit < order.total:
         raise OrderError(

@@ -125,13 +125,13 @@ def kill_after_the_order_is_written(monkeypatch):
     """The next purchase dies after its order is committed, before its answer is stored."""
     from orders.api import orders as order_views
 
-    real = order_views.orders_with_sims
+    real = order_views.as_answered
 
-    def dies():
-        monkeypatch.setattr(order_views, "orders_with_sims", real)
+    def dies(order):
+        monkeypatch.setattr(order_views, "as_answered", real)
         raise Killed
 
-    monkeypatch.setattr(order_views, "orders_with_sims", dies)
+    monkeypatch.setattr(order_views, "as_answered", dies)
 
 
 def test_a_claim_left_by_a_killed_request_is_taken_over_after_its_lease(

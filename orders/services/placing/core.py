@@ -24,7 +24,7 @@ from core.validators import normalize_pakistani_mobile
 from orders.models import Gateway, Order, Payment, Sim
 from orders.services import wallet
 from orders.services.errors import OrderError
-from orders.services.lifecycle import mark_order_paid
+from orders.services.lifecycle import mark_held_order_paid
 from orders.services.pricing import partner_price, promotion_discount, retail_price
 from plans.models import Plan, PlanKind
 
@@ -133,7 +133,7 @@ def place(
     try:
         with transaction.atomic():
             if partner:  # the lock order: the partner's wallet first (core/db.py)
-                wallet.lock_partner(partner)
+                partner = wallet.lock_partner(partner)
             promotion, discount = (None, 0)
             if promotion_code:
                 promotion, discount = promotion_discount(promotion_code, subtotal, currency)
@@ -166,7 +166,7 @@ def place(
                 after={"total": str(order.total), "currency": currency},
             )
             if partner:
-                _pay_from_wallet(order)
+                _pay_from_wallet(order, partner)
     except IntegrityError:
         existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
         if partner is None or not idempotency_key or existing is None:
@@ -248,11 +248,12 @@ def _placed_by_same_request(
     return existing
 
 
-def _pay_from_wallet(order: Order) -> None:
+def _pay_from_wallet(order: Order, partner: Partner) -> None:
+    """Pay the order, created in this transaction, from the wallet of ``partner`` (locked)."""
     if order.total == 0:  # e.g. a free replacement: nothing to debit
-        mark_order_paid(order=order, paid_at=timezone.now())
+        mark_held_order_paid(order=order, paid_at=timezone.now())
         return
-    entry = wallet.debit_for_order(order=order)
+    entry = wallet.debit_for_order(order=order, partner=partner)
     Payment.objects.create(
         order=order,
         gateway=Gateway.WALLET,
@@ -263,4 +264,4 @@ def _pay_from_wallet(order: Order) -> None:
         external_reference=f"wallet-{entry.pk}",
         idempotency_key=f"wallet-{order.number}",
     )
-    mark_order_paid(order=order, paid_at=timezone.now())
+    mark_held_order_paid(order=order, paid_at=timezone.now())

@@ -307,11 +307,16 @@ class SandboxAdapter(
         self, reference: str, operation: str, request: dict, accept: Callable[[datetime], dict]
     ) -> SandboxOrder:
         """Count the call, fail if told to, accept the order once and replay it afterwards."""
-        order = self._record(reference, operation, request)
         mode = self.options.get("fail") or ""
+        fail_times = int(self.options.get("fail_times", 1))
+        # A new reference is accepted as it is recorded unless this first call is to fail.
+        refuses_first = mode not in FAIL_MODES or (
+            mode in ("transient", "permanent") and fail_times >= 1
+        )
+        order = self._record(reference, operation, request, None if refuses_first else accept)
         if mode not in FAIL_MODES:
             raise PermanentProviderError(f"sandbox: unknown fail mode {mode!r}")
-        failing = order.calls <= int(self.options.get("fail_times", 1))
+        failing = order.calls <= fail_times
         if order.accepted_at is None:
             if failing and mode == "transient":
                 raise TransientProviderError("sandbox: injected transient failure")
@@ -328,12 +333,21 @@ class SandboxAdapter(
             raise TransientProviderError("timeout")
         return order
 
-    def _record(self, reference: str, operation: str, request: dict) -> SandboxOrder:
-        """The one row for ``reference`` (created if new), with this call counted."""
+    def _record(
+        self,
+        reference: str,
+        operation: str,
+        request: dict,
+        accept: Callable[[datetime], dict] | None,
+    ) -> SandboxOrder:
+        """The one row for ``reference`` with this call counted: a new one (accepted at once
+        with ``accept``'s fields when given) in one statement, else the existing one."""
+        now = timezone.now()
+        fields = {**request, "accepted_at": now, **accept(now)} if accept else request
         try:
             with transaction.atomic():
-                order, _ = SandboxOrder.objects.get_or_create(
-                    reference=reference, defaults={"operation": operation, **request}
+                return SandboxOrder.objects.create(
+                    reference=reference, operation=operation, calls=1, **fields
                 )
         except IntegrityError:
             order = SandboxOrder.objects.filter(reference=reference).first()

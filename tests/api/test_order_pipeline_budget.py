@@ -1,0 +1,113 @@
+"""What one partner order costs the database, placed through the API and provisioned: the
+transactions and the writes are budgeted, so a change that adds one fails here
+(``benchmarks/pipeline_sql.py`` measures the same on PostgreSQL)."""
+
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from orders.models import Order
+from portal.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORDERS = "/api/v1/orders/"
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass
+class Cost:
+    """The statements run, the transactions committed, the task messages sent."""
+
+    statements: list[tuple[str, bool]] = field(default_factory=list)
+    transactions: int = 0
+    tasks: list = field(default_factory=list)
+
+    @property
+    def writes(self) -> list[str]:
+        return [sql for sql, _ in self.statements if sql.lstrip().upper().startswith(WRITES)]
+
+    @property
+    def outside_transactions(self) -> int:
+        """Statements run on their own (autocommit): each is a transaction of the server's."""
+        return sum(1 for _, in_block in self.statements if not in_block)
+
+
+@contextmanager
+def counted(queue: list):
+    """Count what runs; tasks sent after commit are queued in ``queue``, not run."""
+    cost = Cost()
+
+    def record(execute, sql, params, many, context):
+        cost.statements.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    commit = connection.commit
+
+    def counting_commit():
+        cost.transactions += 1
+        commit()
+
+    def sender(task):
+        def send(args=None, kwargs=None, **options):
+            queue.append((task, args or (), kwargs or {}))
+            cost.tasks.append(task.name)
+
+        return send
+
+    with ExitStack() as stack:
+        stack.enter_context(connection.execute_wrapper(record))
+        stack.enter_context(mock.patch.object(connection, "commit", counting_commit))
+        for task in celery_app.tasks.values():  # each task: a test may have pinned its method
+            stack.enter_context(mock.patch.object(task, "apply_async", sender(task)))
+        yield cost
+
+
+def run_all(queue: list) -> None:
+    while queue:
+        task, args, kwargs = queue.pop(0)
+        task.run(*args, **kwargs)
+
+
+def describe(cost: Cost) -> str:
+    """The statements, one a line; those run on their own (autocommit) marked with ``*``."""
+    return "\n".join(
+        f"{'  ' if in_block else '* '}{sql[:160]}" for sql, in_block in cost.statements
+    )
+
+
+# Placing: the Idempotency-Key's claim (its own transaction, so a concurrent retry sees it), then
+# one transaction for the order, its audit entry, the wallet debit, the payment and the move to
+# paid (with its audit entry); the answer stored under the claim.
+PLACING_TRANSACTIONS = 2
+PLACING_WRITES = 8
+# Provisioning: the claim (order to provisioning with its audit entry and next attempt time, the
+# attempt), the sandbox upstream's own row, then one transaction for the result (the attempt
+# succeeded with its audit entry, the SIM, the order fulfilled with its audit entry).
+PROVISIONING_TRANSACTIONS = 3
+PROVISIONING_WRITES = 9
+
+
+def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner, plan_by_sku):
+    plan = plan_by_sku("jazz-esim-week-10gb")
+    body = {"plan": plan.pk, "customer_reference": "trip-1"}
+    api_client.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="warm-up")  # caches
+    queue: list = []
+    with counted(queue) as placing:
+        response = api_client.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "paid" and response.json()["sims"] == []
+    with counted(queue) as provisioning:
+        run_all(queue)
+    order = Order.objects.get(number=response.json()["number"])
+    assert order.status == Order.Status.FULFILLED and order.issued_sims.count() == 1
+
+    assert placing.tasks == ["orders.tasks.provision_order"], describe(placing)
+    assert placing.transactions == PLACING_TRANSACTIONS, describe(placing)
+    assert len(placing.writes) == PLACING_WRITES, describe(placing)
+    assert provisioning.tasks == [], describe(provisioning)
+    assert provisioning.transactions == PROVISIONING_TRANSACTIONS, describe(provisioning)
+    assert len(provisioning.writes) == PROVISIONING_WRITES, describe(provisioning)
