@@ -135,7 +135,8 @@ def sim_card(sim: Sim, now: datetime, links: SimLinks) -> dict:
         "closed": closed,
     }
     if not closed:
-        card.update(_data_shown(sim), countdown=countdown(sim.expires_at, now))
+        card.update(_data_shown(sim))
+        card["countdown"] = countdown(sim.expires_at, now)
         card["usage_synced"] = usage_synced(sim, now)
         if sim.expires_at:
             local = timezone.localtime(sim.expires_at)
