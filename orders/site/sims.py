@@ -1,17 +1,17 @@
 """The customer's SIMs (我的套餐): data and expiry at a glance, the install page, renewal."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -32,6 +32,14 @@ from plans.models import Plan
 SIMS_PER_PAGE = 50
 EXPIRING_WITHIN = timedelta(days=3)
 CLOSED_STATES = [Sim.Status.REPLACED, Sim.Status.CANCELLED]
+LINK_KEYS = ("install_url", "renew_url", "recharge_url", "replace_url")
+# What My SIMs reads of each SIM, its operator and its plan.
+LIST_FIELDS = (
+    *("iccid", "msisdn", "form", "status", "data_total_mb", "data_remaining_mb", "expires_at"),
+    *("usage_synced_at", "created_at", "operator__name", "current_plan__name"),
+    "current_plan__name_zh",
+)
+URL_PATH_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted in a path
 
 
 def payment_url(order: Order) -> str:
@@ -87,71 +95,87 @@ def sim_label(sim: Sim) -> str:
     return _("ICCID …%(tail)s") % {"tail": sim.iccid[-6:]}
 
 
-def data_usage(sim: Sim) -> dict | None:
-    """Used/left/total for display; None when the data is unlimited."""
-    total = sim.data_total_mb
-    if total is None:
-        return None
-    left = sim.data_remaining_mb
-    usage = {"total": data_amount(total), "known": left is not None and total > 0}
-    if usage["known"]:
-        usage.update(
-            total_mb=total,
-            left_mb=left,
-            low=total // 5,
-            high=total // 2,
-            used=data_amount(total - left),
-            left=data_amount(left),
-        )
-    return usage
-
-
 def usage_synced(sim: Sim, now: datetime) -> str:
     if sim.usage_synced_at is None:
         return _("Usage not synced yet")
     return _("Usage updated %(time)s ago") % {"time": timesince(sim.usage_synced_at, now, depth=1)}
 
 
-@dataclass
-class SimRow:
-    sim: Sim
-    label: str
-    state: str
-    state_label: str
-    countdown: str
-    usage_synced: str
-    data: dict | None
-    closed: bool
-    install_url: str = ""
-    renew_url: str = ""
-    auto_renew_url: str = ""
-    recharge_url: str = ""
-    replace_url: str = ""
+class SimLinks:
+    """Each SIM's links from one ``reverse()`` per URL name: the pattern with the ICCID in it."""
+
+    NAMES = ("sims:install", "sims:renew", "sims:auto_renew", "sims:replace")
+    PLACEHOLDER = "ICCID"
+
+    def __init__(self):
+        self.around = {
+            name: reverse(name, args=[self.PLACEHOLDER]).rpartition(self.PLACEHOLDER)
+            for name in self.NAMES
+        }
+        self.recharge = reverse("recharge:start")
+
+    def url(self, name: str, iccid: str) -> str:
+        """``reverse(name, args=[iccid])``, quoted as ``reverse()`` quotes it."""
+        before, _placeholder, after = self.around[name]
+        return f"{before}{quote(iccid, safe=URL_PATH_SAFE)}{after}"
 
 
-def sim_row(sim: Sim, now: datetime) -> SimRow:
+def sim_card(sim: Sim, now: datetime, links: SimLinks) -> dict:
+    """Everything one card on My SIMs shows, as final strings (the template only places them)."""
     state, state_label = sim_state(sim, now)
     closed = sim.status in CLOSED_STATES
-    row = SimRow(
-        sim=sim,
-        label=sim_label(sim),
-        state=state,
-        state_label=state_label,
-        countdown=countdown(sim.expires_at, now),
-        usage_synced=usage_synced(sim, now),
-        data=data_usage(sim),
-        closed=closed,
-    )
+    plan = sim.current_plan
+    card = {
+        "muted": " muted" if closed else "",
+        "title": f"{sim.operator.name} · {sim_label(sim)}",
+        "state": state,
+        "state_label": state_label,
+        "physical": sim.form == Sim.Form.PHYSICAL,
+        "plan": None if plan is None else plan.display_name,
+        "closed": closed,
+    }
+    if not closed:
+        card.update(_data_shown(sim))
+        card["countdown"] = countdown(sim.expires_at, now)
+        card["usage_synced"] = usage_synced(sim, now)
+        if sim.expires_at:
+            local = timezone.localtime(sim.expires_at)
+            card.update(expires_iso=local.isoformat(), expires_text=f"{local:%Y-%m-%d %H:%M}")
+    iccid = sim.iccid
     if sim.form == Sim.Form.ESIM and not closed:
-        row.install_url = reverse("sims:install", args=[sim.iccid])
-        row.renew_url = reverse("sims:renew", args=[sim.iccid])
-        row.auto_renew_url = reverse("sims:auto_renew", args=[sim.iccid])
+        card["renew_url"] = links.url("sims:renew", iccid)
+        card["auto_renew_url"] = links.url("sims:auto_renew", iccid)
+        card["install_url"] = links.url("sims:install", iccid)
     if sim.form == Sim.Form.PHYSICAL and sim.msisdn and not closed:
-        query = urlencode({"phone": local_number(sim.msisdn)})
-        row.recharge_url = f"{reverse('recharge:start')}?{query}"
+        card["recharge_url"] = f"{links.recharge}?{urlencode({'phone': local_number(sim.msisdn)})}"
     if sim.status in REPLACEABLE_STATES:
-        row.replace_url = reverse("sims:replace", args=[sim.iccid])
-    return row
+        card["replace_url"] = links.url("sims:replace", iccid)
+    card["links"] = any(key in card for key in LINK_KEYS)
+    return card
+
+
+def _data_shown(sim: Sim) -> dict:
+    """The data line: unlimited, used/left of total with its meter, or the total alone."""
+    total, left = sim.data_total_mb, sim.data_remaining_mb
+    if total is None:
+        return {"unlimited": True}
+    if left is None or total <= 0:
+        text = _("%(total)s of data") % {"total": escape(data_amount(total))}
+        return {"data_text": mark_safe(text)}  # the amount is escaped, the message is ours
+    shown = {
+        "used": data_amount(total - left),
+        "left": data_amount(left),
+        "total": data_amount(total),
+    }
+    text = _("%(used)s used · %(left)s left of %(total)s") % {
+        name: escape(amount) for name, amount in shown.items()
+    }
+    meter = {"max": total, "value": left, "low": total // 5, "high": total // 2}
+    return {
+        "data_text": mark_safe(text),  # the amounts are escaped, the message is ours
+        "meter": {name: str(number) for name, number in meter.items()},
+        "data_left": shown["left"],
+    }
 
 
 def _own_sims(request):
@@ -162,19 +186,32 @@ def _own_sims(request):
 @require_GET
 def sim_list(request):
     """My SIMs, live ones first; replaced and cancelled ones last and muted."""
-    sims = _own_sims(request).annotate(
-        is_closed=Case(
-            When(status__in=CLOSED_STATES, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
+    sims = (
+        _own_sims(request)
+        .only(*LIST_FIELDS)
+        .annotate(
+            is_closed=Case(
+                When(status__in=CLOSED_STATES, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
         )
     )
-    page = Paginator(sims.order_by("is_closed", "-created_at", "-id"), SIMS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    now = timezone.now()
-    rows = [sim_row(sim, now) for sim in page]
-    return render(request, "orders/site/sim_list.html", {"page": page, "rows": rows})
+    page = sims_page(sims.order_by("is_closed", "-created_at", "-id"), request.GET.get("page"))
+    now, links = timezone.now(), SimLinks()
+    cards = [sim_card(sim, now, links) for sim in page]
+    return render(request, "orders/site/sim_list.html", {"page": page, "rows": cards})
+
+
+def sims_page(sims, number: str | None) -> Page:
+    """``Paginator.get_page(number)``; the first page counts the SIMs only when there are more."""
+    paginator = Paginator(sims, SIMS_PER_PAGE)
+    if number not in (None, "1"):
+        return paginator.get_page(number)
+    first = list(sims[: SIMS_PER_PAGE + 1])
+    if len(first) <= SIMS_PER_PAGE:
+        paginator.count = len(first)
+    return Page(first[:SIMS_PER_PAGE], 1, paginator)
 
 
 @never_cache

@@ -1,22 +1,33 @@
 """The customer catalog: browse and filter eSIM plans, see one plan and buy it."""
 
+import hashlib
+import logging
 from decimal import Decimal
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.cache import CACHE_ERRORS
 from core.currency import current_currency
 from core.money import Currency, quantize
 from plans.models import Plan, PlanKind
+from plans.services import catalog_version
 from plans.site.filters import MB_PER_GB, PlanFilter
 from plans.site.forms import BuyForm
 
 PLANS_PER_PAGE = 24
+SECTION_PREFIX = "catalog:site:"
+SECTION_TTL_SECONDS = 10 * 60
+logger = logging.getLogger(__name__)
 
 
 def data_label(plan: Plan) -> str:
@@ -32,24 +43,62 @@ def data_label(plan: Plan) -> str:
 
 
 def plan_list(request):
-    """Active eSIM plans priced in the current currency, filtered by the GET form."""
+    """Active eSIM plans priced in the current currency, filtered by the GET form.
+
+    The page's catalog section (filters, cards, pages) is the same for every shopper with the
+    same catalog version, currency, language and query string, so it is rendered once per such
+    key and served from the cache after; nothing in it is the shopper's own.
+    """
     currency = current_currency(request)
+    version = catalog_version.current()
+    key = version and _section_key(request, version, currency)
+    section = key and _cache_get(key)
+    context = {}
+    if section is None:
+        context = catalog_context(request, currency)
+        section = render_to_string("plans/plan_list_catalog.html", context)
+        if key:
+            _cache_set(key, section)
+    # The section is this template's own output, escaped when it was rendered.
+    context["catalog"] = mark_safe(section)
+    return render(request, "plans/plan_list.html", context)
+
+
+def catalog_context(request, currency: str) -> dict:
+    """The filters and one page of plans, priced in ``currency``."""
     filterset = PlanFilter(request.GET, currency=currency)
     page = Paginator(filterset.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
     for plan in page:
         plan.data_label = data_label(plan)
         plan.price = quantize(plan.price, currency)
-    return render(
-        request,
-        "plans/plan_list.html",
-        {
-            "filter": filterset,
-            "form": filterset.form,
-            "page": page,
-            "currency": currency,
-            "currencies": Currency.values,
-        },
-    )
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "currency": currency,
+        "currencies": Currency.values,
+        "query": request.GET,
+    }
+
+
+def _section_key(request, version: str, currency: str) -> str:
+    parts = (version, currency, get_language() or "", request.META.get("QUERY_STRING", ""))
+    return SECTION_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except CACHE_ERRORS as error:
+        logger.warning("Catalog section not read, the cache does not answer: %r", error)
+        return None
+
+
+def _cache_set(key: str, section: str) -> None:
+    try:
+        cache.set(key, section, SECTION_TTL_SECONDS)
+    except CACHE_ERRORS as error:
+        logger.warning("Catalog section not stored, the cache does not answer: %r", error)
 
 
 def plan_detail(request, pk: int):
