@@ -151,13 +151,13 @@ def sweep(kind: str, now) -> int:
 def _process_page(kind: str, page: list[dict]) -> int:
     contacts = _contacts({row["owner_id"] for row in page if row["owner_id"]})
     run_id = uuid.uuid4()
-    rows = {}
+    rows, wordings = {}, {}
     for sim in page:
         contact = contacts.get(sim["owner_id"])
         if sim["owner_id"] and contact is None:
             continue  # an inactive account
         language = contact.language if contact else Language.ENGLISH
-        title, body = render_texts(kind, sim, language)
+        title, body = render_texts(kind, sim, language, wordings)
         rows[sim["pk"]] = Notification(
             user_id=sim["owner_id"],
             partner_id=sim["partner_id"],
@@ -338,38 +338,54 @@ def sim_label(sim: dict) -> str:
     return sim["msisdn"] or f"…{sim['iccid'][-6:]}"
 
 
-def render_texts(kind: str, sim: dict, language: str) -> tuple[str, str]:
-    """The title and body of a reminder in ``language``."""
-    with translation.override(language):
-        expires = sim["expires_at"]
-        values = {
-            "sim": sim_label(sim),
-            "date": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M") if expires else "",
-            "remaining": sim["data_remaining_mb"],
-            "total": sim["data_total_mb"],
-        }
-        if kind == Kind.EXPIRY_3D:
-            title = _("Your SIM expires in 3 days")
-            body = _(
-                "Your SIM %(sim)s expires on %(date)s. Renew it before it runs out to keep "
-                "your number and data."
-            )
-        elif kind == Kind.EXPIRY_1D:
-            title = _("Your SIM expires tomorrow")
-            body = _("Your SIM %(sim)s expires on %(date)s. Renew it today so it keeps working.")
-        elif kind == Kind.EXPIRED:
-            title = _("Your SIM has expired")
-            body = _("Your SIM %(sim)s expired on %(date)s. Renew it to get back online.")
-        elif kind == Kind.DATA_80:
-            title = _("Your data is running low")
-            body = _(
-                "Your SIM %(sim)s has %(remaining)s MB of %(total)s MB left. Renew or add "
-                "data before it runs out."
-            )
-        else:
-            title = _("Your data is used up")
-            body = _("Your SIM %(sim)s has no data left. Renew it to get back online.")
-        return title, body % values
+def render_texts(
+    kind: str, sim: dict, language: str, wordings: dict | None = None
+) -> tuple[str, str]:
+    """The title and body of a reminder in ``language``.
+
+    ``wordings`` (optional) keeps the translated texts per kind and language across calls.
+    """
+    key = (kind, language)
+    wording = wordings.get(key) if wordings is not None else None
+    if wording is None:
+        with translation.override(language):
+            wording = _wording(kind)
+        if wordings is not None:
+            wordings[key] = wording
+    expires = sim["expires_at"]
+    values = {
+        "sim": sim_label(sim),
+        "date": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M") if expires else "",
+        "remaining": sim["data_remaining_mb"],
+        "total": sim["data_total_mb"],
+    }
+    title, body = wording
+    return title, body % values
+
+
+def _wording(kind: str) -> tuple[str, str]:
+    """The title and the body's format for ``kind`` in the active language."""
+    if kind == Kind.EXPIRY_3D:
+        return _("Your SIM expires in 3 days"), _(
+            "Your SIM %(sim)s expires on %(date)s. Renew it before it runs out to keep "
+            "your number and data."
+        )
+    if kind == Kind.EXPIRY_1D:
+        return _("Your SIM expires tomorrow"), _(
+            "Your SIM %(sim)s expires on %(date)s. Renew it today so it keeps working."
+        )
+    if kind == Kind.EXPIRED:
+        return _("Your SIM has expired"), _(
+            "Your SIM %(sim)s expired on %(date)s. Renew it to get back online."
+        )
+    if kind == Kind.DATA_80:
+        return _("Your data is running low"), _(
+            "Your SIM %(sim)s has %(remaining)s MB of %(total)s MB left. Renew or add "
+            "data before it runs out."
+        )
+    return _("Your data is used up"), _(
+        "Your SIM %(sim)s has no data left. Renew it to get back online."
+    )
 
 
 class Mailer:
