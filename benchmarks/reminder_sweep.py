@@ -36,7 +36,7 @@ CUSTOMERS = 20_000
 PARTNERS = 20
 SIM_COLUMNS = [
     *("id", "iccid", "operator_id", "owner_id", "partner_id", "status"),
-    *("data_total_mb", "data_remaining_mb", "expires_at"),
+    *("data_total_mb", "data_remaining_mb", "expires_at", "created_at", "updated_at"),
 ]
 
 
@@ -48,6 +48,7 @@ def parse_args() -> argparse.Namespace:
         "--reuse", action="store_true", help="sweep the database built last time, reminders reset"
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the first sweep")
+    parser.add_argument("--explain", action="store_true", help="print each selection's plan")
     parser.add_argument("--sweep-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -114,6 +115,8 @@ def sim_rows(count: int, operator: int, user_ids: list[int], partner_ids: list[i
             owner,
             partner,
             *sim_fields(i, now),
+            now,
+            now,
         )
 
 
@@ -131,13 +134,7 @@ def write_sims(rows) -> None:
                 cursor.execute("SET session_replication_role = DEFAULT")
         return
     fields = [f for f in Sim._meta.concrete_fields if f.attname not in SIM_COLUMNS]
-    now = timezone.now()
-    defaults = tuple(
-        now
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
-        else f.get_default()
-        for f in fields
-    )
+    defaults = tuple(f.get_default() for f in fields)
     columns = [*SIM_COLUMNS, *(f.column for f in fields)]
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         Sim._meta.db_table, ", ".join(columns), ", ".join(["%s"] * len(columns))
@@ -145,7 +142,7 @@ def write_sims(rows) -> None:
     adapt, batch = connection.ops.adapt_datetimefield_value, []
     with connection.cursor() as cursor:
         for row in rows:
-            batch.append((*row[:-1], adapt(row[-1]), *defaults))
+            batch.append((*row[:-3], *map(adapt, row[-3:]), *defaults))
             if len(batch) == BATCH:
                 cursor.executemany(sql, batch)
                 batch = []
@@ -204,6 +201,17 @@ def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def server_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend (same machine), 0 elsewhere."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sweep(trace: bool, profile: str | None) -> None:
     """Run the sweep twice in this (fresh) process and print the figures."""
     import cProfile
@@ -222,11 +230,13 @@ def sweep(trace: bool, profile: str | None) -> None:
     if trace:
         tracemalloc.start()
     profiler = cProfile.Profile() if profile else None
+    server_started = server_cpu()
     started, cpu_started = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     created = reminders.send_reminders()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    server = server_cpu() - server_started
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -243,13 +253,16 @@ def sweep(trace: bool, profile: str | None) -> None:
     print(f"emails: {len(mail.outbox):,}  sms: {len(sms.outbox):,}", end="  ")
     print(f"webhook deliveries: {WebhookDelivery.objects.count():,}")
     print(f"sweep wall time: {elapsed:.1f} s" + (" (tracemalloc on)" if trace else ""), end="")
-    print(
-        f"; CPU time of this process {cpu:.1f} s (the database's own is outside it on PostgreSQL)"
-    )
+    print(f"; CPU time: this process {cpu:.1f} s, the PostgreSQL backend {server:.1f} s")
     if trace:
         print(f"sweep peak Python allocations (tracemalloc): {peak / 2**20:.1f} MiB")
     print(f"sweep process max RSS: {rss_before:.0f} MiB before the sweep, {rss_after:.0f} after")
     print(f"second sweep (nothing due): {idle:.2f} s, created {sum(again.values())}")
+    if ARGS.explain:
+        for kind in reminders.SWEPT_KINDS:
+            query = reminders.due_sims(kind, timezone.now()).values(*reminders.SIM_FIELDS)
+            page = query[: reminders.BATCH_SIZE]
+            print(f"{kind}:\n{page.explain(analyze=connection.vendor == 'postgresql')}")
 
 
 def main() -> None:
@@ -269,7 +282,7 @@ def main() -> None:
     database = settings.DATABASES["default"]
     print(f"database: {database['ENGINE']} {database['NAME']}")
     connection.close()
-    command = [sys.executable, __file__, "--sweep-only"]
+    command = [sys.executable, __file__, "--sweep-only"] + ["--explain"] * ARGS.explain
     command += ["--tracemalloc"] * ARGS.tracemalloc + ["--profile", ARGS.profile] * bool(
         ARGS.profile
     )
