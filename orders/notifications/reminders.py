@@ -6,25 +6,33 @@ rows with ``bulk_create(ignore_conflicts=True)`` and sends only for the rows thi
 the unique constraint decides what is created, so overlapping sweeps cannot send twice.
 
 Delivery is at least once. An inserted row is claimed by its run (``run_id``, ``claimed_at``,
-``claims=1``); just before sending the run re-checks the claim (a conditional UPDATE that also
-restarts the lease) and afterwards records ``sent_at``. A row still without ``sent_at``
+``claims=1``); just before sending a chunk of ``SEND_CHUNK`` rows the run re-checks their claims
+(one conditional UPDATE that also restarts the lease) and afterwards records the outcomes and
+``sent_at`` (one UPDATE per distinct outcome, after the chunk's partner webhook rows are written
+with one INSERT). A row still without ``sent_at``
 ``REMINDER_RESEND_AFTER_MINUTES`` after its claim (a crash, or a transient email/SMS failure) is
 claimed again by a later sweep with a conditional UPDATE (only while it is unsent and its lease
 has run out, so of two overlapping sweeps one wins) and sent on the channels it has not reached
 yet. After ``MAX_CLAIMS`` claims it is given up and logged.
+
+Emails of one page share a mail connection, and each language's email is rendered once with
+placeholders that are then filled (escaped as the template would) for every reminder.
 """
 
 import logging
+import re
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from accounts import sms
@@ -32,7 +40,7 @@ from accounts.models import Language, User
 from orders.models import Sim
 from orders.models.notifications import Notification
 from orders.models.partner_webhooks import EventType
-from orders.partner_webhooks.services import emit_sim_event
+from orders.partner_webhooks.services import batched_events, emit_sim_event
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,7 @@ BATCH_SIZE = 2000
 EXPIRED_LOOKBACK = timedelta(days=2)
 LIVE = [Sim.Status.ISSUED, Sim.Status.ACTIVE]
 MAX_CLAIMS = 3
+SEND_CHUNK = 200
 SWEPT_KINDS = [Kind.EXPIRY_3D, Kind.EXPIRY_1D, Kind.EXPIRED, Kind.DATA_80, Kind.DATA_100]
 PARTNER_EVENTS = {
     Kind.EXPIRY_3D: EventType.SIM_EXPIRING,
@@ -142,13 +151,13 @@ def sweep(kind: str, now) -> int:
 def _process_page(kind: str, page: list[dict]) -> int:
     contacts = _contacts({row["owner_id"] for row in page if row["owner_id"]})
     run_id = uuid.uuid4()
-    rows = {}
+    rows, wordings = {}, {}
     for sim in page:
         contact = contacts.get(sim["owner_id"])
         if sim["owner_id"] and contact is None:
             continue  # an inactive account
         language = contact.language if contact else Language.ENGLISH
-        title, body = render_texts(kind, sim, language)
+        title, body = render_texts(kind, sim, language, wordings)
         rows[sim["pk"]] = Notification(
             user_id=sim["owner_id"],
             partner_id=sim["partner_id"],
@@ -168,19 +177,13 @@ def _process_page(kind: str, page: list[dict]) -> int:
             "sim_id", "pk"
         )
     )
-    sent = 0
-    connection = get_connection()
-    try:
-        for sim in page:
-            if sim["pk"] not in inserted:
-                continue
+    claimed = []
+    for sim in page:
+        if sim["pk"] in inserted:
             notification = rows[sim["pk"]]
             notification.pk = inserted[sim["pk"]]
-            contact = contacts.get(sim["owner_id"])
-            sent += _send_claimed(notification, sim, contact, run_id, connection)
-    finally:
-        connection.close()
-    return sent
+            claimed.append((notification, sim, contacts.get(sim["owner_id"])))
+    return _send_claimed(claimed, run_id)
 
 
 def resend_undelivered() -> int:
@@ -224,29 +227,23 @@ def _resend(claimed: list[Notification], run_id: uuid.UUID) -> int:
         for sim in Sim.objects.filter(pk__in={n.sim_id for n in claimed}).values(*SIM_FIELDS)
     }
     contacts = _contacts({n.user_id for n in claimed if n.user_id})
-    sent = 0
-    connection = get_connection()
-    try:
-        for notification in claimed:
-            sim = sims.get(notification.sim_id)
-            contact = contacts.get(notification.user_id)
-            if (
-                sim is None
-                or period_key(sim["expires_at"]) != notification.period_key
-                or (sim["owner_id"], sim["partner_id"])
-                != (notification.user_id, notification.partner_id)
-                or (notification.user_id and contact is None)
-            ):
-                # Renewed, moved to someone else, or the account was closed: not due any more.
-                Notification.objects.filter(pk=notification.pk, run_id=run_id).update(
-                    claimed_at=None
-                )
-                logger.info("Reminder %s no longer applies; not sent again", notification.pk)
-                continue
-            sent += _send_claimed(notification, sim, contact, run_id, connection)
-    finally:
-        connection.close()
-    return sent
+    due = []
+    for notification in claimed:
+        sim = sims.get(notification.sim_id)
+        contact = contacts.get(notification.user_id)
+        if (
+            sim is None
+            or period_key(sim["expires_at"]) != notification.period_key
+            or (sim["owner_id"], sim["partner_id"])
+            != (notification.user_id, notification.partner_id)
+            or (notification.user_id and contact is None)
+        ):
+            # Renewed, moved to someone else, or the account was closed: not due any more.
+            Notification.objects.filter(pk=notification.pk, run_id=run_id).update(claimed_at=None)
+            logger.info("Reminder %s no longer applies; not sent again", notification.pk)
+            continue
+        due.append((notification, sim, contact))
+    return _send_claimed(due, run_id)
 
 
 def _give_up(rows, cutoff) -> None:
@@ -267,22 +264,52 @@ def _give_up(rows, cutoff) -> None:
             )
 
 
-def _send_claimed(
-    notification: Notification, sim: dict, contact: Contact | None, run_id, connection
-) -> int:
-    """Send a row this run claimed and record the outcome; 0 if the claim was lost meanwhile."""
-    still_ours = Notification.objects.filter(
-        pk=notification.pk, run_id=run_id, sent_at__isnull=True
-    ).update(claimed_at=timezone.now())
-    if not still_ours:
-        return 0
-    retry = _deliver(notification, sim, contact, connection)
-    Notification.objects.filter(pk=notification.pk).update(
-        channels=notification.channels,
-        error=notification.error,
-        sent_at=None if retry else timezone.now(),
-    )
-    return 1
+def _send_claimed(claimed: list[tuple[Notification, dict, Contact | None]], run_id) -> int:
+    """Send rows this run claimed, ``SEND_CHUNK`` at a time, and record the outcomes.
+
+    Before each chunk one conditional UPDATE re-checks the claims (and restarts their lease);
+    rows whose claim was lost meanwhile are skipped. After the chunk the outcomes are written
+    with one UPDATE per distinct outcome (also when a delivery raised), after the chunk's webhook
+    deliveries (one INSERT). Returns how many rows were sent (attempted).
+    """
+    mailer = Mailer()
+    sent = 0
+    try:
+        for start in range(0, len(claimed), SEND_CHUNK):
+            chunk = claimed[start : start + SEND_CHUNK]
+            ours = _renew_claims([notification.pk for notification, _, _ in chunk], run_id)
+            outcomes = defaultdict(list)
+            try:
+                with batched_events():
+                    for notification, sim, contact in chunk:
+                        if notification.pk not in ours:
+                            continue
+                        retry = _deliver(notification, sim, contact, mailer)
+                        key = (tuple(notification.channels), notification.error, retry)
+                        outcomes[key].append(notification.pk)
+                        sent += 1
+            finally:
+                _record(outcomes)
+    finally:
+        mailer.close()
+    return sent
+
+
+def _renew_claims(pks: list[int], run_id) -> set[int]:
+    """Restart the lease of the rows among ``pks`` this run still holds; returns those."""
+    held = Notification.objects.filter(pk__in=pks, run_id=run_id, sent_at__isnull=True)
+    if not held.update(claimed_at=timezone.now()):
+        return set()
+    return set(held.values_list("pk", flat=True))
+
+
+def _record(outcomes: dict[tuple, list[int]]) -> None:
+    """Save (channels, error, retry) outcomes: one UPDATE per distinct outcome."""
+    now = timezone.now()
+    for (channels, error, retry), pks in outcomes.items():
+        Notification.objects.filter(pk__in=pks).update(
+            channels=list(channels), error=error, sent_at=None if retry else now
+        )
 
 
 def _contacts(user_ids: set[int]) -> dict[int, Contact]:
@@ -311,41 +338,119 @@ def sim_label(sim: dict) -> str:
     return sim["msisdn"] or f"…{sim['iccid'][-6:]}"
 
 
-def render_texts(kind: str, sim: dict, language: str) -> tuple[str, str]:
-    """The title and body of a reminder in ``language``."""
-    with translation.override(language):
-        expires = sim["expires_at"]
+def render_texts(
+    kind: str, sim: dict, language: str, wordings: dict | None = None
+) -> tuple[str, str]:
+    """The title and body of a reminder in ``language``.
+
+    ``wordings`` (optional) keeps the translated texts per kind and language across calls.
+    """
+    key = (kind, language)
+    wording = wordings.get(key) if wordings is not None else None
+    if wording is None:
+        with translation.override(language):
+            wording = _wording(kind)
+        if wordings is not None:
+            wordings[key] = wording
+    expires = sim["expires_at"]
+    values = {
+        "sim": sim_label(sim),
+        "date": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M") if expires else "",
+        "remaining": sim["data_remaining_mb"],
+        "total": sim["data_total_mb"],
+    }
+    title, body = wording
+    return title, body % values
+
+
+def _wording(kind: str) -> tuple[str, str]:
+    """The title and the body's format for ``kind`` in the active language."""
+    if kind == Kind.EXPIRY_3D:
+        return _("Your SIM expires in 3 days"), _(
+            "Your SIM %(sim)s expires on %(date)s. Renew it before it runs out to keep "
+            "your number and data."
+        )
+    if kind == Kind.EXPIRY_1D:
+        return _("Your SIM expires tomorrow"), _(
+            "Your SIM %(sim)s expires on %(date)s. Renew it today so it keeps working."
+        )
+    if kind == Kind.EXPIRED:
+        return _("Your SIM has expired"), _(
+            "Your SIM %(sim)s expired on %(date)s. Renew it to get back online."
+        )
+    if kind == Kind.DATA_80:
+        return _("Your data is running low"), _(
+            "Your SIM %(sim)s has %(remaining)s MB of %(total)s MB left. Renew or add "
+            "data before it runs out."
+        )
+    return _("Your data is used up"), _(
+        "Your SIM %(sim)s has no data left. Renew it to get back online."
+    )
+
+
+class Mailer:
+    """What the reminders of one batch share: a mail connection, opened on the first email and
+    reused; each language's email layout, rendered once with placeholders; the renewal URL."""
+
+    TOKENS = {"title": "@@reminder-title@@", "body": "@@reminder-body@@", "url": "@@reminder-url@@"}
+    TOKEN_RE = re.compile("|".join(re.escape(token) for token in TOKENS.values()))
+
+    def __init__(self):
+        self.connection = get_connection()
+        self.opened = False
+        self.layouts: dict[tuple[str, str], tuple[str, bool]] = {}
+        self.url_parts = reverse("sims:renew", args=["ICCID"]).split("ICCID")
+
+    def renew_url(self, iccid: str) -> str:
+        if not iccid.isalnum() or len(self.url_parts) != 2:
+            return settings.SITE_URL + reverse("sims:renew", args=[iccid])
+        return settings.SITE_URL + iccid.join(self.url_parts)
+
+    def render(self, name: str, context: dict, language: str) -> str:
+        """``name`` rendered as ``render_to_string`` would, from the layout cached per language."""
+        key = (name, language)
+        if key not in self.layouts:
+            template = get_template(name)
+            placeholders = {
+                "notification": {"title": self.TOKENS["title"], "body": self.TOKENS["body"]},
+                "url": self.TOKENS["url"],
+                "support_email": context["support_email"],
+            }
+            with translation.override(language):
+                layout = template.render(placeholders)
+            self.layouts[key] = (layout, template.template.engine.autoescape)
+        layout, autoescape = self.layouts[key]
+        notification = context["notification"]
         values = {
-            "sim": sim_label(sim),
-            "date": timezone.localtime(expires).strftime("%Y-%m-%d %H:%M") if expires else "",
-            "remaining": sim["data_remaining_mb"],
-            "total": sim["data_total_mb"],
+            self.TOKENS["title"]: notification.title,
+            self.TOKENS["body"]: notification.body,
+            self.TOKENS["url"]: context["url"],
         }
-        if kind == Kind.EXPIRY_3D:
-            title = _("Your SIM expires in 3 days")
-            body = _(
-                "Your SIM %(sim)s expires on %(date)s. Renew it before it runs out to keep "
-                "your number and data."
-            )
-        elif kind == Kind.EXPIRY_1D:
-            title = _("Your SIM expires tomorrow")
-            body = _("Your SIM %(sim)s expires on %(date)s. Renew it today so it keeps working.")
-        elif kind == Kind.EXPIRED:
-            title = _("Your SIM has expired")
-            body = _("Your SIM %(sim)s expired on %(date)s. Renew it to get back online.")
-        elif kind == Kind.DATA_80:
-            title = _("Your data is running low")
-            body = _(
-                "Your SIM %(sim)s has %(remaining)s MB of %(total)s MB left. Renew or add "
-                "data before it runs out."
-            )
-        else:
-            title = _("Your data is used up")
-            body = _("Your SIM %(sim)s has no data left. Renew it to get back online.")
-        return title, body % values
+        if autoescape:
+            values = {token: escape(value) for token, value in values.items()}
+        return self.TOKEN_RE.sub(lambda match: values[match.group()], layout)
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        """Send on the shared connection; after an error the next email opens a new one."""
+        try:
+            if not self.opened:
+                self.connection.open()
+                self.opened = True
+            message.connection = self.connection
+            message.send()
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.opened:
+            self.opened = False
+            self.connection.close()
 
 
-def _deliver(notification: Notification, sim: dict, contact: Contact | None, connection) -> bool:
+def _deliver(
+    notification: Notification, sim: dict, contact: Contact | None, mailer: Mailer
+) -> bool:
     """Send a claimed reminder on the channels that apply and it has not reached yet.
 
     Records the channels and any error on ``notification``; returns True when a failure may pass
@@ -362,10 +467,10 @@ def _deliver(notification: Notification, sim: dict, contact: Contact | None, con
             notification.channels.append(Notification.Channel.WEBHOOK)
         notification.error = ""
         return False
-    url = settings.SITE_URL + reverse("sims:renew", args=[sim["iccid"]])
+    url = mailer.renew_url(sim["iccid"])
     if contact.by_email and contact.email and Notification.Channel.EMAIL not in done:
         try:
-            _email(notification, contact, url, connection)
+            _email(notification, contact, url, mailer)
             notification.channels.append(Notification.Channel.EMAIL)
         except Exception as exc:  # one failed email must not stop the SMS or the sweep
             logger.warning("Reminder email %s failed: %s", notification.pk, exc)
@@ -383,13 +488,10 @@ def _deliver(notification: Notification, sim: dict, contact: Contact | None, con
     return retry
 
 
-def _email(notification: Notification, contact: Contact, url: str, connection) -> None:
+def _email(notification: Notification, contact: Contact, url: str, mailer: Mailer) -> None:
     context = {"notification": notification, "url": url, "support_email": settings.SUPPORT_EMAIL}
-    with translation.override(contact.language):
-        text = render_to_string("orders/email/reminder.txt", context)
-        html = render_to_string("orders/email/reminder.html", context)
-    message = EmailMultiAlternatives(
-        subject=notification.title, body=text, to=[contact.email], connection=connection
-    )
+    text = mailer.render("orders/email/reminder.txt", context, contact.language)
+    html = mailer.render("orders/email/reminder.html", context, contact.language)
+    message = EmailMultiAlternatives(subject=notification.title, body=text, to=[contact.email])
     message.attach_alternative(html, "text/html")
-    message.send()
+    mailer.send(message)

@@ -15,6 +15,8 @@ Sending, retries and the periodic pick-up live in ``orders.partner_webhooks.deli
 
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC
 from decimal import Decimal
 
@@ -68,6 +70,45 @@ def _locked_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
         raise EndpointNotFound(endpoint.pk) from exc
 
 
+class EventBatch:
+    """Deliveries recorded by ``emit`` inside ``batched_events()``, written together."""
+
+    def __init__(self):
+        self.endpoints: dict[int, list[WebhookEndpoint]] = {}
+        self.deliveries: list[WebhookDelivery] = []
+
+    def endpoints_of(self, partner_id: int) -> list[WebhookEndpoint]:
+        if partner_id not in self.endpoints:
+            self.endpoints[partner_id] = list(
+                WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+            )
+        return self.endpoints[partner_id]
+
+    def flush(self) -> None:
+        """Insert the deliveries kept so far (one INSERT) and queue their sends after commit."""
+        from orders import tasks
+
+        deliveries, self.deliveries = self.deliveries, []
+        for delivery in WebhookDelivery.objects.bulk_create(deliveries, batch_size=500):
+            tasks.deliver_webhook.delay_on_commit(delivery.pk)
+
+
+_batch: ContextVar[EventBatch | None] = ContextVar("webhook_event_batch", default=None)
+
+
+@contextmanager
+def batched_events():
+    """Inside the block, ``emit`` reads each partner's endpoints once and keeps the deliveries
+    in memory; they are written with one INSERT when the block ends (also on an exception)."""
+    batch = EventBatch()
+    token = _batch.set(batch)
+    try:
+        yield batch
+    finally:
+        _batch.reset(token)
+        batch.flush()
+
+
 def _iso(moment) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -78,14 +119,20 @@ def emit(
     """Record one delivery per active subscribed endpoint (and the order's own URL, if any).
 
     Runs in the caller's transaction: if it rolls back, nothing is sent. Sending starts after
-    commit; the periodic ``send_due_webhooks`` picks up anything whose task was lost.
+    commit; the periodic ``send_due_webhooks`` picks up anything whose task was lost. Inside
+    ``batched_events()`` the rows are written when the block ends (returned without ids).
     """
     from orders import tasks
 
     if event_type not in EventType.values:
         raise ValueError(f"Unknown webhook event type {event_type!r}.")
     partner_id = getattr(partner, "pk", partner)
-    endpoints = WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+    batch = _batch.get()
+    endpoints = (
+        batch.endpoints_of(partner_id)
+        if batch is not None
+        else WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+    )
     targets = [(endpoint, endpoint.url) for endpoint in endpoints if endpoint.wants(event_type)]
     if order is not None and order.webhook_url:
         targets.append((None, order.webhook_url))
@@ -94,7 +141,7 @@ def emit(
     now = timezone.now()
     event_id = uuid.uuid4()
     payload = {"id": str(event_id), "type": event_type, "created": _iso(now), "data": data}
-    deliveries = WebhookDelivery.objects.bulk_create(
+    deliveries = [
         WebhookDelivery(
             partner_id=partner_id,
             endpoint=endpoint,
@@ -105,7 +152,11 @@ def emit(
             next_attempt_at=now,
         )
         for endpoint, url in targets
-    )
+    ]
+    if batch is not None:
+        batch.deliveries.extend(deliveries)
+        return deliveries
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
         tasks.deliver_webhook.delay_on_commit(delivery.pk)
     return deliveries

@@ -6,7 +6,8 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts import sms
 from orders import tasks
@@ -391,3 +392,24 @@ def test_a_reminder_that_no_longer_applies_is_not_sent_again():
     assert sent(sweep_at(DUE + timedelta(minutes=11))) == {}
     assert mail.outbox == []
     assert Notification.objects.get(sim=sim, kind=Kind.EXPIRY_3D).claimed_at is None
+
+
+def test_a_sweep_runs_as_many_queries_for_40_due_sims_as_for_8():
+    """Claims, outcomes and partner webhook rows are written per chunk, not per reminder."""
+    partner = PartnerFactory()
+    WebhookEndpoint.objects.create(partner=partner, url="https://hooks.partner.example/in")
+
+    def queries_for(count: int) -> int:
+        for n in range(count):
+            holder = {"owner": None, "partner": partner} if n % 4 == 3 else {"owner": customer()}
+            SimFactory(expires_at=EXPIRES, data_remaining_mb=5000, **holder)
+        with CaptureQueriesContext(connection) as queries:
+            assert sent(sweep_at(DUE)) == {Kind.EXPIRY_3D: count}
+        Notification.objects.all().delete()
+        Sim.objects.all().delete()
+        return len(queries)
+
+    few, many = queries_for(8), queries_for(40)
+    assert few == many <= 25
+    assert WebhookDelivery.objects.count() == 2 + 10
+    assert len(mail.outbox) == 6 + 30

@@ -219,6 +219,24 @@ def test_subscriptions_and_inactive_endpoints(endpoint):
         webhooks.emit(partner=partner, event_type="order.exploded", data={})
 
 
+def test_batched_events_read_endpoints_once_and_write_the_rows_together(
+    endpoint, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    partner = endpoint.partner
+    with django_capture_on_commit_callbacks() as queued:
+        # The endpoints once, the check that nothing is written yet, one INSERT at the end.
+        with django_assert_num_queries(3), webhooks.batched_events():
+            for n in range(5):
+                webhooks.emit(partner=partner, event_type="sim.expiring", data={"sim": str(n)})
+            assert not WebhookDelivery.objects.exists()
+        with pytest.raises(RuntimeError), webhooks.batched_events():
+            webhooks.emit(partner=partner, event_type="sim.low_data", data={"sim": "9"})
+            raise RuntimeError("the sweep stopped")
+    deliveries = WebhookDelivery.objects.order_by("pk")
+    assert [d.payload["data"]["sim"] for d in deliveries] == ["0", "1", "2", "3", "4", "9"]
+    assert len({d.event_id for d in deliveries}) == 6 and len(queued) == 6
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_send_each_delivery_once():
