@@ -248,7 +248,9 @@ class _RedisBackend:
         self.client = cache._cache.get_client(write=True)
 
     def key(self, name: str) -> str:
-        return self.cache.make_and_validate_key(name)
+        """Django's full name, without its memcached-compatibility check: the gate's names are
+        built from an address, a safe label and digests."""
+        return self.cache.make_key(name)
 
     def pass_gate(self, names: Names) -> Gate:
         if _RedisBackend.script is None:
