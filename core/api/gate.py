@@ -12,12 +12,18 @@ request that read the database before the change committed cannot store its outd
 after it, so a change is seen by the very next request in every process and host.
 
 A view may name cache entries of its own to be read in the same round trip (:func:`read_along`,
-before authentication; :func:`read_value` after): the catalog reads its version so.
+before authentication; :func:`read_value` after): the catalog reads its version so. It may also
+name one entry after what the round trip reads (:func:`read_keyed`): the script names it from a
+prefix and a digest of the read-along values, the credential's record and the view's own salt,
+and reads it in the same round trip (:func:`keyed_value`); :func:`store_keyed` stores the view's
+value under that name. Any change to a read-along value or to the record names another entry:
+the catalog keeps its rendered answers so, read with the key and the version in one round trip.
 
 When the cache does not answer, the gate lets the request through uncounted and says so in the
 log; a change that cannot mark its records stale raises.
 """
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -36,18 +42,29 @@ STALE_SECONDS = 60  # longer than any request takes between its database read an
 USED_SECONDS = 2 * WINDOW_SECONDS
 GATE_ATTRIBUTE = "api_gate"
 READ_ALONG_ATTRIBUTE = "api_gate_read_along"
+KEYED_ATTRIBUTE = "api_gate_keyed"
 
 PASS_SCRIPT = """
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if failures >= tonumber(ARGV[1]) then return {1} end
-local answer = {0, '', 0, 0}
-for i = 5, #KEYS do answer[i] = redis.call('GET', KEYS[i]) or '' end
+local answer, parts, prefix = {0, '', 0, 0, '', ''}, {}, ARGV[5]
+for i = 5, #KEYS do
+  local value = redis.call('GET', KEYS[i]) or ''
+  answer[i + 2], parts[i - 4] = value, #value .. ':' .. value
+  if value == '' then prefix = '' end
+end
 local record = redis.call('GET', KEYS[2])
 if not record or record == ARGV[4] then return answer end
 local count = redis.call('INCR', KEYS[3])
 if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
 local first = redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[3])
 answer[2], answer[3], answer[4] = record, count, first and 1 or 0
+if prefix ~= '' then
+  table.insert(parts, #record .. ':' .. record)
+  table.insert(parts, #ARGV[6] .. ':' .. ARGV[6])
+  answer[5] = prefix .. redis.sha1hex(table.concat(parts))
+  if ARGV[7] == '1' then answer[6] = redis.call('GET', answer[5]) or '' end
+end
 return answer
 """
 
@@ -61,6 +78,16 @@ class Names:
     rate: str
     used: str
     read_along: tuple[str, ...] = ()  # other entries read in the same round trip
+    keyed: "Keyed | None" = None  # an entry named after what the round trip reads
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """An entry named ``prefix`` and a digest of the read-along values, the record and ``salt``."""
+
+    prefix: str
+    salt: str
+    fetch: bool = True  # read its value too (False: only name it)
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,11 @@ class Gate:
     count: int = 0  # this request's number in the credential's minute; 0: not counted
     first_use: bool = False  # the first counted request of the credential this minute
     read: tuple[tuple[str, object], ...] = ()  # the read-along entries found, with their values
+    keyed: str | None = (
+        None  # the keyed entry's name (None: a read-along value or the record missed)
+    )
+    keyed_value: object = None  # its value, when fetched and found
+    raw: tuple[bytes, ...] = ()  # the read-along values as the cache holds them ("": missing)
 
 
 def failures_key(address: str, window: int) -> str:
@@ -79,7 +111,11 @@ def failures_key(address: str, window: int) -> str:
 
 
 def names(
-    address: str, record_key: str, credential: str, read_along: tuple[str, ...] = ()
+    address: str,
+    record_key: str,
+    credential: str,
+    read_along: tuple[str, ...] = (),
+    keyed: Keyed | None = None,
 ) -> Names:
     """The keys for a request from ``address`` presenting ``credential`` (its public part), and
     the entries to read along."""
@@ -92,6 +128,7 @@ def names(
         rate=f"api-rate:{credential}:{window}",
         used=f"api-used:{credential}:{window}",
         read_along=read_along,
+        keyed=keyed,
     )
 
 
@@ -108,13 +145,29 @@ def pass_gate(names: Names) -> Gate:
         return Gate()
 
 
-def fill(names: Names, record: str, timeout: int) -> Gate:
-    """Store ``record`` unless one (or a stale mark) is there, and count the request."""
+def fill(names: Names, record: str, timeout: int, passed: Gate | None = None) -> Gate:
+    """Store ``record`` unless one (or a stale mark) is there, and count the request; with the
+    gate ``passed`` (no record found), its read-along values and the keyed entry named after
+    ``record``."""
+    passed = passed or Gate()
+    backend = _backend()
     try:
-        return _backend().fill(names, record, timeout)
+        filled = backend.fill(names, record, timeout)
     except CACHE_ERRORS as error:
         logger.warning("Rate limit not counted, the cache does not answer: %r", error)
-        return Gate(record=record)
+        return Gate(record=record, read=passed.read)
+    keyed = _keyed_name(backend, names, passed.raw, record)
+    return replace(filled, read=passed.read, raw=passed.raw, keyed=keyed)
+
+
+def _keyed_name(backend, names: Names, raw: tuple[bytes, ...], record: str) -> str | None:
+    """The keyed entry's name, as the Lua script builds it; None when a read-along value missed."""
+    keyed = names.keyed
+    if keyed is None or len(raw) != len(names.read_along) or not all(raw):
+        return None
+    parts = (*raw, record.encode(), keyed.salt.encode())
+    digest = hashlib.sha1(b"".join(b"%d:%s" % (len(part), part) for part in parts))
+    return backend.prefix(keyed.prefix) + digest.hexdigest()
 
 
 def mark_stale(record_keys: list[str]) -> None:
@@ -146,6 +199,33 @@ def read_along_of(request) -> tuple[str, ...]:
     return getattr(getattr(request, "_request", request), READ_ALONG_ATTRIBUTE, ())
 
 
+def read_keyed(request, prefix: str, salt: str, fetch: bool = True) -> None:
+    """Have the request's gate name (and, with ``fetch``, read) the entry keyed by ``prefix``, the
+    read-along values, the credential's record and ``salt`` (call before authentication)."""
+    setattr(getattr(request, "_request", request), KEYED_ATTRIBUTE, Keyed(prefix, salt, fetch))
+
+
+def keyed_of(request) -> Keyed | None:
+    return getattr(getattr(request, "_request", request), KEYED_ATTRIBUTE, None)
+
+
+def keyed_value(request):
+    """The keyed entry's value; None when not named, not fetched or not in the cache."""
+    passed = gate_of(request)
+    return None if passed is None else passed.keyed_value
+
+
+def store_keyed(request, value, timeout: int) -> bool:
+    """Store ``value`` as the request's keyed entry; False when the gate did not name one.
+
+    Raises the cache's error when it does not answer."""
+    passed = gate_of(request)
+    if passed is None or passed.keyed is None:
+        return False
+    _backend().store(passed.keyed, value, timeout)
+    return True
+
+
 def read_value(request, entry: str):
     """A read-along entry's value; None when not in the cache or not read (no key presented,
     the cache did not answer)."""
@@ -168,7 +248,9 @@ class _RedisBackend:
         self.client = cache._cache.get_client(write=True)
 
     def key(self, name: str) -> str:
-        return self.cache.make_and_validate_key(name)
+        """Django's full name, without its memcached-compatibility check: the gate's names are
+        built from an address, a safe label and digests."""
+        return self.cache.make_key(name)
 
     def pass_gate(self, names: Names) -> Gate:
         if _RedisBackend.script is None:
@@ -177,17 +259,29 @@ class _RedisBackend:
         keys += [self.key(names.rate), self.key(names.used)]
         keys += [self.key(name) for name in names.read_along]
         args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, USED_SECONDS, STALE]
+        keyed = names.keyed
+        args += [self.key(keyed.prefix), keyed.salt, int(keyed.fetch)] if keyed else ["", "", 0]
         answer = _RedisBackend.script(keys=keys, args=args, client=self.client)
         if answer[0] == 1:
             return Gate(blocked=True)
         loads = self.cache._cache._serializer.loads
         read = tuple(
             (name, loads(value))
-            for name, value in zip(names.read_along, answer[4:], strict=True)
+            for name, value in zip(names.read_along, answer[6:], strict=True)
             if value
         )
-        record = answer[1].decode() or None
-        return Gate(record=record, count=int(answer[2]), first_use=bool(answer[3]), read=read)
+        return Gate(
+            record=answer[1].decode() or None,
+            count=int(answer[2]),
+            first_use=bool(answer[3]),
+            read=read,
+            keyed=answer[4].decode() or None,
+            keyed_value=loads(answer[5]) if answer[5] else None,
+            raw=tuple(answer[6:]),
+        )
+
+    def prefix(self, name: str) -> str:
+        return self.key(name)
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         rate = self.key(names.rate)
@@ -198,6 +292,9 @@ class _RedisBackend:
         pipe.set(self.key(names.used), 1, nx=True, ex=USED_SECONDS)
         _stored, count, _expiry, first = pipe.execute()
         return Gate(record=record, count=int(count), first_use=bool(first))
+
+    def store(self, name: str, value, timeout: int) -> None:
+        self.client.set(name, self.cache._cache._serializer.dumps(value), ex=timeout)
 
     def mark_stale(self, record_keys: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -217,10 +314,17 @@ class _CacheBackend:
         if found.get(names.failures, 0) >= settings.API_AUTH_FAILURES_PER_WINDOW:
             return Gate(blocked=True)
         read = tuple((name, found[name]) for name in names.read_along if name in found)
+        raw = tuple(str(found.get(name, "")).encode() for name in names.read_along)
         record = found.get(names.record)
         if record is None or record == STALE:
-            return Gate(read=read)
-        return replace(self.count(names), record=record, read=read)
+            return Gate(read=read, raw=raw)
+        passed = replace(self.count(names), record=record, read=read, raw=raw)
+        name = _keyed_name(self, names, raw, record)
+        value = self.cache.get(name) if name and names.keyed.fetch else None
+        return replace(passed, keyed=name, keyed_value=value)
+
+    def prefix(self, name: str) -> str:
+        return name
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         self.cache.add(names.record, record, timeout=timeout)
@@ -231,6 +335,9 @@ class _CacheBackend:
         count = self.cache.incr(names.rate)
         first = self.cache.add(names.used, 1, timeout=USED_SECONDS)
         return Gate(count=count, first_use=first)
+
+    def store(self, name: str, value, timeout: int) -> None:
+        self.cache.set(name, value, timeout=timeout)
 
     def mark_stale(self, record_keys: list[str]) -> None:
         self.cache.set_many(dict.fromkeys(record_keys, STALE), timeout=STALE_SECONDS)

@@ -3,7 +3,6 @@
 import hashlib
 import logging
 
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -57,15 +56,22 @@ class ETagMixin:
     The ETag hashes the catalog version (:mod:`plans.services.catalog_version`), the partner's
     pricing (tier and currency: price rules are per tier), the language, the media type and the
     full URL (cursor links are absolute). ``If-None-Match`` with it answers 304 before any
-    catalog query; a 200 is rendered once per such key and served from the cache after. When
-    the cache does not answer, answers are rendered each time and carry no ETag.
+    catalog query. A 200 is rendered once and kept under a name the API key's gate derives from
+    the version and the key's record (tier and currency) it reads, the language, the media type
+    and the URL (:func:`core.api.gate.read_keyed`): the version, the key and the body come in
+    one round trip. When the cache does not answer, answers are rendered each time and carry no
+    ETag.
     """
 
     catalog_key = None
 
-    def initial(self, request, *args, **kwargs):
-        gate.read_along(request, catalog_version.KEY)  # with the API key: one round trip
-        super().initial(request, *args, **kwargs)
+    def perform_authentication(self, request):
+        if request.method == "GET":  # after content negotiation, before the key's round trip
+            gate.read_along(request, catalog_version.KEY)
+            salt = "\n".join((get_language() or "", request.accepted_media_type, _url(request)))
+            fetch = not request.headers.get("If-None-Match")  # a 304 needs no body
+            gate.read_keyed(request, ANSWER_PREFIX, salt, fetch)
+        super().perform_authentication(request)
 
     def get(self, request, *args, **kwargs):
         read = gate.read_value(request, catalog_version.KEY)
@@ -76,7 +82,7 @@ class ETagMixin:
         header = request.headers.get("If-None-Match", "")
         if header.strip() != "*" and etag_matches(header, self._etag()):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
-        cached = _cache_get(ANSWER_PREFIX + self.catalog_key)
+        cached = gate.keyed_value(request)
         if cached is not None:
             content, content_type = cached
             return HttpResponse(content, content_type=content_type)
@@ -85,7 +91,7 @@ class ETagMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         header = request.headers.get("If-None-Match", "")
         fresh = self.catalog_key and response.status_code == status.HTTP_200_OK
-        if fresh and etag_matches(header, self._etag()):
+        if fresh and header and etag_matches(header, self._etag()):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)  # "*" names any answer
         if self.catalog_key and response.status_code in CACHED_STATUSES:
             response["ETag"] = self._etag()
@@ -94,9 +100,7 @@ class ETagMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.catalog_key and isinstance(response, Response) and response.status_code == 200:
             response.render()
-            _cache_set(
-                ANSWER_PREFIX + self.catalog_key, (response.content, response["Content-Type"])
-            )
+            _store(request, (response.content, response["Content-Type"]))
         return response
 
     def _catalog_key(self, request, version: str) -> str:
@@ -105,7 +109,7 @@ class ETagMixin:
             *self.pricing,
             get_language() or "",
             request.accepted_media_type,
-            request.build_absolute_uri(),
+            _url(request),
         )
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -113,17 +117,18 @@ class ETagMixin:
         return f'"{self.catalog_key[:32]}"'
 
 
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except CACHE_ERRORS as error:
-        logger.warning("Catalog answer not read, the cache does not answer: %r", error)
-        return None
+def _url(request) -> str:
+    """The request's full URL, built once."""
+    request = getattr(request, "_request", request)
+    url = getattr(request, "catalog_url", None)
+    if url is None:
+        url = request.catalog_url = request.build_absolute_uri()
+    return url
 
 
-def _cache_set(key: str, value) -> None:
+def _store(request, value) -> None:
     try:
-        cache.set(key, value, ANSWER_TTL_SECONDS)
+        gate.store_keyed(request, value, ANSWER_TTL_SECONDS)
     except CACHE_ERRORS as error:
         logger.warning("Catalog answer not stored, the cache does not answer: %r", error)
 
