@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -40,6 +42,9 @@ LIST_FIELDS = (
     "current_plan__name_zh",
 )
 URL_PATH_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted in a path
+# Rendered cards kept in this process, by everything they show (card_key); started over when full.
+CARDS_KEPT = 4096
+_cards: dict[tuple, str] = {}
 
 
 def payment_url(order: Order) -> str:
@@ -113,6 +118,7 @@ class SimLinks:
             for name in self.NAMES
         }
         self.recharge = reverse("recharge:start")
+        self.key = (*self.around.values(), self.recharge)
 
     def url(self, name: str, iccid: str) -> str:
         """``reverse(name, args=[iccid])``, quoted as ``reverse()`` quotes it."""
@@ -152,6 +158,35 @@ def sim_card(sim: Sim, now: datetime, links: SimLinks) -> dict:
         card["replace_url"] = links.url("sims:replace", iccid)
     card["links"] = any(key in card for key in LINK_KEYS)
     return card
+
+
+def card_key(sim: Sim, now: datetime, links: SimLinks) -> tuple:
+    """Everything a card is made of: the SIM's ``LIST_FIELDS`` (the page reads no other column,
+    a card cannot show one), the language, time zone and links, and the texts that move with
+    the clock (the badge, the countdown, the usage's age). Equal keys, equal cards."""
+    row = []
+    for field in LIST_FIELDS:
+        value = sim
+        for name in field.split("__"):
+            value = None if value is None else getattr(value, name)
+        row.append(value)
+    clock = (sim_state(sim, now)[0],)
+    if sim.status not in CLOSED_STATES:
+        clock += (countdown(sim.expires_at, now), usage_synced(sim, now))
+    place = (get_language(), timezone.get_current_timezone_name(), *links.key)
+    return (*place, *row, *clock)
+
+
+def card_html(sim: Sim, now: datetime, links: SimLinks) -> str:
+    """The card's HTML, rendered once per ``card_key`` in this process."""
+    key = card_key(sim, now, links)
+    html = _cards.get(key)
+    if html is None:
+        html = get_template("orders/site/sim_card.html").render({"row": sim_card(sim, now, links)})
+        if len(_cards) >= CARDS_KEPT:
+            _cards.clear()
+        _cards[key] = html
+    return html
 
 
 def _data_shown(sim: Sim) -> dict:
@@ -199,8 +234,8 @@ def sim_list(request):
     )
     page = sims_page(sims.order_by("is_closed", "-created_at", "-id"), request.GET.get("page"))
     now, links = timezone.now(), SimLinks()
-    cards = [sim_card(sim, now, links) for sim in page]
-    return render(request, "orders/site/sim_list.html", {"page": page, "rows": cards})
+    cards = [card_html(sim, now, links) for sim in page]
+    return render(request, "orders/site/sim_list.html", {"page": page, "cards": cards})
 
 
 def sims_page(sims, number: str | None) -> Page:
