@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from accounts.models import Partner
 from core.api.filters import UtcIsoDateTimeFilter
 from core.api.idempotency import request_fingerprint
 from core.api.views import PartnerAPIView, RowsListMixin
@@ -18,8 +19,9 @@ from orders.api.serializers import (
     order_list_rows,
     order_rows,
     orders_with_sims,
+    placed_order_row,
 )
-from orders.models import Order, Sim
+from orders.models import Order
 from orders.services.placing import place_purchase, place_recharge
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -44,7 +46,7 @@ def placed(request, place, *, data: dict, **extra) -> Response:
     """Place an order for the calling partner with ``place`` (``place_purchase``, ...) and answer
     201 with it."""
     order = place(
-        partner=request.user.partner,
+        partner=partner_of(request.user),
         plan=data["plan"],
         max_price=data.get("max_price"),
         customer_reference=data["customer_reference"],
@@ -53,17 +55,22 @@ def placed(request, place, *, data: dict, **extra) -> Response:
         request_fingerprint=request_fingerprint(request),
         **extra,
     )
-    return Response(OrderSerializer(as_answered(order)).data, status=status.HTTP_201_CREATED)
+    return Response(as_answered(order), status=status.HTTP_201_CREATED)
 
 
-def as_answered(order: Order) -> Order:
-    """The order with what its answer shows. A paid order that is not for a SIM has issued
-    nothing yet (its SIMs are recorded with its fulfilment): it is answered as placed, without
-    reading it again; any other is read with its SIMs."""
+def partner_of(principal) -> Partner:
+    """The calling partner as its key's cached record has it (pk, currency, tier): ``place``
+    checks them against the row it locks, so placing reads the partner once."""
+    return Partner(pk=principal.partner_id, currency=principal.currency, tier=principal.tier)
+
+
+def as_answered(order: Order) -> dict:
+    """The order's answer. A paid order that is not for a SIM has issued nothing yet (its SIMs
+    are recorded with its fulfilment): its row is built from the order as placed, without
+    reading it again; any other is read with its SIMs and serialized."""
     if order.status == Order.Status.PAID and order.sim_id is None:
-        order._prefetched_objects_cache = {"issued_sims": Sim.objects.none()}
-        return order
-    return orders_with_sims().get(pk=order.pk)
+        return order_rows([placed_order_row(order)])[0]
+    return OrderSerializer(orders_with_sims().get(pk=order.pk)).data
 
 
 class OrderFilter(django_filters.FilterSet):

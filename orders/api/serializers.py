@@ -170,6 +170,13 @@ SIM_LIST_COLUMNS = (
 )
 
 
+def placed_order_row(order: Order) -> dict:
+    """The ``order_list_rows`` row of an order just placed, from the instance: one not for a SIM
+    that has issued none yet."""
+    row = {column: getattr(order, column) for column in ORDER_LIST_COLUMNS if "__" not in column}
+    return {**row, "sim__iccid": None, "issued_iccids": []}
+
+
 @cache
 def declared_field(serializer_class, name: str) -> serializers.Field:
     """The field ``name`` as ``serializer_class`` declares it (built once)."""
@@ -233,7 +240,10 @@ class PlacementSerializer(serializers.Serializer):
 
     plan_kind = PlanKind.ESIM
 
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.filter(is_active=True))
+    # With its provider: placing checks that it can supply the plan (``Plan.is_supplied``).
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=Plan.objects.filter(is_active=True).select_related("provider")
+    )
     max_price = serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=2,

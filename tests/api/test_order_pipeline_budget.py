@@ -31,6 +31,10 @@ class Cost:
         return [sql for sql, _ in self.statements if sql.lstrip().upper().startswith(WRITES)]
 
     @property
+    def reads(self) -> list[str]:
+        return [sql for sql, _ in self.statements if sql.lstrip().upper().startswith("SELECT")]
+
+    @property
     def outside_transactions(self) -> int:
         """Statements run on their own (autocommit): each is a transaction of the server's."""
         return sum(1 for _, in_block in self.statements if not in_block)
@@ -84,6 +88,9 @@ def describe(cost: Cost) -> str:
 # paid (with its audit entry); the answer stored under the claim.
 PLACING_TRANSACTIONS = 2
 PLACING_WRITES = 8
+# Placing's reads: the plan with its provider, the key's earlier order (none), the retail price,
+# the partner's price rules, the partner locked, the wallet's balance.
+PLACING_READS = 6
 # Provisioning: the claim (order to provisioning with its audit entry and next attempt time, the
 # attempt), the sandbox upstream's own row, then one transaction for the result (the attempt
 # succeeded with its audit entry, the SIM, the order fulfilled with its audit entry).
@@ -108,6 +115,7 @@ def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner,
     assert placing.tasks == ["orders.tasks.provision_order"], describe(placing)
     assert placing.transactions == PLACING_TRANSACTIONS, describe(placing)
     assert len(placing.writes) == PLACING_WRITES, describe(placing)
+    assert len(placing.reads) == PLACING_READS, describe(placing)
     assert provisioning.tasks == [], describe(provisioning)
     assert provisioning.transactions == PROVISIONING_TRANSACTIONS, describe(provisioning)
     assert len(provisioning.writes) == PROVISIONING_WRITES, describe(provisioning)

@@ -177,6 +177,29 @@ def test_list_filters_and_detail(api_client, api_partner, plan_by_sku):
     assert api_client.get(f"{ORDERS}PK-NOSUCH1/").status_code == 404
 
 
+def test_a_placed_order_is_answered_as_its_detail(api_client, api_partner, plan_by_sku):
+    """The answer to a POST is built from the order as placed, without reading it again."""
+    esim, recharge = plan_by_sku("jazz-esim-week-10gb"), plan_by_sku("jazz-recharge-100")
+    bodies = [
+        (
+            ORDERS,
+            {
+                "plan": esim.pk,
+                "quantity": 3,
+                "customer_reference": "trip-7",
+                "webhook_url": "https://partner.example/hooks",
+                "max_price": "99999",
+            },
+        ),
+        (RECHARGES, {"plan": recharge.pk, "msisdn": "03001234567", "operator": "jazz"}),
+    ]
+    for url, body in bodies:
+        response = api_client.post(url, body, format="json")
+        assert response.status_code == 201, response.content
+        answer = response.json()
+        assert api_client.get(f"{ORDERS}{answer['number']}/").json() == answer
+
+
 def test_recharge_detects_the_operator(api_client, api_partner, plan_by_sku):
     plan = plan_by_sku("jazz-recharge-100")
     response = api_client.post(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.models import Partner, PriceTier
 from orders.models import Gateway, Order, Payment, Sim
 from orders.services.errors import OrderError
 from orders.services.lifecycle import cancel_order
@@ -36,6 +37,26 @@ def test_partner_price_uses_the_most_specific_rule(catalog, esim_plan, world_par
         tier=partner.tier, plan=esim_plan, discount_percent=Decimal("20")
     )
     assert place_purchase(plan=esim_plan, partner=partner).total == Decimal("450.40")
+
+
+def test_a_stale_copy_of_the_partner_is_priced_as_its_locked_row_reads(
+    catalog, esim_plan, world_partner
+):
+    """The API passes the partner as its key's cached record has it; the row decides."""
+    copy = Partner(pk=world_partner.pk, currency=world_partner.currency, tier=world_partner.tier)
+    tier = next(tier for tier in PriceTier.values if tier != world_partner.tier)
+    PartnerPriceRule.objects.create(tier=tier, plan=esim_plan, discount_percent=Decimal("20"))
+    Partner.objects.filter(pk=world_partner.pk).update(tier=tier)
+    order = place_purchase(plan=esim_plan, partner=copy)
+    fresh = place_purchase(plan=esim_plan, partner=Partner.objects.get(pk=world_partner.pk))
+    assert (
+        (order.total, order.currency)
+        == (fresh.total, fresh.currency)
+        == (
+            Decimal("450.40"),
+            world_partner.currency,
+        )
+    )
 
 
 def test_promotions(customer, esim_plan):

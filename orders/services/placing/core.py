@@ -91,6 +91,8 @@ def place(
     order's fields it decides. ``sim`` and ``msisdn`` are what the caller asked for, compared when
     an idempotency key comes again.
     With ``max_price``, a total above it is refused (``price_changed``) and nothing is written.
+    A ``partner`` is priced with its ``currency`` and ``tier`` as given (a copy from a cache will
+    do), then compared with its locked row: priced again from the row when they differ.
     A partner's ``idempotency_key`` places one order: the same key again returns it when the
     request is the same (``request_fingerprint``) and is refused (``idempotency_mismatch``)
     when it is not, for as long as the order exists.
@@ -120,20 +122,15 @@ def place(
     check_quantity(quantity, max_quantity)
     fields = check(customer, partner) if check else {}
     currency = partner.currency if partner else currency
-    if currency not in Currency.values:
-        raise OrderError("currency_invalid", _("Choose a currency."))
-    unit = partner_price(plan, partner) if partner else retail_price(plan, currency)
-    subtotal = unit * quantity
-    if max_price is not None and subtotal > max_price:
-        raise OrderError(
-            "price_changed",
-            _("The price is now %(total)s %(currency)s, above your maximum.")
-            % {"total": subtotal, "currency": currency},
-        )
+    subtotal = _subtotal(plan, quantity, partner, currency, max_price)
     try:
         with transaction.atomic():
             if partner:  # the lock order: the partner's wallet first (core/db.py)
-                partner = wallet.lock_partner(partner)
+                locked = wallet.lock_partner(partner)
+                if (locked.currency, locked.tier) != (partner.currency, partner.tier):
+                    currency = locked.currency  # priced from a stale copy: again, as it reads
+                    subtotal = _subtotal(plan, quantity, locked, currency, max_price)
+                partner = locked
             promotion, discount = (None, 0)
             if promotion_code:
                 promotion, discount = promotion_discount(promotion_code, subtotal, currency)
@@ -173,6 +170,24 @@ def place(
             raise
         return _placed_by_same_request(existing, **same_request)
     return order
+
+
+def _subtotal(
+    plan: Plan, quantity: int, partner: Partner | None, currency: str, max_price: Decimal | None
+) -> Decimal:
+    """The order's price before any promotion, the partner's or the retail one in ``currency``;
+    ``price_changed`` when above ``max_price``."""
+    if currency not in Currency.values:
+        raise OrderError("currency_invalid", _("Choose a currency."))
+    unit = partner_price(plan, partner) if partner else retail_price(plan, currency)
+    subtotal = unit * quantity
+    if max_price is not None and subtotal > max_price:
+        raise OrderError(
+            "price_changed",
+            _("The price is now %(total)s %(currency)s, above your maximum.")
+            % {"total": subtotal, "currency": currency},
+        )
+    return subtotal
 
 
 def check_quantity(quantity: int, max_quantity: int) -> None:
