@@ -155,9 +155,16 @@ class IssuedIccids(Subquery):
         return json.loads(value) if isinstance(value, str) else value
 
 
+@cache
+def issued_iccids() -> IssuedIccids:
+    """One ``IssuedIccids`` for every page: a query copies an expression as it resolves it, so
+    the subquery is built once instead of per request."""
+    return IssuedIccids()
+
+
 def order_list_rows(orders):
     """``orders`` as the values() rows ``order_rows`` formats."""
-    return orders.values(*ORDER_LIST_COLUMNS, issued_iccids=IssuedIccids())
+    return orders.values(*ORDER_LIST_COLUMNS, issued_iccids=issued_iccids())
 
 
 ORDER_LIST_COLUMNS = (
