@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -23,3 +24,30 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the request gives none of the filter set's
+    parameters: with no value, no filter applies, so building the filter set and its form would
+    only return the queryset as it came."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not any_filter_given(filterset_class, request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def any_filter_given(filterset_class, params) -> bool:
+    """Whether ``params`` may set a filter of ``filterset_class`` (a parameter named after one,
+    also with a widget's suffix), or the filter set must run anyway (a required filter, its own
+    ``filter_queryset``)."""
+    filters = filterset_class.base_filters
+    base = django_filters.FilterSet
+    if (
+        filterset_class.filter_queryset is not base.filter_queryset
+        or filterset_class.qs is not base.qs
+        or any(f.extra.get("required") for f in filters.values())
+    ):
+        return True
+    return any(param.startswith(name) for param in params for name in filters)
