@@ -1,4 +1,4 @@
-"""Load generators for benchmarks/http.py: ``wrk`` (installed with apt-get when missing and we are
+"""Load generators for benchmarks/web.py: ``wrk`` (installed with apt-get when missing and we are
 root), else threads with keep-alive ``http.client`` connections; and N POSTs over C connections."""
 
 import http.client

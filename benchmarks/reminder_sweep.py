@@ -25,7 +25,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-# The repository, not benchmarks/ (whose http.py would shadow the standard library).
+# The repository, not benchmarks/, first on the import path (the script imports benchmarks.*).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/bench")

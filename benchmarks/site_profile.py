@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Run it on the services harness (see the docstring).")
-    from benchmarks.http import portal_env
+    from benchmarks.web import portal_env
 
     os.environ.update(portal_env(Path(tempfile.mkdtemp(prefix="portal-profile-")), 8000))
     import django

@@ -3,7 +3,7 @@
     scripts/bench [--duration 5] [--rounds 3] [--scale 1] [--orders 1000] [--tasks 2000]
                   [--connections 16] [--json PATH]
 
-(``scripts/bench`` runs ``scripts/with_services.py -- .venv/bin/python benchmarks/http.py``.)
+(``scripts/bench`` runs ``scripts/with_services.py -- .venv/bin/python benchmarks/web.py``.)
 On the harness's PostgreSQL and Redis: migrates, builds the data (benchmarks/http_data.py), starts
 the portal and the ceiling app (benchmarks/ceiling/) each under gunicorn with
 deploy/gunicorn.conf.py (2 sync workers) in production mode, and loads them with wrk (installed
@@ -15,26 +15,25 @@ are provisioned, beside ``--tasks`` no-op tasks, then the same orders paced at h
 a markdown table.
 """
 
+import argparse
+import json
 import os
+import platform
+import secrets
+import signal
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 
-# This file's folder would come first on sys.path, and this file would shadow the stdlib's http.
+from cryptography.fernet import Fernet
+
+# The repository first on the import path (this script imports benchmarks.*).
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import secrets  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from datetime import date  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from cryptography.fernet import Fernet  # noqa: E402
 
 from benchmarks import load, table  # noqa: E402
 
