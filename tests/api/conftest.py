@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from redis.connection import Connection
 from rest_framework.test import APIClient
 
 from accounts.models import Partner, PriceTier
@@ -106,3 +107,17 @@ def make_sims(api_partner):
 def partner_sim(make_sims):
     """One active Jazz eSIM of the world partner."""
     return make_sims(1, start=900_000)[0]
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> list:
+    """Every packed command sent to Redis from now on: one entry per round trip."""
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    return sent

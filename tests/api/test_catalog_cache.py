@@ -11,7 +11,6 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from redis.connection import Connection
 
 from accounts.models import PriceTier
 from core.money import Currency
@@ -187,17 +186,10 @@ def test_the_catalog_answers_without_a_cache(api_client, settings, caplog):
 
 
 @pytest.mark.services
-def test_a_304_and_a_cached_200_cost_one_round_trip_to_redis_each(api_client, monkeypatch):
+def test_a_304_and_a_cached_200_cost_one_round_trip_to_redis_each(api_client, redis_round_trips):
     """The catalog version and a 200's body are read with the API key (core/api/gate.py)."""
     first = api_client.get(PLANS, {"page_size": 20})
-    sent = []
-    original = Connection.send_packed_command
-
-    def counting(self, *args, **kwargs):
-        sent.append(args)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    sent = redis_round_trips
     with time_machine.travel(timezone.now(), tick=False):
         api_client.get(PLANS, {"page_size": 20})  # the key's last use stamped this minute
         sent.clear()
