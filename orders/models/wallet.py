@@ -60,7 +60,14 @@ class WalletEntry(AppendOnlyModel):
         indexes = [
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["-created_at", "-id"], name="wallet_entry_created_idx"),
-            models.Index(fields=["partner", "-id"], name="wallet_entry_partner_id_idx"),
+            # The newest entry's running balance read from the index alone: without the column
+            # in it, PostgreSQL's planner walks the primary key backwards for a partner's newest
+            # entry, through the whole table when the partner has none.
+            models.Index(
+                fields=["partner", "-id"],
+                include=["balance_after"],
+                name="wallet_partner_newest_idx",
+            ),
         ]
 
     def __str__(self):
