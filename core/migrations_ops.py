@@ -20,17 +20,37 @@ WHERE pg_class.relname = %s AND pg_table_is_visible(pg_class.oid)
 """
 
 
-class AddIndexConcurrently(PostgresAddIndexConcurrently):
+class _PlainElsewhere:
+    """The concurrent operation on PostgreSQL; its plain counterpart (``plain``) elsewhere."""
+
+    plain: type
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            self.plain.database_forwards(self, app_label, schema_editor, from_state, to_state)
+        else:
+            self.forwards_on_postgresql(app_label, schema_editor, from_state, to_state)
+
+    def forwards_on_postgresql(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            self.plain.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        else:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class AddIndexConcurrently(_PlainElsewhere, PostgresAddIndexConcurrently):
     """``CREATE INDEX CONCURRENTLY`` on PostgreSQL (writes go on); a plain ``AddIndex`` elsewhere.
 
     Running a migration that stopped half-way again finishes it: an index it already built is
     kept, and the invalid index an interrupted build leaves behind is dropped and built again.
     """
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-            return
+    plain = AddIndex
+
+    def forwards_on_postgresql(self, app_label, schema_editor, from_state, to_state):
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(INDEX_VALID, [self.index.name])
             found = cursor.fetchone()
@@ -39,30 +59,14 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
         if found and not found[0]:
             name = schema_editor.quote_name(self.index.name)
             schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
-            return
-        super().database_backwards(app_label, schema_editor, from_state, to_state)
+        super().forwards_on_postgresql(app_label, schema_editor, from_state, to_state)
 
 
-class RemoveIndexConcurrently(PostgresRemoveIndexConcurrently):
+class RemoveIndexConcurrently(_PlainElsewhere, PostgresRemoveIndexConcurrently):
     """``DROP INDEX CONCURRENTLY`` on PostgreSQL (reads and writes go on); a plain
     ``RemoveIndex`` elsewhere."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-            return
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
-            return
-        super().database_backwards(app_label, schema_editor, from_state, to_state)
+    plain = RemoveIndex
 
 
 def update_in_batches(queryset, batch_size=1000, **values):
