@@ -9,12 +9,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.indexes import NullsLastIndex
 from core.models import AppendOnlyModel
 from core.money import currency_field, money_field
+
+# A partner's entries newest first, in the order only their newest-entry index holds.
+NEWEST_FIRST = F("pk").desc(nulls_last=True)
 
 
 class WalletEntry(AppendOnlyModel):
@@ -60,13 +64,13 @@ class WalletEntry(AppendOnlyModel):
         indexes = [
             models.Index(fields=["partner", "-created_at"]),
             models.Index(fields=["-created_at", "-id"], name="wallet_entry_created_idx"),
-            # The newest entry's running balance read from the index alone: without the column
-            # in it, PostgreSQL's planner walks the primary key backwards for a partner's newest
-            # entry, through the whole table when the partner has none.
-            models.Index(
+            # A partner's newest entry and its running balance, read from this index alone
+            # (NEWEST_FIRST asks for its order): never a backward walk of the primary key, which
+            # reads the whole ledger for a partner without entries.
+            NullsLastIndex(
                 fields=["partner", "-id"],
                 include=["balance_after"],
-                name="wallet_partner_newest_idx",
+                name="wallet_partner_latest_idx",
             ),
         ]
 
@@ -81,7 +85,7 @@ class WalletEntry(AppendOnlyModel):
         """
         newest = (
             cls.objects.filter(partner=partner)
-            .order_by("-pk")
+            .order_by(NEWEST_FIRST)
             .values_list("pk", "balance_after")
             .first()
         )
@@ -99,16 +103,23 @@ class WalletEntry(AppendOnlyModel):
     def balance_expression(cls):
         """Each row's balance, to annotate a partner queryset with (``balance_of`` in SQL).
 
-        The newest entry's running balance, else the ledger's sum, else 0 (``COALESCE`` stops at
-        the first that is not null, so the sum only runs for a ledger without running balances).
+        The newest entry's running balance, else (an entry written before running balances)
+        the ledger's sum, else 0 (no entries). The sum sits inside the newest entry's subquery and
+        ``COALESCE`` stops at the first value that is not null, so it only runs for a ledger whose
+        newest entry has no running balance.
         """
-        ledger = cls.objects.filter(partner=OuterRef("pk")).order_by()
-        newest = ledger.order_by("-pk").values("balance_after")[:1]
-        total = ledger.values("partner").annotate(total=Sum("amount")).values("total")
         money = cls._meta.get_field("amount")
-        return Coalesce(
-            Subquery(newest, output_field=money),
-            Subquery(total, output_field=money),
-            Value(Decimal(0)),
-            output_field=money,
+        total = (
+            cls.objects.filter(partner=OuterRef("partner"))
+            .order_by()
+            .values("partner")
+            .annotate(total=Sum("amount"))
+            .values("total")
         )
+        newest = (
+            cls.objects.filter(partner=OuterRef("pk"))
+            .order_by(NEWEST_FIRST)
+            .annotate(balance=Coalesce("balance_after", Subquery(total, output_field=money)))
+            .values("balance")[:1]
+        )
+        return Coalesce(Subquery(newest, output_field=money), Value(Decimal(0)), output_field=money)
