@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +27,7 @@ from plans.site.forms import BuyForm
 PLANS_PER_PAGE = 24
 SECTION_PREFIX = "catalog:site:"
 SECTION_TTL_SECONDS = 10 * 60
+CATALOG_PARAMETERS = sorted([*PlanFilter.base_filters, "page", "currency"])
 logger = logging.getLogger(__name__)
 
 
@@ -46,16 +47,17 @@ def plan_list(request):
     """Active eSIM plans priced in the current currency, filtered by the GET form.
 
     The page's catalog section (filters, cards, pages) is the same for every shopper with the
-    same catalog version, currency, language and query string, so it is rendered once per such
-    key and served from the cache after; nothing in it is the shopper's own.
+    same catalog version, currency, language and catalog parameters, so it is rendered once per
+    such key and served from the cache after; nothing in it is the shopper's own.
     """
     currency = current_currency(request)
+    query = catalog_query(request)
     version = catalog_version.current()
-    key = version and _section_key(request, version, currency)
+    key = version and _section_key(query, version, currency)
     section = key and _cache_get(key)
     context = {}
     if section is None:
-        context = catalog_context(request, currency)
+        context = catalog_context(query, currency)
         section = render_to_string("plans/plan_list_catalog.html", context)
         if key:
             _cache_set(key, section)
@@ -64,10 +66,21 @@ def plan_list(request):
     return render(request, "plans/plan_list.html", context)
 
 
-def catalog_context(request, currency: str) -> dict:
-    """The filters and one page of plans, priced in ``currency``."""
-    filterset = PlanFilter(request.GET, currency=currency)
-    page = Paginator(filterset.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
+def catalog_query(request) -> QueryDict:
+    """The request's catalog parameters (filters, page, currency) in one order. Any other
+    parameter changes nothing the section shows: it neither makes a section of its own in the
+    cache nor follows the page's links."""
+    query = QueryDict(mutable=True)
+    for name in CATALOG_PARAMETERS:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
+    return query
+
+
+def catalog_context(query: QueryDict, currency: str) -> dict:
+    """The filters and one page of plans (``query``: ``catalog_query``), priced in ``currency``."""
+    filterset = PlanFilter(query, currency=currency)
+    page = Paginator(filterset.qs, PLANS_PER_PAGE).get_page(query.get("page"))
     for plan in page:
         plan.data_label = data_label(plan)
         plan.price = quantize(plan.price, currency)
@@ -77,12 +90,12 @@ def catalog_context(request, currency: str) -> dict:
         "page": page,
         "currency": currency,
         "currencies": Currency.values,
-        "query": request.GET,
+        "query": query,
     }
 
 
-def _section_key(request, version: str, currency: str) -> str:
-    parts = (version, currency, get_language() or "", request.META.get("QUERY_STRING", ""))
+def _section_key(query: QueryDict, version: str, currency: str) -> str:
+    parts = (version, currency, get_language() or "", query.urlencode())
     return SECTION_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

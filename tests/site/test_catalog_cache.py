@@ -109,3 +109,20 @@ def test_a_change_made_through_another_cache_client_shows_at_once(client, catalo
     assert "PKR 600.00" in client.get(CATALOG, query).content.decode()
     other.clear()  # a flushed Redis: no section of the old version survives
     assert "PKR 600.00" in client.get(CATALOG, query).content.decode()
+
+
+def test_parameters_the_catalog_does_not_read_share_one_section(
+    client, catalog, django_assert_max_num_queries
+):
+    """A campaign tag or any other unknown parameter makes no section of its own (the cache
+    cannot be filled with copies) and is not carried into the page's links; the catalog's own
+    parameters, in any order, share one section."""
+    first = client.get(CATALOG, {"operator": "jazz", "page": "1", "utm_source": "wechat"})
+    assert "utm_source" not in section(first) and "Jazz Weekly 10 GB" in section(first)
+    for other in ({"utm_source": "weibo"}, {"x": "1"}, {}):
+        with django_assert_max_num_queries(VISITOR_BUDGET) as captured:
+            again = client.get(CATALOG, {"page": "1", **other, "operator": "jazz"})
+        assert not catalog_queries(captured)
+        assert section(again) == section(first)
+    zong = client.get(CATALOG, {"operator": "zong", "utm_source": "wechat"})
+    assert "Jazz Weekly 10 GB" not in section(zong)
