@@ -1,21 +1,59 @@
 """The shared cache (Redis in production): what it raises when it does not answer, and its
 backend."""
 
+from urllib.parse import urlsplit
+
+import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from core.breaker import CircuitBreaker, breaker_for
 
 CACHE_ERRORS = (RedisError, OSError)
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class CacheUnavailable(RedisConnectionError):
+    """Refused without a try: the cache did not answer a moment ago (``core.breaker``)."""
+
+
+class _GuardedRedis(redis.Redis):
+    """``redis.Redis`` behind this process's breaker for its server: while the server does not
+    answer, a command fails at once (:class:`CacheUnavailable`) instead of after a timeout."""
+
+    breaker: CircuitBreaker
+
+    def execute_command(self, *args, **options):
+        if not self.breaker.allows():
+            raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")
+        try:
+            result = super().execute_command(*args, **options)
+        except UNREACHABLE:
+            self.breaker.failed()
+            raise
+        self.breaker.succeeded()
+        return result
+
+    def pipeline(self, *args, **kwargs):
+        if not self.breaker.allows():
+            raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")
+        return super().pipeline(*args, **kwargs)
 
 
 class _ClientPerPool(RedisCacheClient):
     """Django's client, with one ``redis.Redis`` per connection pool rather than one per call:
     building one (its table of reply parsers) costs more than a round trip to a nearby Redis.
-    ``redis.Redis`` is safe to share between threads; its pool reconnects after a fork."""
+    ``redis.Redis`` is safe to share between threads; its pool reconnects after a fork. Each
+    server's commands go through the process's breaker for it (:class:`_GuardedRedis`)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
         self._clients = {}
+        self._breaker = breaker_for("the cache at " + ", ".join(map(_where, servers)))
+        self._client = type("GuardedRedis", (_GuardedRedis,), {"breaker": self._breaker})
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -23,6 +61,11 @@ class _ClientPerPool(RedisCacheClient):
         if client is None:
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
+
+
+def _where(url: str) -> str:
+    """A server's host and port (``url`` may hold a password)."""
+    return urlsplit(url).netloc.rpartition("@")[2] or url.rpartition("@")[2]
 
 
 class RedisCache(DjangoRedisCache):

@@ -13,6 +13,7 @@ from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from kombu import Exchange, Queue
 
+from core.breaker import breaker_for
 from core.logging import celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -69,7 +70,9 @@ class Task(DjangoTask):
     """Every task's base. A send after commit that fails (the broker cut off or restarting:
     kombu then raises more than its OperationalError) is logged, not raised: what was committed
     stands, a request still answers, and the work whose next try is a database time (orders,
-    payment events) is sent by the dispatcher. Run eagerly (tests), a task's errors propagate."""
+    payment events) is sent by the dispatcher. While the broker does not answer, sends are not
+    even tried (``core.breaker``): one request waits for the broker's timeout, not every one.
+    Run eagerly (tests), a task's errors propagate."""
 
     def apply_async_on_commit(self, *args, **kwargs) -> None:
         transaction.on_commit(functools.partial(self._send_logging_failure, *args, **kwargs))
@@ -78,12 +81,20 @@ class Task(DjangoTask):
         self.apply_async_on_commit(args, kwargs)
 
     def _send_logging_failure(self, *args, **kwargs) -> None:
+        if self.app.conf.task_always_eager:
+            self.apply_async(*args, **kwargs)
+            return
+        broker = breaker_for("the broker")
+        if not broker.allows():
+            logger.warning("%s not sent: the broker did not answer just now", self.name)
+            return
         try:
             self.apply_async(*args, **kwargs)
         except Exception:
-            if self.app.conf.task_always_eager:
-                raise
+            broker.failed()
             logger.exception("%s not sent: the broker does not answer", self.name)
+        else:
+            broker.succeeded()
 
 
 app = Celery("portal", task_cls=Task)
@@ -109,7 +120,9 @@ app.conf.update(
     redbeat_redis_options={"socket_timeout": 30},
     result_expires=60 * 60 * 24,
     broker_connection_retry_on_startup=True,
-    # A broker cut off fails a send in seconds (then the dispatcher's turn), not in minutes.
+    # A broker cut off fails a send in seconds (then the dispatcher's turn), not in minutes:
+    # one connection timeout and one retry, not kombu's default of three retries.
+    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_max": 0.5},
     broker_transport_options={
         "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
         "socket_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,

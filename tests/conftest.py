@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
+from core import breaker
 from portal.celery import app as celery_app
 from tests.clock import EVENING_BEFORE_NEW_YEAR, LAST_DAY_LATE_EVENING
 
@@ -89,6 +90,13 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    """A service a test cut off is not refused to the next test (``core.breaker``)."""
+    yield
+    breaker.close_all()
 
 
 @pytest.fixture(autouse=True)

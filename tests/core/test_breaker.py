@@ -1,0 +1,85 @@
+"""While the cache or the broker does not answer, one call waits for its timeout and the others
+fail at once (``core.breaker``), until a probe finds the service back."""
+
+import pytest
+from django.db import transaction
+
+from core.breaker import CircuitBreaker
+from core.cache import CACHE_ERRORS, CacheUnavailable
+from orders.tasks import provision_order
+from portal.celery import app
+from tests.stalled import TIMEOUT_SECONDS, StalledServer
+
+COOLDOWN = 10.0
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_failure_opens_the_breaker_until_a_probe_succeeds():
+    clock = Clock()
+    breaker = CircuitBreaker("the cache", cooldown=COOLDOWN, clock=clock)
+    assert breaker.allows()
+    breaker.failed()
+    assert not breaker.allows()
+    clock.now += COOLDOWN - 0.1
+    assert not breaker.allows()
+    clock.now += 0.1
+    assert breaker.allows()  # the probe
+    assert not breaker.allows()  # the others wait for it
+    breaker.failed()  # the probe failed: another cooldown
+    clock.now += COOLDOWN - 0.1
+    assert not breaker.allows()
+    clock.now += 0.1
+    assert breaker.allows()
+    breaker.succeeded()
+    assert breaker.allows() and breaker.allows()
+
+
+@pytest.fixture
+def stalled():
+    server = StalledServer()
+    yield server
+    server.close()
+
+
+def test_a_cache_that_does_not_answer_is_waited_for_once(settings, stalled):
+    cache = stalled.as_cache(settings)
+    with pytest.raises(CACHE_ERRORS):
+        cache.get("catalog")
+    for _ in range(5):
+        with pytest.raises(CacheUnavailable):
+            cache.get("catalog")
+        with pytest.raises(CacheUnavailable):
+            cache.set_many({"a": 1, "b": 2})
+    assert len(stalled.received) == 1
+
+
+@pytest.mark.django_db
+def test_sends_to_a_broker_that_does_not_answer_are_tried_once(
+    monkeypatch, stalled, caplog, django_capture_on_commit_callbacks
+):
+    """The first send waits for the broker's timeout and is logged; the next ones are not tried
+    (the dispatcher sends the work once the broker answers); the requests stand."""
+    timeouts = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(app.conf, "broker_url", stalled.url)
+    monkeypatch.setattr(
+        app.conf, "broker_transport_options", {**app.conf.broker_transport_options, **timeouts}
+    )
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(provision_order, "ignore_result", True)  # no result store to subscribe to
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        provision_order.delay_on_commit(41)
+    assert "provision_order not sent: the broker does not answer" in caplog.text
+    reached = len(stalled.received)
+    for order in (42, 43):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            provision_order.delay_on_commit(order)
+    assert caplog.text.count("not sent: the broker did not answer just now") == 2
+    assert len(stalled.received) == reached
