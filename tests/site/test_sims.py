@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, Sim
-from orders.site.sims import SimLinks
+from orders.site.sim_cards import SimLinks
 from plans.models import Operator, Plan, PlanKind, PlanPrice
 from tests.clock import EVENING_BEFORE_NEW_YEAR
 
