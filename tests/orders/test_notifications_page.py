@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Notification
+from orders.notifications import unread
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,8 @@ URL = "/notifications/"
 
 
 def notify(user, count=1, **fields):
-    return Notification.objects.bulk_create(
+    """Insert notifications as the reminder sweep does (in bulk, their owner's count retired)."""
+    rows = Notification.objects.bulk_create(
         Notification(
             **{
                 "user": user,
@@ -25,6 +27,8 @@ def notify(user, count=1, **fields):
         )
         for i in range(count)
     )
+    unread.changed([user.pk])
+    return rows
 
 
 @pytest.fixture
