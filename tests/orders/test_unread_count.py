@@ -45,7 +45,7 @@ def counted(client) -> bool:
 
 def notification(user, **fields) -> Notification:
     fields = {"kind": Notification.Kind.EXPIRY_3D, "title": "T", "body": "B", **fields}
-    return Notification.objects.create(user=user, period_key=f"p{fields}", **fields)
+    return Notification.objects.create(user=user, period_key=f"p-{fields['kind']}", **fields)
 
 
 def test_pages_keep_the_count_until_it_changes(client, customer):

@@ -8,7 +8,8 @@ import pytest
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from orders.models import Sim
@@ -111,6 +112,7 @@ def test_a_cached_card_is_the_card_rendered_afresh(sims_owner, sims_make, frozen
 UTC = ZoneInfo("UTC")
 
 
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     synced=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
     gap=st.timedeltas(timedelta(minutes=-5), timedelta(days=800)),
