@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from orders.notifications.unread import unread_count
+
 
 def portal(request):
     """Values every page shows: whether payments are simulated, where to get help."""
@@ -11,10 +13,8 @@ def portal(request):
 
 
 def _unread_notifications(request) -> int:
-    """The signed-in user's unread notifications: one indexed count, none for visitors."""
-    from orders.models import Notification
-
+    """The signed-in user's unread notifications (kept in the shared cache), none for visitors."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return unread_count(user.pk)

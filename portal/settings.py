@@ -286,6 +286,11 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_timeout=CACHE_TIMEOUT_SECONDS, socket_connect_timeout=CACHE_TIMEOUT_SECONDS
     )
+# Whether every process shares the cache (Redis): what one process changes, the others see.
+CACHE_SHARED = CACHES["default"]["BACKEND"] == "core.cache.RedisCache"
+# Sessions live in the database; with a shared cache a request reads them from the cache, without
+# a query. A per-process cache would keep a session ended in one process alive in others.
+SESSION_ENGINE = "core.sessions" if CACHE_SHARED else "django.contrib.sessions.backends.db"
 # A catalog import waits in the cache between its preview and its confirmation: shared by every
 # web server (Redis in production) and gone after a day if never confirmed.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "plans.importing.upload.SharedImportStorage"

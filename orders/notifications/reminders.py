@@ -40,6 +40,7 @@ from accounts.models import Language, User
 from orders.models import Sim
 from orders.models.notifications import Notification
 from orders.models.partner_webhooks import EventType
+from orders.notifications import unread
 from orders.partner_webhooks.services import batched_events, emit_sim_event
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def _process_page(kind: str, page: list[dict]) -> int:
             claims=1,
         )
     Notification.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=500)
+    unread.changed(row.user_id for row in rows.values())
     inserted = dict(
         Notification.objects.filter(run_id=run_id, sim_id__in=list(rows)).values_list(
             "sim_id", "pk"

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from core import audit
 from orders.models import Notification, Order
+from orders.notifications import unread
 
 READY_EMAIL_ACTION = "order.ready_email_sent"
 IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
@@ -104,6 +105,8 @@ def send_replacement_email(ticket_id: int, event: str) -> None:
 
 def mark_notifications_read(*, user: User) -> int:
     """Mark all of the user's unread in-site notifications as read; return how many."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+    marked = Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    unread.changed([user.pk])
+    return marked

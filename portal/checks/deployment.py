@@ -8,6 +8,9 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sessions.backends.cache import SessionStore as CacheStore
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
+from django.contrib.sessions.backends.file import SessionStore as FileStore
 from django.core.checks import Error, Warning, register
 from django.core.files.storage import FileSystemStorage
 from django.utils.module_loading import import_string
@@ -184,9 +187,10 @@ def per_machine_cache():
 def per_machine_sessions():
     """portal.E026: sessions kept in files or in a per-machine cache."""
     engine = settings.SESSION_ENGINE
-    if engine.endswith(".file"):
+    store = import_string(f"{engine}.SessionStore")
+    if issubclass(store, FileStore):
         where = "files on this machine"
-    elif engine.endswith((".cache", ".cached_db")):
+    elif issubclass(store, (CacheStore, CachedDbStore)):
         cache = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
         if cache not in PER_MACHINE_CACHES:
             return []

@@ -298,6 +298,7 @@ def test_timeline_query_count_is_fixed(
     for n in range(5):
         PaymentFactory(order=big, external_reference=f"cs_big_{n}")
         ProvisioningAttemptFactory(order=big, number=n + 1)
+    page_queries(small)  # the first page caches the session and the unread count
     assert page_queries(small) == page_queries(big)
 
 
@@ -356,6 +357,7 @@ def test_changelist_query_budget_does_not_grow(client, signed_in_administrator):
         return len(ctx)
 
     _orders(10)
+    changelist_queries()  # the first pages cache the session and the unread count
     few = changelist_queries()
     _orders(290)
     assert Order.objects.count() >= 300

@@ -23,6 +23,8 @@ def ids(messages):
         ("django.contrib.sessions.backends.cache", LOCMEM, ["portal.E026"]),
         ("django.contrib.sessions.backends.cached_db", LOCMEM, ["portal.E026"]),
         ("django.contrib.sessions.backends.cache", REDIS, []),
+        ("core.sessions", LOCMEM, ["portal.E026"]),
+        ("core.sessions", REDIS, []),
     ],
 )
 def test_sessions_kept_per_machine_are_reported(settings, engine, caches, reported):

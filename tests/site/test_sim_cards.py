@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from orders.models import Sim
-from orders.site import sims as sims_view
+from orders.site import sim_cards
 from plans.models import Operator, Plan
 
 pytest_plugins = ["tests.site.conftest_sims"]
@@ -58,7 +61,7 @@ def test_every_column_a_card_shows_changes_it(change, sims_client, sims_make, fr
     change(sim)
     after = the_card(sims_client)
     assert after != before
-    sims_view._cards.clear()
+    sim_cards._cards.clear()
     assert the_card(sims_client) == after
 
 
@@ -94,14 +97,44 @@ def test_a_cached_card_is_the_card_rendered_afresh(sims_owner, sims_make, frozen
     sims_make(msisdn="+923001110001", usage_synced_at=NOW - timedelta(minutes=5))
     sims_make(status=Sim.Status.CANCELLED, msisdn="", current_plan=None)
     sims_make(form=Sim.Form.PHYSICAL, msisdn="+923451234567", data_remaining_mb=None)
-    listed = Sim.objects.filter(owner=sims_owner).select_related("operator", "current_plan")
-    now = timezone.now()
+    rows = Sim.objects.filter(owner=sims_owner).values_list(*sim_cards.LIST_FIELDS)
     for language in ("en", "zh-hans"):
         with translation.override(language):
-            links = sims_view.SimLinks()
-            for sim in listed.only(*sims_view.LIST_FIELDS):
+            page = sim_cards.CardPage()
+            for row in rows:
                 fresh = get_template("orders/site/sim_card.html").render(
-                    {"row": sims_view.sim_card(sim, now, links)}
+                    {"row": sim_cards.sim_card(row, page)}
                 )
-                assert sims_view.card_html(sim, now, links) == fresh
-                assert sims_view.card_html(sim, now, links) == fresh
+                assert sim_cards.card_html(row, page) == fresh
+                assert sim_cards.card_html(row, page) == fresh
+
+
+UTC = ZoneInfo("UTC")
+
+
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    synced=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    gap=st.timedeltas(timedelta(minutes=-5), timedelta(days=800)),
+    months=st.integers(0, 30),
+    step=st.timedeltas(timedelta(seconds=-90), timedelta(seconds=90)),
+)
+@example(
+    synced=datetime(2026, 1, 15, 10, 0, 0, 500_000, tzinfo=UTC),
+    gap=timedelta(0),
+    months=1,
+    step=timedelta(microseconds=-400_000),
+)
+def test_the_usage_age_decides_the_usage_text(synced, gap, months, step):
+    """Two clocks with the same ``usage_age`` show the same text, also around the months' turns
+    (``now`` on ``synced``'s day and time some months later)."""
+    year, month = divmod(synced.month - 1 + months, 12)
+    try:
+        turn = synced.replace(year=synced.year + year, month=month + 1)
+    except ValueError:  # no such day in that month
+        turn = synced + gap
+    with translation.override("en"):
+        for now in (synced + gap, turn):
+            later = now + step
+            if sim_cards.usage_age(synced, now) == sim_cards.usage_age(synced, later):
+                assert sim_cards.usage_synced(synced, now) == sim_cards.usage_synced(synced, later)
