@@ -139,7 +139,7 @@ def measure(phase, orders: int, profile: int) -> dict:
         return execute(sql, params, many, context)
 
     before, pg_before = server_figures(), postgres_cpu()
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None
     cpu, wall = time.process_time(), time.perf_counter()
     with connection.execute_wrapper(keep), profiler or nullcontext():
         phase()

@@ -60,7 +60,7 @@ def provision_order(order_id: int) -> str:
         return _record_failure(attempt, Outcome.TRANSIENT_ERROR, exc.summary, reraise=exc)
     except PermanentProviderError as exc:
         return _record_failure(attempt, Outcome.PERMANENT_ERROR, exc.summary)
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         order = _lock_order(order_id)
         attempt = _lock_attempt(attempt.pk, order)
         changes = {"finished_at": timezone.now(), "response_summary": _summary(results)}
