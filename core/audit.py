@@ -1,9 +1,15 @@
 """Writing the audit trail."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from core.models import AuditEntry
+
+_batch: ContextVar[list[AuditEntry] | None] = ContextVar("audit_batch", default=None)
 
 
 def record(
@@ -16,8 +22,8 @@ def record(
     after: dict | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """Append one audit entry about ``target``."""
-    return AuditEntry.objects.create(
+    """Append one audit entry about ``target`` (inside ``batched()``: when the block ends)."""
+    entry = AuditEntry(
         action=action,
         target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
         target_id=str(target.pk),
@@ -28,6 +34,30 @@ def record(
         after=after or {},
         note=note,
     )
+    batch = _batch.get()
+    if batch is None:
+        entry.save()
+    else:
+        batch.append(entry)
+    return entry
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Inside a transaction: the entries recorded in the block are written with one INSERT when
+    it ends, in the order recorded. A block left by an error writes none (its transaction is
+    rolled back with the changes they describe). Not around a savepoint whose error is caught
+    inside the block: the entries recorded in it would still be written."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit entries are batched inside the transaction they describe.")
+    entries: list[AuditEntry] = []
+    token = _batch.set(entries)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
 
 
 def entries_for(target: models.Model):

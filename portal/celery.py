@@ -15,6 +15,7 @@ from kombu import Exchange, Queue
 
 from core.breaker import breaker_for
 from core.logging import celery_signals
+from portal import task_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -106,7 +107,11 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_track_started=True,
+    # Nobody reads a task's result or its started state (ids go in, state lives in the database):
+    # no result written twice per task, no subscription to it on each send. A failure is still
+    # stored. A task whose answer is read (the worker check's ping) keeps its result.
+    task_ignore_result=True,
+    task_store_errors_even_if_ignored=True,
     task_time_limit=MAX_TASK_RUN_SECONDS,
     task_soft_time_limit=SOFT_TIME_LIMIT_SECONDS,
     task_default_queue=DEFAULT_QUEUE,
@@ -150,6 +155,8 @@ app.conf.update(
 app.autodiscover_tasks()
 # Request ids travel in task headers; workers and beat log through settings.LOGGING.
 celery_signals.connect()
+# Database connections kept between tasks, under Django's CONN_MAX_AGE (portal/task_connections.py).
+task_connections.connect(app)
 
 # Every task's outcome is counted in Redis for the web's /metrics (portal/metrics/task_signals.py).
 from portal.metrics import task_signals  # noqa: E402, F401

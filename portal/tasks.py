@@ -6,7 +6,7 @@ import socket
 from celery import shared_task
 
 
-@shared_task(name="portal.ping", soft_time_limit=10, time_limit=20)
+@shared_task(name="portal.ping", soft_time_limit=10, time_limit=20, ignore_result=False)
 def ping() -> dict:
     """Health check: answers from whichever worker ran it."""
     return {"pong": True, "worker": socket.gethostname(), "pid": os.getpid()}

@@ -15,6 +15,7 @@ Sending, retries and the periodic pick-up live in ``orders.partner_webhooks.deli
 
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
@@ -114,13 +115,18 @@ def _iso(moment) -> str:
 
 
 def emit(
-    *, partner: Partner | int, event_type: str, data: dict, order: Order | None = None
+    *,
+    partner: Partner | int,
+    event_type: str,
+    data: dict | Callable[[], dict],
+    order: Order | None = None,
 ) -> list[WebhookDelivery]:
     """Record one delivery per active subscribed endpoint (and the order's own URL, if any).
 
     Runs in the caller's transaction: if it rolls back, nothing is sent. Sending starts after
     commit; the periodic ``send_due_webhooks`` picks up anything whose task was lost. Inside
     ``batched_events()`` the rows are written when the block ends (returned without ids).
+    ``data`` may be a function that reads it: called only when someone is to be sent the event.
     """
     from orders import tasks
 
@@ -138,6 +144,8 @@ def emit(
         targets.append((None, order.webhook_url))
     if not targets:
         return []
+    if callable(data):
+        data = data()
     now = timezone.now()
     event_id = uuid.uuid4()
     payload = {"id": str(event_id), "type": event_type, "created": _iso(now), "data": data}
@@ -167,16 +175,21 @@ def emit_order_event(order: Order) -> None:
     event_type = ORDER_EVENTS.get(order.status)
     if not order.partner_id or event_type is None:
         return
-    data = {
-        "order": order.number,
-        "kind": order.kind,
-        "status": order.status,
-        "customer_reference": order.customer_reference,
-    }
-    if order.status == Order.Status.FULFILLED:
-        data["sims"] = list(order.issued_sims.order_by("id").values_list("iccid", flat=True))
-        if order.sim_id:
-            data["sim"] = Sim.objects.values_list("iccid", flat=True).get(pk=order.sim_id)
+
+    def data() -> dict:  # the ICCIDs are read only for a partner who is sent the event
+        fields = {
+            "order": order.number,
+            "kind": order.kind,
+            "status": order.status,
+            "customer_reference": order.customer_reference,
+        }
+        if order.status == Order.Status.FULFILLED:
+            iccids = order.issued_sims.order_by("id").values_list("iccid", flat=True)
+            fields["sims"] = list(iccids)
+            if order.sim_id:
+                fields["sim"] = Sim.objects.values_list("iccid", flat=True).get(pk=order.sim_id)
+        return fields
+
     emit(partner=order.partner_id, event_type=event_type, data=data, order=order)
 
 

@@ -60,7 +60,7 @@ def provision_order(order_id: int) -> str:
         return _record_failure(attempt, Outcome.TRANSIENT_ERROR, exc.summary, reraise=exc)
     except PermanentProviderError as exc:
         return _record_failure(attempt, Outcome.PERMANENT_ERROR, exc.summary)
-    with transaction.atomic():
+    with transaction.atomic(), audit.batched():
         order = _lock_order(order_id)
         attempt = _lock_attempt(attempt.pk, order)
         changes = {"finished_at": timezone.now(), "response_summary": _summary(results)}
@@ -151,9 +151,7 @@ def _claim(order_id: int) -> ProvisioningAttempt | None:
             return None
         now = timezone.now()
         lease = timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
-        tries = order.provisioning_attempts.aggregate(
-            last=Max("number"), live=Min("pk", filter=Q(outcome=Outcome.IN_PROGRESS))
-        )
+        tries = _tries(order)
         live = tries["live"] and ProvisioningAttempt.objects.get(pk=tries["live"])
         if live and now - live.started_at < lease:
             busy_for = (live.started_at + lease - now).total_seconds()
@@ -187,6 +185,17 @@ def _claim(order_id: int) -> ProvisioningAttempt | None:
                 request_summary=effects.request_summary(order),
             )
     raise ProvisioningBusy(busy_for)
+
+
+def _tries(order: Order) -> dict:
+    """The order's last attempt number and its live attempt's id (None when none). A paid order
+    has none: its first attempt is created with its move to provisioning, and no state leads
+    back to paid (a broken rule would collide on the attempt number's unique constraint)."""
+    if order.status == Order.Status.PAID:
+        return {"last": None, "live": None}
+    return order.provisioning_attempts.aggregate(
+        last=Max("number"), live=Min("pk", filter=Q(outcome=Outcome.IN_PROGRESS))
+    )
 
 
 def _record_failure(attempt, outcome, summary, reraise=None) -> str:

@@ -84,18 +84,22 @@ def describe(cost: Cost) -> str:
 
 
 # Placing: the Idempotency-Key's claim (its own transaction, so a concurrent retry sees it), then
-# one transaction for the order, its audit entry, the wallet debit, the payment and the move to
-# paid (with its audit entry); the answer stored under the claim.
+# one transaction for the order, the wallet debit, the payment, the move to paid and the two
+# audit entries (placed, paid: one INSERT); the answer stored under the claim.
 PLACING_TRANSACTIONS = 2
-PLACING_WRITES = 8
+PLACING_WRITES = 7
 # Placing's reads: the plan with its provider, the key's earlier order (none), the retail price,
 # the partner's price rules, the partner locked, the wallet's balance.
 PLACING_READS = 6
 # Provisioning: the claim (order to provisioning with its audit entry and next attempt time, the
 # attempt), the sandbox upstream's own row, then one transaction for the result (the attempt
-# succeeded with its audit entry, the SIM, the order fulfilled with its audit entry).
+# succeeded, the SIM, the order fulfilled, their two audit entries in one INSERT).
 PROVISIONING_TRANSACTIONS = 3
-PROVISIONING_WRITES = 9
+PROVISIONING_WRITES = 8
+# Provisioning's reads: the order locked with its plan and provider (paid: no attempt yet to
+# look up), the sandbox's plan by SKU, the order and the attempt locked again, the SIMs already
+# known by ICCID, the partner's webhook endpoints (none: the ICCIDs are not read for an event).
+PROVISIONING_READS = 6
 
 
 def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner, plan_by_sku):
@@ -119,3 +123,4 @@ def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner,
     assert provisioning.tasks == [], describe(provisioning)
     assert provisioning.transactions == PROVISIONING_TRANSACTIONS, describe(provisioning)
     assert len(provisioning.writes) == PROVISIONING_WRITES, describe(provisioning)
+    assert len(provisioning.reads) == PROVISIONING_READS, describe(provisioning)

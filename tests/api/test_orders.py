@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import revoke_api_key
+from core.models import AuditEntry
 from orders.models import Order, Sim, WalletEntry
 from portal.models import IdempotencyRecord
 
@@ -25,6 +26,7 @@ def debits(partner):
 def assert_nothing_written(partner):
     assert not Order.objects.exists()
     assert not debits(partner).exists()
+    assert not AuditEntry.objects.filter(action__startswith="order.").exists()
 
 
 def test_purchase_is_paid_from_the_wallet_and_fulfilled(

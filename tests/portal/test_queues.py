@@ -94,7 +94,9 @@ def test_a_task_past_its_soft_time_limit_is_stopped(real_broker, tmp_path):
 
     worker = start_worker(tmp_path)
     try:
-        result = tasks.provision_order.apply_async((order.pk,), soft_time_limit=1, time_limit=15)
+        result = tasks.provision_order.apply_async(  # results are kept only when asked for
+            (order.pk,), soft_time_limit=1, time_limit=15, ignore_result=False
+        )
         result.get(timeout=60, propagate=False, disable_sync_subtasks=False)
     finally:
         kill_group(worker, signal.SIGTERM)

@@ -124,7 +124,7 @@ def place(
     currency = partner.currency if partner else currency
     subtotal = _subtotal(plan, quantity, partner, currency, max_price)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit.batched():
             if partner:  # the lock order: the partner's wallet first (core/db.py)
                 locked = wallet.lock_partner(partner)
                 if (locked.currency, locked.tier) != (partner.currency, partner.tier):

@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -281,13 +282,14 @@ class SandboxAdapter(
         if latency > 0:
             time.sleep(latency)
 
-    def _plan(self, plan_sku: str) -> Plan:
+    def _plan(self, plan_sku: str) -> "Package":
         if plan_sku in (self.options.get("fail_skus") or []):
             raise PermanentProviderError(f"sandbox: SKU {plan_sku} is refused")
-        plan = Plan.objects.filter(provider=self.provider, provider_sku=plan_sku).first()
-        if plan is None:
+        rows = Plan.objects.filter(provider=self.provider, provider_sku=plan_sku).order_by()
+        row = next(iter(rows.values_list(*PACKAGE_FIELDS)[:1]), None)
+        if row is None:
             raise PermanentProviderError(f"sandbox: unknown SKU {plan_sku}")
-        return plan
+        return Package(*row)
 
     def _mobile(self, msisdn: str) -> str:
         try:
@@ -364,11 +366,23 @@ class SandboxAdapter(
             return SandboxOrder.objects.get(pk=pk)
 
 
-def _data_mb(plan: Plan) -> int | None:  # stored: None for unlimited, 0 for no data
+@dataclass(frozen=True)
+class Package:
+    """What the sandbox sells under a SKU (one of our plans): its data and validity."""
+
+    data_mb: int | None
+    data_unlimited: bool
+    validity_days: int | None
+
+
+PACKAGE_FIELDS = [field.name for field in dataclasses.fields(Package)]
+
+
+def _data_mb(plan: Package) -> int | None:  # stored: None for unlimited, 0 for no data
     return None if plan.data_unlimited else plan.data_mb or 0
 
 
-def _expiry(start: datetime, plan: Plan) -> datetime | None:
+def _expiry(start: datetime, plan: Package) -> datetime | None:
     return start + timedelta(days=plan.validity_days) if plan.validity_days else None
 
 
