@@ -203,16 +203,24 @@ def place_orders(
 
 def noop_tasks(count: int) -> dict:
     """Send ``count`` no-op tasks and wait until each has run: tasks/s."""
-    from celery.result import ResultSet
-
     from benchmarks.ceiling.tasks import noop
 
     started = time.monotonic()
-    results = ResultSet([noop.delay(i) for i in range(count)])
-    while not results.results[-1].ready():
-        time.sleep(0.02)
-    results.join(timeout=600, interval=0.05)
+    for number in range(count):
+        noop.delay(number)
+    wait_drained()
     return {"rps": count / (time.monotonic() - started)}
+
+
+def wait_drained(timeout: float = 600) -> None:
+    """Until the ceiling worker has run every no-op sent."""
+    from benchmarks.ceiling.tasks import drained
+
+    deadline = time.monotonic() + timeout
+    while not drained():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the ceiling worker did not run the no-op tasks")
+        time.sleep(0.02)
 
 
 def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[dict, dict, dict]:
@@ -228,7 +236,8 @@ def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[d
         process("portal-worker", worker, env, workdir),
         process("ceiling-worker", ceiling, env, workdir),
     ):
-        noop.delay(0).get(timeout=120)
+        noop.delay(0)
+        wait_drained(120)
         place_orders(portal, data, 1, 1, "warm-up")
         for round_number in range(args.rounds):
             label = f"bench-{round_number}"

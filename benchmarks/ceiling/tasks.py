@@ -14,12 +14,25 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_track_started=True,
+    task_ignore_result=True,
+    task_store_errors_even_if_ignored=True,
     worker_max_tasks_per_child=200,
     broker_connection_retry_on_startup=True,
 )
 
 
+QUEUE = "celery"
+
+
 @app.task
 def noop(number: int) -> int:
     return number
+
+
+def drained() -> bool:
+    """Whether every no-op sent has run: none waits in the queue, none is unacknowledged (late
+    acks: a message is acknowledged once its task has run). Results are ignored, as the
+    portal's are, so they cannot tell."""
+    with app.connection_for_write() as connection:
+        client = connection.default_channel.client
+        return client.llen(QUEUE) == 0 and client.hlen("unacked") == 0

@@ -73,7 +73,6 @@ def test_sends_to_a_broker_that_does_not_answer_are_tried_once(
         app.conf, "broker_transport_options", {**app.conf.broker_transport_options, **timeouts}
     )
     monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(provision_order, "ignore_result", True)  # no result store to subscribe to
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         provision_order.delay_on_commit(41)
     assert "provision_order not sent: the broker does not answer" in caplog.text
