@@ -20,6 +20,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models.query import ValuesIterable
 
+from core.api.times import read_times_fast
+
 MAX_SHAPES = 512  # then the store starts over: a shape costs one compilation to keep again
 
 
@@ -121,6 +123,7 @@ class CompiledRows:
         else:
             params = [values[slot] for slot in page.slots]
         with connection.cursor() as cursor:
+            read_times_fast(cursor, connection)
             cursor.execute(page.sql, params)
             fetched = cursor.fetchall()
         names, width = page.names, len(page.names)

@@ -1,5 +1,6 @@
-"""The order and SIM lists run a page's SQL compiled once per shape: the same answers as the
-ORM's page, each partner's own rows, filters and cursors as before."""
+"""The order and SIM lists run a page's SQL compiled once per shape and read its times with
+``fromisoformat``: the same answers as the ORM's page, each partner's own rows, filters and
+cursors as before."""
 
 import base64
 from datetime import timedelta
@@ -8,11 +9,13 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DataError, connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from core.api import pages
 from core.api.pages import CompiledRows
+from core.api.times import read_times_fast
 from orders.api.orders import OrderListCreateView
 from orders.api.sims import SimListView
 from orders.models import Order
@@ -147,3 +150,40 @@ def test_a_shape_with_a_parameter_of_its_own_is_compiled_every_time(
 
     assert rows() == rows() == [orders[1].number, orders[2].number]
     assert len(compilations) == 2
+
+
+TIMES = [
+    "2026-12-02 11:41:53.12+00",
+    "2026-12-02 11:41:53+00",
+    "2026-12-02 11:41:53.000001+00",
+    "2026-03-29 01:30:00+05:30",
+    "1900-01-01 00:00:00+04:28:12",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+]
+
+
+def read(sql: str, params, fast: bool):
+    with connection.cursor() as cursor:
+        if fast:
+            read_times_fast(cursor, connection)
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+@pytest.mark.services
+def test_times_read_fast_are_the_ones_django_reads():
+    sql = "SELECT " + ", ".join(["%s::timestamptz"] * len(TIMES))
+    fast, django = read(sql, TIMES, fast=True), read(sql, TIMES, fast=False)
+    assert fast == django
+    assert [(t.isoformat(), t.tzinfo) for t in fast] == [(t.isoformat(), t.tzinfo) for t in django]
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("text", ["infinity", "-infinity", "2026-12-02 11:41:53+00 BC"])
+def test_a_time_python_cannot_hold_fails_as_before(text):
+    with pytest.raises(DataError) as fast:
+        read("SELECT %s::timestamptz", [text], fast=True)
+    with pytest.raises(DataError) as django:
+        read("SELECT %s::timestamptz", [text], fast=False)
+    assert str(fast.value) == str(django.value)
