@@ -68,9 +68,9 @@ class CompiledRows:
     """The ``values()`` rows of ``build()`` (a queryset of ``model`` scoped to ``partner_id``), as
     cursor pagination uses them: ``order_by``, ``filter`` on the model's own columns, a slice."""
 
-    def __init__(self, key, model, partner_id: int, build, *, shape=(), values=()):
+    def __init__(self, key, model, partner_id: int, build, *, db=None, shape=(), values=()):
         self.key, self.model, self.partner_id, self.build = key, model, partner_id, build
-        self.db = router.db_for_read(model)
+        self.db = db or router.db_for_read(model)
         self.shape, self.values = shape, values
         self.ops = ()
 
@@ -80,6 +80,7 @@ class CompiledRows:
             self.model,
             self.partner_id,
             self.build,
+            db=self.db,
             shape=(*self.shape, *shape),
             values=(*self.values, *values),
         )
