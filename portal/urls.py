@@ -9,8 +9,10 @@ from portal.metrics import http as metrics_http
 handler404 = views.page_not_found
 
 # No language prefix in URLs: the language comes from the visitor's choice (cookie), else from
-# what the browser asks for, else English.
+# what the browser asks for, else English. The partner API first: Django tries the patterns in
+# order, and no other one matches a path under api/v1/.
 urlpatterns = [
+    path("api/v1/", include("portal.api.urls")),
     path("", views.home, name="home"),
     path("health/", health.health, name="health"),
     path("health/live", health.live, name="health_live"),
@@ -24,7 +26,6 @@ urlpatterns = [
     path("notifications/", include("orders.notifications.urls")),
     path("admin/login/", staff_mfa.admin_login),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("portal.api.urls")),
     path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),
     path(
         "providers/<int:provider_id>/callbacks/",

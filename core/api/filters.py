@@ -51,3 +51,14 @@ def any_filter_given(filterset_class, params) -> bool:
     ):
         return True
     return any(param.startswith(name) for param in params for name in filters)
+
+
+def filters_skipped(request, view) -> bool:
+    """Whether the view's filter backends leave its queryset as it is for this request: only
+    :class:`FilterBackend`, and a filter set class given none of its parameters."""
+    if any(backend is not FilterBackend for backend in view.filter_backends):
+        return False
+    if getattr(view, "filterset_fields", None):
+        return False
+    filterset_class = getattr(view, "filterset_class", None)
+    return filterset_class is None or not any_filter_given(filterset_class, request.query_params)

@@ -11,7 +11,11 @@ API-key view derives from :class:`PartnerAPIView`.
 
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+from core.api.filters import filters_skipped
+from core.api.pages import CompiledRows
 
 
 # No class docstring: drf-spectacular would show it as the description of every endpoint.
@@ -64,10 +68,14 @@ class PartnerAPIView(GenericAPIView):
 # A list whose page is read as values() rows (``list_rows(queryset)``, by default the values of
 # ``list_columns``) and turned into the answer by ``represent_rows(rows)``: no model instance and
 # no serializer per row. The view keeps its
-# ``serializer_class``, which the schema documents and ``represent_rows`` must match. (No class
-# docstring: drf-spectacular would show it as the list's description.)
+# ``serializer_class``, which the schema documents and ``represent_rows`` must match. With
+# ``compiled_pages``, an unfiltered cursor page runs SQL compiled once per shape
+# (``core.api.pages``): only for a view whose ``base_queryset()`` and ``list_rows()`` build the
+# same SQL for every request but for the partner. (No class docstring: drf-spectacular would show
+# it as the list's description.)
 class RowsListMixin:
     list_columns: tuple[str, ...] = ()
+    compiled_pages = False
 
     def list_rows(self, queryset):
         return queryset.values(*self.list_columns)
@@ -75,8 +83,24 @@ class RowsListMixin:
     def represent_rows(self, rows: list[dict]) -> list[dict]:
         raise NotImplementedError
 
+    def page_source(self):
+        """What the paginator reads: the filtered rows, or their compiled stand-in."""
+        if (
+            self.compiled_pages
+            and not self.public_to_partners
+            and isinstance(self.paginator, CursorPagination)
+            and filters_skipped(self.request, self)
+        ):
+            return CompiledRows(
+                type(self),
+                self.queryset.model,
+                self.partner_id,
+                lambda: self.list_rows(self.filter_queryset(self.get_queryset())),
+            )
+        return self.list_rows(self.filter_queryset(self.get_queryset()))
+
     def list(self, request, *args, **kwargs):
-        rows = self.list_rows(self.filter_queryset(self.get_queryset()))
+        rows = self.page_source()
         page = self.paginate_queryset(rows)
         if page is None:
             return Response(self.represent_rows(list(rows)))

@@ -105,6 +105,7 @@ class PartnerOrdersMixin(PartnerAPIView):
 )
 class OrderListCreateView(RowsListMixin, PartnerOrdersMixin, generics.ListCreateAPIView):
     filterset_class = OrderFilter
+    compiled_pages = True
 
     def list_rows(self, queryset):
         return order_list_rows(queryset)

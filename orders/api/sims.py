@@ -45,6 +45,7 @@ class PartnerSimsMixin(PartnerAPIView):
 @extend_schema(tags=["sims"], summary="List your SIMs")
 class SimListView(RowsListMixin, PartnerSimsMixin, generics.ListAPIView):
     filterset_class = SimFilter
+    compiled_pages = True
     list_columns = SIM_LIST_COLUMNS
 
     def represent_rows(self, rows):
