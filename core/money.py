@@ -61,3 +61,18 @@ def from_minor_units(minor: int, currency: str) -> Decimal:
 def format_money(amount: Decimal, currency: str) -> str:
     """Display form, e.g. ``PKR 1,250.00``."""
     return f"{currency} {quantize(amount, currency):,}"
+
+
+def show_money(amount, currency: str) -> str | None:
+    """``amount`` with its currency in the currency's minor units (``CNY 2.99``); an upstream
+    cost finer than that keeps its digits (``USD 0.0125``), an amount without a known currency
+    shows as stored, and none shows nothing."""
+    if amount is None:
+        return None
+    if isinstance(amount, int):
+        amount = Decimal(amount)
+    if currency not in Currency.values:
+        return str(amount)
+    if quantize(amount, currency) != amount:
+        return f"{currency} {amount.normalize():,f}"
+    return format_money(amount, currency)

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from core.brand import brand_name_lazy
 from portal.dashboard import dashboard_context
 
 _default_index = admin.site.index
@@ -13,3 +16,8 @@ def index_with_dashboard(request, extra_context=None):
 # The site's URLs are built after every admin module is imported, so they route to this view.
 admin.site.index = index_with_dashboard
 admin.site.index_template = "admin/dashboard_index.html"
+
+# The brand, in the staff member's language, on every admin page (header and browser title).
+admin.site.site_header = format_lazy(_("{brand} admin"), brand=brand_name_lazy())
+admin.site.site_title = admin.site.site_header
+admin.site.index_title = _("Shop administration")

@@ -9,6 +9,7 @@ Two modes, chosen by ``PORTAL_MODE``:
 """
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import environ
@@ -147,6 +148,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+
+# The shop's name as the site, the admin and every email show it, one form per language
+# (``core.brand``). Emails are sent from DEFAULT_FROM_EMAIL's address under this name.
+PORTAL_BRAND = {
+    "en": env.str("PORTAL_BRAND", default="Pakistan eSIM"),
+    "zh-hans": env.str("PORTAL_BRAND_ZH_HANS", default="巴基斯坦 eSIM"),
+}
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -162,13 +171,12 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pakistan eSIM] "
 # Login throttling: allauth counts failed logins per IP and per account in the cache.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Pakistan eSIM"
+MFA_TOTP_ISSUER = PORTAL_BRAND["en"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -235,8 +243,10 @@ EMAIL_CONFIG = (
 )
 vars().update(EMAIL_CONFIG)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pak SIM <support@paksim.example>")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@paksim.example")
+DEFAULT_FROM_EMAIL = formataddr(
+    (PORTAL_BRAND["en"], parseaddr(env.str("DEFAULT_FROM_EMAIL", default=SUPPORT_EMAIL))[1])
+)
 
 # Payments: with no Stripe keys the built-in test gateway takes payments.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -318,7 +328,7 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Pakistan eSIM partner API",
+    "TITLE": f"{PORTAL_BRAND['en']} partner API",
     "DESCRIPTION": "Catalog at your prices, orders paid from your wallet, SIMs, renewals, "
     "recharges, replacements and signed webhooks. Every POST accepts an Idempotency-Key.",
     "VERSION": "1.0.0",
@@ -415,8 +425,8 @@ MANUAL_PAYMENT_ACCOUNTS = env.dict(
     if PRODUCTION
     else {
         "bank_transfer": "Demo Bank · IBAN PK36 DEMO 0000 0012 3456 7802",
-        "jazzcash": "0300 0000000 (Pak SIM)",
-        "easypaisa": "0345 0000000 (Pak SIM)",
+        "jazzcash": f"0300 0000000 ({PORTAL_BRAND['en']})",
+        "easypaisa": f"0345 0000000 ({PORTAL_BRAND['en']})",
     },
 )
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from orders import provider_callbacks
 from orders import views as order_views
-from portal import health, staff_mfa, views
+from portal import app_icons, health, staff_mfa, views
 from portal.metrics import http as metrics_http
 
 handler404 = views.page_not_found
@@ -14,6 +14,8 @@ handler404 = views.page_not_found
 urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("", views.home, name="home"),
+    path("favicon.ico", app_icons.favicon, name="favicon"),
+    path("site.webmanifest", app_icons.manifest, name="webmanifest"),
     path("health/", health.health, name="health"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
@@ -21,6 +23,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("plans/", include("plans.site.urls")),
     path("", include("orders.site.urls")),
+    # allauth's authenticator set-up, sending staff on to the admin afterwards.
+    path(
+        "accounts/2fa/totp/activate/",
+        staff_mfa.ActivateTOTP.as_view(),
+        name="mfa_activate_totp",
+    ),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("notifications/", include("orders.notifications.urls")),

@@ -191,3 +191,25 @@ def _webhook_hosts_resolve_publicly(monkeypatch):
             return [PUBLIC_TEST_ADDRESS]
 
     monkeypatch.setattr(webhook_transport, "resolve", resolve)
+
+
+@pytest.fixture(autouse=True)
+def _every_email_has_text_and_the_brand():
+    """Every email a test sends has a non-empty text/plain part (beside any HTML) and is sent
+    under the brand's name (``core.brand.sender``)."""
+    from email.utils import parseaddr
+
+    from django.core import mail
+
+    from core.brand import bilingual_brand_name
+
+    yield
+    brands = {*settings.PORTAL_BRAND.values(), bilingual_brand_name()}
+    for message in getattr(mail, "outbox", []):
+        plain = [
+            part
+            for part in message.message().walk()
+            if part.get_content_type() == "text/plain" and part.get_payload(decode=True).strip()
+        ]
+        assert plain, f"no text/plain part: {message.subject}"
+        assert parseaddr(message.from_email)[0] in brands, message.from_email

@@ -13,7 +13,8 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.db import models
 
 from core import audit
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Currency
+from core.admin.money import MoneyDisplayMixin, as_money, is_amount_field
+from core.money import Currency
 from core.state import TransitionMap
 
 HIDDEN_FIELDS = {"password"}
@@ -24,7 +25,7 @@ ALL_FIELDS = "__all__"
 def is_money_field(field) -> bool:
     """A column made by ``core.money.money_field`` or ``currency_field``."""
     if isinstance(field, models.DecimalField):
-        return (field.max_digits, field.decimal_places) == (MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES)
+        return is_amount_field(field)
     return isinstance(field, models.CharField) and _choice_values(field) == set(Currency.values)
 
 
@@ -65,7 +66,7 @@ def service_owned_fields(
     ]
 
 
-class ServiceFieldsMixin:
+class ServiceFieldsMixin(MoneyDisplayMixin):
     """Shows money, state and provisioning fields read-only; for admin pages and inlines alike.
 
     Each legitimate change to them is an action or a form of the admin that calls a service.
@@ -88,9 +89,10 @@ class ServiceFieldsMixin:
         readonly = list(super().get_readonly_fields(request, obj))
         # For an inline, ``obj`` is the parent; its rows are never "being added" here.
         adding = obj is None and not isinstance(self, InlineModelAdmin)
-        return readonly + [
-            name for name in self.service_owned(adding=adding) if name not in readonly
-        ]
+        return as_money(
+            self.model,
+            readonly + [name for name in self.service_owned(adding=adding) if name not in readonly],
+        )
 
     def has_add_permission(self, request, *args):
         return not self.service_rows and super().has_add_permission(request, *args)

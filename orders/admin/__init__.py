@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin.audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
 from core.admin.filters import IndexedValuesFilter
 from core.admin.paging import EstimatedCountPaginator
-from core.money import quantize
+from core.money import format_money
 from core.state import IllegalTransition
 from orders.admin import (  # noqa: F401  (they register themselves)
     customer_notifications,
@@ -210,7 +210,7 @@ class OrderAdmin(AuditedModelAdmin):
         """Total less the cost snapshot, when both are in the same currency."""
         if order.cost is None or order.cost_currency != order.currency:
             return _("not comparable")
-        return f"{quantize(order.total - order.cost, order.currency)} {order.currency}"
+        return format_money(order.total - order.cost, order.currency)
 
     def has_payment_permission(self, request):
         return request.user.has_perm(REFUND_PERMISSION)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.money import show_money
 from orders.models import Order, ProvisioningAttempt, Refund, WebhookEvent
 from orders.services.errors import OrderError
 from orders.services.notifications import READY_EMAIL_ACTION
@@ -100,7 +101,7 @@ def order_timeline(order: Order) -> list[dict]:
                 payment.created_at,
                 _("Payment"),
                 f"{payment.get_gateway_display()} · {payment.get_status_display()} · "
-                f"{payment.currency} {payment.amount}",
+                f"{show_money(payment.amount, payment.currency)}",
                 _("Reference: %s") % (payment.external_reference or "—"),
             )
         )
@@ -109,7 +110,7 @@ def order_timeline(order: Order) -> list[dict]:
             _event(
                 refund.created_at,
                 _("Refund"),
-                f"{refund.currency} {refund.amount} · {refund.get_status_display()}",
+                f"{show_money(refund.amount, refund.currency)} · {refund.get_status_display()}",
                 refund.reason,
                 refund.created_by.email if refund.created_by else "",
             )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PartnerAdmin
 from accounts.models import Partner
+from core.money import show_money
 from orders.models import WalletEntry
 from orders.services.errors import OrderError
 from orders.services.wallet import adjust_wallet
@@ -93,7 +94,7 @@ class PartnerWalletAdmin(PartnerAdmin):
 
     @admin.display(description=_("Balance"), ordering="ledger_balance")
     def balance(self, partner):
-        return partner.ledger_balance or 0
+        return show_money(partner.ledger_balance or Decimal(0), partner.currency)
 
     @admin.display(description=_("Wallet"))
     def wallet_link(self, partner):

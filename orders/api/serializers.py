@@ -6,7 +6,6 @@ from datetime import datetime
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
 from django.db.models import OuterRef, Prefetch, Subquery, TextField
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
@@ -22,6 +21,7 @@ from orders.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from orders.models.partner_webhooks import validate_webhook_url
 from orders.models.sim import activation_parts
 from orders.services.placing import MAX_QUANTITY
 from plans.api.serializers import OperatorSerializer
@@ -291,8 +291,9 @@ class PlacementSerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        validators=[URLValidator(schemes=["https"])],
-        help_text="An https URL told about this order's progress.",
+        validators=[validate_webhook_url],
+        help_text="An https URL told about this order's progress (the same rule as webhook "
+        "endpoints).",
     )
 
     def validate_plan(self, plan):

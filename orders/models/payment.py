@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import currency_field, money_field
+from core.money import currency_field, money_field, show_money
 from core.state import TransitionMap
 
 
@@ -67,7 +67,9 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_gateway_display()} {self.currency} {self.amount} ({self.status})"
+        return (
+            f"{self.get_gateway_display()} {show_money(self.amount, self.currency)} ({self.status})"
+        )
 
 
 class Refund(models.Model):
@@ -99,4 +101,4 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.currency} {self.amount} of payment #{self.payment_id}"
+        return f"Refund {show_money(self.amount, self.currency)} of payment #{self.payment_id}"

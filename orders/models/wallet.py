@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.indexes import NullsLastIndex
 from core.models import AppendOnlyModel
-from core.money import currency_field, money_field
+from core.money import currency_field, money_field, show_money
 
 # A partner's entries newest first, in the order only their newest-entry index holds.
 NEWEST_FIRST = F("pk").desc(nulls_last=True)
@@ -75,7 +75,7 @@ class WalletEntry(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.partner} {self.get_kind_display()} {self.currency} {self.amount}"
+        return f"{self.partner} {self.get_kind_display()} {show_money(self.amount, self.currency)}"
 
     @classmethod
     def balance_of(cls, partner) -> Decimal:

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sms
 from accounts.models import Language, User
+from core.brand import sender
 from orders.models import Sim
 from orders.models.notifications import Notification
 from orders.models.partner_webhooks import EventType
@@ -494,6 +495,11 @@ def _email(notification: Notification, contact: Contact, url: str, mailer: Maile
     context = {"notification": notification, "url": url, "support_email": settings.SUPPORT_EMAIL}
     text = mailer.render("orders/email/reminder.txt", context, contact.language)
     html = mailer.render("orders/email/reminder.html", context, contact.language)
-    message = EmailMultiAlternatives(subject=notification.title, body=text, to=[contact.email])
+    message = EmailMultiAlternatives(
+        subject=notification.title,
+        body=text,
+        from_email=sender(contact.language),
+        to=[contact.email],
+    )
     message.attach_alternative(html, "text/html")
     mailer.send(message)

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from core import audit
+from core.brand import sender
 from orders.models import Notification, Order
 from orders.notifications import unread
 
@@ -51,6 +52,7 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
     message = EmailMultiAlternatives(
         subject=subject,
         body=parts["zh-hans"]["text"] + "\n\n----------\n\n" + parts["en"]["text"],
+        from_email=sender(bilingual=True),
         to=[order.customer.email],
     )
     html = render_to_string(
@@ -98,7 +100,10 @@ def send_replacement_email(ticket_id: int, event: str) -> None:
         "rejected": "补卡申请未通过 / Replacement request not approved",
     }[event]
     EmailMultiAlternatives(
-        subject=subject, body="\n\n----------\n\n".join(bodies), to=[customer.email]
+        subject=subject,
+        body="\n\n----------\n\n".join(bodies),
+        from_email=sender(bilingual=True),
+        to=[customer.email],
     ).send()
     audit.record(action=f"replacement.email_{event}", target=ticket, actor_label="worker")
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import currency_field, money_field
+from core.money import currency_field, money_field, show_money
 from plans.providers import Capability, adapters_offering, capabilities_of
 
 
@@ -191,4 +191,4 @@ class PlanPrice(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan}: {self.currency} {self.amount}"
+        return f"{self.plan}: {show_money(self.amount, self.currency)}"

@@ -295,3 +295,24 @@ def test_query_budget(
     assert sum(len(row["sims"]) for row in results) == 2 * min(60, count)
     with django_assert_num_queries(CACHED_KEY_LIST_BUDGET):
         assert api_client.get(response.json()["next"] or ORDERS).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("debug", "url", "accepted"),
+    [
+        (True, "http://partner.example/hook", True),
+        (False, "http://partner.example/hook", False),
+        (False, "http://127.0.0.1:9000/hook", True),
+        (False, "https://169.254.169.254/latest/meta-data/", False),
+        (False, "https://partner.example/hook", True),
+    ],
+)
+def test_an_orders_webhook_url_follows_the_webhook_endpoints_rule(
+    api_client, api_partner, plan_by_sku, settings, debug, url, accepted
+):
+    settings.DEBUG = debug
+    plan = plan_by_sku("jazz-esim-week-10gb")
+    order = api_client.post(ORDERS, {"plan": plan.pk, "webhook_url": url}, format="json")
+    endpoint = api_client.post("/api/v1/webhook-endpoints/", {"url": url}, format="json")
+    assert (order.status_code, endpoint.status_code) == ((201, 201) if accepted else (400, 400))
+    assert Order.objects.filter(webhook_url=url).exists() is accepted

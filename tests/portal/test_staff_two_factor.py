@@ -75,15 +75,45 @@ def test_password_and_code_sign_in_opens_the_admin(client, staff):
 @pytest.mark.django_db(transaction=True)  # the activation signal is sent on commit
 def test_setting_up_the_app_opens_the_admin_without_a_second_code(client, staff):
     client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
-    response = client.get("/admin/")
-    assert response["Location"] == reverse("mfa_activate_totp") + "?next=%2Fadmin%2F"
+    response = client.get("/admin/orders/order/")
+    assert response["Location"] == (
+        reverse("mfa_activate_totp") + "?next=%2Fadmin%2Forders%2Forder%2F"
+    )
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
-    page = client.get(reverse("mfa_activate_totp"))
+    page = client.get(response["Location"])
     secret = page.context["form"].secret
-    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
-    assert response.status_code == 302
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}, follow=True)
+    assert response.redirect_chain == [("/admin/orders/order/", 302)]
+    assert response.status_code == 200
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
-    assert client.get("/admin/").status_code == 200
+    codes_link = reverse("mfa_view_recovery_codes")
+    assert f'href="{codes_link}"' in response.text  # the message links to the codes
+    codes = client.get(codes_link)
+    assert codes.status_code == 200
+    unused = Authenticator.objects.get(user=staff, type=Authenticator.Type.RECOVERY_CODES)
+    assert unused.wrap().get_unused_codes()[0] in codes.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_setting_up_the_app_without_a_destination_land_on_the_admin_index(client, staff):
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response["Location"] == reverse("admin:index")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customers_setting_up_the_app_still_see_their_recovery_codes(client):
+    customer = UserFactory()
+    customer.set_password(PASSWORD)
+    customer.save()
+    EmailAddress.objects.create(user=customer, email=customer.email, verified=True, primary=True)
+    client.post("/accounts/login/", {"login": customer.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
 
 
 def test_customers_are_not_asked_and_cannot_enter(client):

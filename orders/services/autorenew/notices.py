@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Language
+from core.brand import sender
 from orders.models.notifications import Notification
 
 
@@ -72,7 +73,9 @@ def notify_auto_renew_failed(*, renewal, charge, error: str, final: bool) -> boo
         return False
     if wants_email(user):
         try:
-            EmailMultiAlternatives(subject=title, body=body, to=[user.email]).send()
+            EmailMultiAlternatives(
+                subject=title, body=body, from_email=sender(language), to=[user.email]
+            ).send()
             notification.channels = [Notification.Channel.EMAIL]
         except Exception as exc:  # the in-site notification stands; keep why email failed
             notification.error = str(exc)[:2000]
