@@ -72,11 +72,13 @@ def test_sends_to_a_broker_that_does_not_answer_are_tried_once(
     monkeypatch.setattr(
         app.conf, "broker_transport_options", {**app.conf.broker_transport_options, **timeouts}
     )
-    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app, "_pool", None)  # connections and producers made for another broker
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         provision_order.delay_on_commit(41)
     assert "provision_order not sent: the broker does not answer" in caplog.text
     reached = len(stalled.received)
+    assert reached
     for order in (42, 43):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             provision_order.delay_on_commit(order)
