@@ -10,10 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from core.api import gate
+from core.api.pagination import CheckedCursorPagination
 from core.api.views import PartnerAPIView
 from core.cache import CACHE_ERRORS
 from plans.api.filters import PlanFilter, partner_catalog
@@ -34,7 +34,7 @@ CACHED_STATUSES = (status.HTTP_200_OK, status.HTTP_304_NOT_MODIFIED)
 logger = logging.getLogger(__name__)
 
 
-class CatalogPagination(CursorPagination):
+class CatalogPagination(CheckedCursorPagination):
     """Stable cursor pages in catalog order."""
 
     ordering = ("ordering", "id")
