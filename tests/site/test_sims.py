@@ -187,6 +187,30 @@ def test_card_links_are_what_reverse_gives(name, iccid):
     assert SimLinks().url(name, iccid) == reverse(name, args=[iccid])
 
 
+def titles(body: str) -> list[str]:
+    return [chunk.split("</h2>")[0] for chunk in body.split("<h2>")[1:]]
+
+
+def test_a_replaced_sim_and_its_replacement_have_distinct_titles(sims_client, sims_make):
+    new = sims_make(msisdn="+923001110001")
+    sims_make(msisdn="+923001110001", status=Sim.Status.REPLACED, replaced_by=new)
+    bare = sims_make(msisdn="")
+    old_bare = sims_make(msisdn="", status=Sim.Status.REPLACED, replaced_by=bare)
+    tail, bare_tail, old_tail = new.iccid[-6:], bare.iccid[-6:], old_bare.iccid[-6:]
+    assert titles(my_sims(sims_client)) == [
+        f"Jazz · ICCID …{bare_tail} (new card)",
+        f"Jazz · 0300 111 0001 (new card …{tail})",
+        f"Jazz · ICCID …{old_tail} (replaced)",
+        "Jazz · 0300 111 0001 (replaced)",
+    ]
+    assert titles(my_sims(sims_client, **{"accept-language": "zh-hans"})) == [
+        f"Jazz · ICCID …{bare_tail}（补卡新卡）",
+        f"Jazz · 0300 111 0001（补卡新卡 …{tail}）",
+        f"Jazz · ICCID …{old_tail}（已补卡停用）",
+        "Jazz · 0300 111 0001（已补卡停用）",
+    ]
+
+
 def test_chinese_page(sims_client, sims_make, frozen):
     sims_make(msisdn="+923001110001", expires_at=NOW + timedelta(days=2), data_remaining_mb=2048)
     body = my_sims(sims_client, **{"accept-language": "zh-hans"})
