@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.phone import national_number
 from orders.models import Gateway, Order, Payment, Refund
 from orders.services.errors import OrderError
 from orders.services.lifecycle import PAYABLE_STATES
@@ -42,13 +43,6 @@ def install_url(iccid: str) -> str:
         return reverse("sims:install", args=[iccid])
     except NoReverseMatch:
         return ""
-
-
-def national_number(msisdn: str) -> str:
-    """``+923001234567`` as Pakistanis write it: ``0300 1234567``."""
-    if msisdn.startswith("+92") and len(msisdn) == 13:
-        return f"0{msisdn[3:6]} {msisdn[6:]}"
-    return msisdn
 
 
 def owned_order(request, number: str) -> Order:

@@ -14,9 +14,9 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.phone import national_number
 from orders.models import Sim
 from orders.services.replacement import REPLACEABLE_STATES
-from orders.site.forms.recharge import local_number
 
 EXPIRING_WITHIN = timedelta(days=3)
 CLOSED_STATES = frozenset({Sim.Status.REPLACED, Sim.Status.CANCELLED})
@@ -62,7 +62,7 @@ def countdown(expires_at: datetime | None, now: datetime) -> str:
 def label(msisdn: str, iccid: str) -> str:
     """The phone number, else the ICCID's last six digits."""
     if msisdn:
-        return local_number(msisdn)
+        return national_number(msisdn)
     return _("ICCID …%(tail)s") % {"tail": iccid[-6:]}
 
 
@@ -185,7 +185,7 @@ def sim_card(row: tuple, page: CardPage) -> dict:
         card["auto_renew_url"] = links.url("sims:auto_renew", iccid)
         card["install_url"] = links.url("sims:install", iccid)
     if form == Sim.Form.PHYSICAL and msisdn and not closed:
-        card["recharge_url"] = f"{links.recharge}?{urlencode({'phone': local_number(msisdn)})}"
+        card["recharge_url"] = f"{links.recharge}?{urlencode({'phone': national_number(msisdn)})}"
     if status in REPLACEABLE_STATES:
         card["replace_url"] = links.url("sims:replace", iccid)
     card["links"] = any(key in card for key in LINK_KEYS)

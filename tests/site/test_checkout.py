@@ -235,6 +235,22 @@ def test_renewal_orders_are_paid_on_the_same_page(shopper, ready_order, pay_by_c
     assert "Your SIM has been renewed" in body
 
 
+def test_a_number_is_shown_one_way_on_the_site_and_in_the_email(shopper, customer, pay_by_card):
+    plan = Plan.objects.get(provider_sku="zong-recharge-300")
+    order = place_recharge(plan=plan, customer=customer, msisdn="+92 312 765 4321", currency="PKR")
+    pay_by_card(order)
+    pages = [
+        reverse("orders:list"),
+        reverse("orders:detail", args=[order.number]),
+        reverse("orders:receipt", args=[order.number]),
+    ]
+    [email] = mail.outbox
+    shown = [shopper.get(url).content.decode() for url in pages]
+    shown += [email.body, email.alternatives[0][0]]
+    for text in shown:
+        assert "0312 7654321" in text and "+92312" not in text and "0312 765 4321" not in text
+
+
 def test_recharge_orders_show_the_number_large(shopper, customer, pay_by_card):
     plan = Plan.objects.get(provider_sku="zong-recharge-300")
     order = place_recharge(plan=plan, customer=customer, msisdn="0312 7654321", currency="PKR")
