@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import DeleteAccountForm, ProfileForm
 from accounts.models import CustomerProfile
 from accounts.services import delete_account, update_profile
+from core.phone import national_number
 
 
 @login_required
@@ -19,7 +20,9 @@ from accounts.services import delete_account, update_profile
 def profile(request):
     instance, _created = CustomerProfile.objects.get_or_create(user=request.user)
     form = ProfileForm(
-        request.POST or None, instance=instance, initial={"phone": request.user.phone}
+        request.POST or None,
+        instance=instance,
+        initial={"phone": national_number(request.user.phone)},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

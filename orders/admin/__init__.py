@@ -16,6 +16,7 @@ from core.admin.audit import ALL_FIELDS, AuditedModelAdmin, ServiceFieldsMixin
 from core.admin.filters import IndexedValuesFilter
 from core.admin.paging import EstimatedCountPaginator
 from core.money import format_money
+from core.phone import national_number
 from core.state import IllegalTransition
 from orders.admin import (  # noqa: F401  (they register themselves)
     customer_notifications,
@@ -347,7 +348,7 @@ class RefundAdmin(AuditedModelAdmin):
 class SimAdmin(AuditedModelAdmin):
     list_display = [
         "iccid",
-        "msisdn",
+        "number",
         "operator",
         "form",
         "status",
@@ -364,6 +365,11 @@ class SimAdmin(AuditedModelAdmin):
     # Issued, renewed, replaced and synced by the services from what the upstream reports.
     service_fields = ALL_FIELDS
     service_rows = True
+
+    @admin.display(description=_("phone number"), ordering="msisdn")
+    def number(self, sim):
+        """The number as the site shows it (``0300 1234567``)."""
+        return national_number(sim.msisdn)
 
     def get_search_results(self, request, queryset, search_term):
         found = search_sims(queryset, search_term.strip())

@@ -7,13 +7,26 @@ email, both indexed) and the list is filtered on indexed columns of its own tabl
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from accounts.models import User
+from core.validators import normalize_pakistani_mobile
 from orders.models import Sim
 
 ICCID = re.compile(r"^89\d{16,20}$")
 MSISDN = re.compile(r"^\+\d{8,15}$")
+NATIONAL = re.compile(r"^03\d{2}[ -]?\d{7}$")  # 0300 1234567, as the admin shows numbers
+
+
+def as_e164(term: str) -> str:
+    """A number typed as the admin shows it (``0300 1234567``) in its stored form, else ``term``."""
+    if not NATIONAL.match(term):
+        return term
+    try:
+        return normalize_pakistani_mobile(term)
+    except ValidationError:
+        return term
 
 
 def user_ids(email: str) -> list[int]:
@@ -24,7 +37,7 @@ def user_ids(email: str) -> list[int]:
 def search_orders(queryset, term: str):
     """Orders whose number, customer email, SIM ICCID (issued or renewed) or recharge number
     is ``term``, case-insensitive."""
-    found = Q(number__in={term, term.upper()}) | Q(recharge_msisdn=term)
+    found = Q(number__in={term, term.upper()}) | Q(recharge_msisdn=as_e164(term))
     if ICCID.match(term):
         sims = Sim.objects.filter(iccid=term).values_list("pk", "issued_by_order_id")
         for sim, issued_by in sims:
@@ -39,6 +52,7 @@ def search_sims(queryset, term: str):
     for any other term (the admin's default search then matches parts of them)."""
     if ICCID.match(term):
         return queryset.filter(iccid=term)
+    term = as_e164(term)
     if MSISDN.match(term):
         return queryset.filter(msisdn=term)
     if "@" in term and " " not in term:

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from accounts import sms
 from accounts.models import Language, User
 from core.brand import sender
+from core.phone import national_number
 from orders.models import Sim
 from orders.models.notifications import Notification
 from orders.models.partner_webhooks import EventType
@@ -338,7 +339,7 @@ def _contacts(user_ids: set[int]) -> dict[int, Contact]:
 
 
 def sim_label(sim: dict) -> str:
-    return sim["msisdn"] or f"…{sim['iccid'][-6:]}"
+    return national_number(sim["msisdn"]) or f"…{sim['iccid'][-6:]}"
 
 
 def render_texts(

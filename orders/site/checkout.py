@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.phone import national_number
 from orders.models import Gateway, Order, Payment, Refund
 from orders.services.errors import OrderError
 from orders.services.lifecycle import PAYABLE_STATES
@@ -32,6 +33,8 @@ LIVE_STATES = {
 }
 PROGRESS_STEPS = {Order.Status.PAID: 1, Order.Status.PROVISIONING: 2, Order.Status.FULFILLED: 3}
 PAID_STATES = {Payment.Status.SUCCEEDED, Payment.Status.REFUNDED}
+# The gateway sends the customer back to the order page with this mark once they have paid.
+RETURNED_MARK = "returned"
 
 
 def install_url(iccid: str) -> str:
@@ -40,13 +43,6 @@ def install_url(iccid: str) -> str:
         return reverse("sims:install", args=[iccid])
     except NoReverseMatch:
         return ""
-
-
-def national_number(msisdn: str) -> str:
-    """``+923001234567`` as Pakistanis write it: ``0300 1234567``."""
-    if msisdn.startswith("+92") and len(msisdn) == 13:
-        return f"0{msisdn[3:6]} {msisdn[6:]}"
-    return msisdn
 
 
 def owned_order(request, number: str) -> Order:
@@ -63,19 +59,31 @@ def summary_context(order: Order) -> dict:
     return {"order": order, "recharge_number": national_number(order.recharge_msisdn)}
 
 
-def status_context(order: Order) -> dict:
-    """The live status block: plain-language state, progress, install links, next steps."""
+def status_context(order: Order, returned: bool = False) -> dict:
+    """The live status block: plain-language state, progress, install links, next steps.
+
+    ``returned`` is true once the customer is back from the gateway: an order still awaiting
+    payment then shows that its payment is being confirmed, not an offer to pay again.
+    """
     context = {
         "order": order,
         "live": order.status in LIVE_STATES,
         "step": PROGRESS_STEPS.get(order.status, 0),
         "pay_again": order.status in PAYABLE_STATES,
+        "badge": order.get_status_display(),
+        "returned": returned,
     }
     if order.status == Order.Status.AWAITING_PAYMENT:
         payment = order.payments.filter(status=Payment.Status.PENDING).order_by("-pk").first()
-        context["manual_payment"] = (
-            payment if payment and payment.gateway == Gateway.MANUAL else None
-        )
+        manual = payment if payment and payment.gateway == Gateway.MANUAL else None
+        context["manual_payment"] = manual
+        context["confirming"] = returned and payment is not None and manual is None
+        if context["confirming"]:
+            context["pay_again"] = False
+            context["badge"] = _("Confirming payment")
+    if order.status == Order.Status.PAID:
+        # Paid orders are handed to provisioning at once: to the customer they are being set up.
+        context["badge"] = Order.Status.PROVISIONING.label
     if order.status == Order.Status.PAYMENT_FAILED:
         # A payment cancelled (not failed) here is one whose checkout page expired unpaid.
         latest = order.payments.order_by("-pk").first()
@@ -138,7 +146,7 @@ def pay(request, number: str):
                 order=order,
                 gateway_key=gateway,
                 method=form.cleaned_data["method_key"],
-                success_url=request.build_absolute_uri(order_url),
+                success_url=request.build_absolute_uri(f"{order_url}?{RETURNED_MARK}=1"),
                 cancel_url=request.build_absolute_uri(request.path),
                 customer_reference=(
                     form.cleaned_data["reference"] if gateway == Gateway.MANUAL else ""
@@ -175,7 +183,7 @@ def order_list(request):
 def order_detail(request, number: str):
     """The order page: summary and a status block that updates itself."""
     order = owned_order(request, number)
-    context = summary_context(order) | status_context(order)
+    context = summary_context(order) | status_context(order, RETURNED_MARK in request.GET)
     return render(request, "orders/site/order_detail.html", context)
 
 
@@ -184,7 +192,8 @@ def order_detail(request, number: str):
 def order_status(request, number: str):
     """The status block alone, for the order page to poll."""
     order = owned_order(request, number)
-    return render(request, "orders/site/order_status.html", status_context(order))
+    context = status_context(order, RETURNED_MARK in request.GET)
+    return render(request, "orders/site/order_status.html", context)
 
 
 @login_required

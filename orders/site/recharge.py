@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from core.currency import SESSION_KEY, current_currency
 from core.money import Currency
+from core.phone import national_number
 from orders.services.errors import OrderError
 from orders.services.placing import place_recharge
-from orders.site.forms.recharge import ConfirmForm, RechargeChoice, RechargeForm, local_number
+from orders.site.forms.recharge import ConfirmForm, RechargeChoice, RechargeForm
 from orders.site.sims import payment_url
 
 
@@ -32,7 +33,7 @@ def _edit_data(request) -> dict | None:
     except ValidationError:
         return None
     return {
-        "phone": local_number(choice.msisdn),
+        "phone": national_number(choice.msisdn),
         "operator": choice.operator.pk,
         "plan": choice.plan.pk,
         "detected_for": choice.msisdn,
@@ -43,7 +44,7 @@ def _confirm_page(request, form: ConfirmForm, choice: RechargeChoice | None):
     context = {
         "form": form,
         "choice": choice,
-        "number": local_number(choice.msisdn) if choice else "",
+        "number": national_number(choice.msisdn) if choice else "",
     }
     return render(request, "orders/site/recharge_confirm.html", context)
 

@@ -14,9 +14,9 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.phone import national_number
 from orders.models import Sim
 from orders.services.replacement import REPLACEABLE_STATES
-from orders.site.forms.recharge import local_number
 
 EXPIRING_WITHIN = timedelta(days=3)
 CLOSED_STATES = frozenset({Sim.Status.REPLACED, Sim.Status.CANCELLED})
@@ -25,7 +25,7 @@ LINK_KEYS = ("install_url", "renew_url", "recharge_url", "replace_url")
 LIST_FIELDS = (
     *("iccid", "msisdn", "form", "status", "data_total_mb", "data_remaining_mb", "expires_at"),
     *("usage_synced_at", "created_at", "operator__name", "current_plan__name"),
-    "current_plan__name_zh",
+    *("current_plan__name_zh", "replaces__iccid"),
 )
 STATUS, EXPIRES_AT, SYNCED_AT = map(LIST_FIELDS.index, ("status", "expires_at", "usage_synced_at"))
 URL_PATH_SAFE = "!$&'()*+,;=/~:@"  # what reverse() leaves unquoted in a path
@@ -62,8 +62,20 @@ def countdown(expires_at: datetime | None, now: datetime) -> str:
 def label(msisdn: str, iccid: str) -> str:
     """The phone number, else the ICCID's last six digits."""
     if msisdn:
-        return local_number(msisdn)
+        return national_number(msisdn)
     return _("ICCID …%(tail)s") % {"tail": iccid[-6:]}
+
+
+def title(sim: dict) -> str:
+    """``Jazz · 0300 1234567``; a replaced SIM says so, its replacement shows its ICCID's tail."""
+    plain = f"{sim['operator__name']} · {label(sim['msisdn'], sim['iccid'])}"
+    if sim["status"] == Sim.Status.REPLACED:
+        return _("%(title)s (replaced)") % {"title": plain}
+    if sim["replaces__iccid"] is None:
+        return plain
+    if not sim["msisdn"]:  # the label is the ICCID's tail already
+        return _("%(title)s (new card)") % {"title": plain}
+    return _("%(title)s (new card …%(tail)s)") % {"title": plain, "tail": sim["iccid"][-6:]}
 
 
 def state_class(status: str, expires_at: datetime | None, now: datetime) -> str:
@@ -153,7 +165,7 @@ def sim_card(row: tuple, page: CardPage) -> dict:
         plan = plan_zh
     card = {
         "muted": " muted" if closed else "",
-        "title": f"{sim['operator__name']} · {label(msisdn, iccid)}",
+        "title": title(sim),
         "state": state,
         "state_label": state_label(state),
         "physical": form == Sim.Form.PHYSICAL,
@@ -173,7 +185,7 @@ def sim_card(row: tuple, page: CardPage) -> dict:
         card["auto_renew_url"] = links.url("sims:auto_renew", iccid)
         card["install_url"] = links.url("sims:install", iccid)
     if form == Sim.Form.PHYSICAL and msisdn and not closed:
-        card["recharge_url"] = f"{links.recharge}?{urlencode({'phone': local_number(msisdn)})}"
+        card["recharge_url"] = f"{links.recharge}?{urlencode({'phone': national_number(msisdn)})}"
     if status in REPLACEABLE_STATES:
         card["replace_url"] = links.url("sims:replace", iccid)
     card["links"] = any(key in card for key in LINK_KEYS)

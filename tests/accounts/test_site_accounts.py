@@ -110,6 +110,7 @@ def test_profile_saves_phone_language_and_preferences(client):
     assert user.phone == "+923007654321"
     assert (user.profile.preferred_language, user.profile.notify_by_sms) == ("en", True)
     assert response.cookies["django_language"].value == "en"
+    assert 'value="0300 7654321"' in client.get("/account/").content.decode()
 
 
 @pytest.mark.parametrize(

@@ -312,6 +312,17 @@ def test_search_by_iccid_number_email_and_recharge_number(client, signed_in_admi
     assert listed(client, q=order.number) == {order.pk}
     assert listed(client, q=order.customer.email.upper()) == {order.pk}
     assert listed(client, q="+923001234567") == {recharge.pk}
+    assert listed(client, q="0300 1234567") == listed(client, q="03001234567") == {recharge.pk}
+
+
+def test_sims_are_listed_and_found_by_the_national_number(client, signed_in_administrator):
+    sim = SimFactory(msisdn="+923001234567")
+    SimFactory(msisdn="+923001234568")
+    url = reverse("admin:orders_sim_changelist")
+    body = client.get(url).content.decode()
+    assert "0300 1234567" in body and "+923001234567" not in body
+    found = client.get(url, {"q": "0300 1234567"}).context["cl"].result_list
+    assert list(found) == [sim]
 
 
 def test_problems_filter(client, signed_in_administrator):

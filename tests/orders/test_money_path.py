@@ -74,7 +74,7 @@ def test_recharge_records_the_operator_transaction(customer, pay):
     assert order.status == Order.Status.FULFILLED
     assert order.upstream_reference.startswith("sbx-tx-")
     assert not order.issued_sims.exists()
-    assert "+923151234567" in mail.outbox[0].body
+    assert "0315 1234567" in mail.outbox[0].body
 
 
 def test_pay_later_provisions_only_when_the_bank_confirms(customer, esim_plan, pay):

@@ -105,6 +105,13 @@ def test_email_off_sends_no_email_but_keeps_the_notification():
     assert Notification.objects.get().channels == []
 
 
+def test_reminders_name_the_sim_by_its_national_number():
+    SimFactory(owner=customer(), msisdn="+923001234567", expires_at=EXPIRES)
+    sweep_at(EXPIRES - timedelta(days=2))
+    [email] = mail.outbox
+    assert "0300 1234567" in email.body and "+923001234567" not in email.body
+
+
 def test_sms_on_with_a_phone_sends_an_sms():
     user = customer(email=False, sms_on=True, phone="+923001234567")
     sim = SimFactory(owner=user, expires_at=EXPIRES)

@@ -39,7 +39,7 @@ def test_buy_pay_and_follow_the_order_until_it_is_ready(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = shopper.post(gateway_url, {"action": "pay"})
-    assert response["Location"] == f"http://testserver{order_url}"
+    assert response["Location"] == f"http://testserver{order_url}?returned=1"
 
     order.refresh_from_db()
     sim = order.issued_sims.get()
@@ -50,6 +50,53 @@ def test_buy_pay_and_follow_the_order_until_it_is_ready(
         assert "Ready" in body and f'href="{install}"' in body
         assert "data-poll-url" not in body
     assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
+
+
+ZH = {"accept-language": "zh-CN,zh;q=0.9"}
+
+
+def badge(body: str) -> str:
+    return body.split('<span class="badge ', 1)[1].split(">", 1)[1].split("<", 1)[0]
+
+
+def test_back_from_paying_the_order_shows_confirming_then_being_set_up_then_ready(
+    shopper, buy, esim_plan, django_capture_on_commit_callbacks
+):
+    order = buy(esim_plan)
+    gateway_url = shopper.post(reverse("orders:pay", args=[order.number]), {"method": "test:card"})[
+        "Location"
+    ]
+    with django_capture_on_commit_callbacks() as webhook:  # the return lands before the webhook
+        back_url = shopper.post(gateway_url, {"action": "pay"})["Location"]
+    status_url = reverse("orders:status", args=[order.number]) + "?returned=1"
+    for url in (back_url, status_url):
+        english = shopper.get(url).content.decode()
+        chinese = shopper.get(url, headers=ZH).content.decode()
+        assert badge(english) == "Confirming payment" and badge(chinese) == "正在确认付款"
+        assert "We are confirming your payment" in english
+        assert "正在向支付机构确认您的付款" in chinese
+        assert "Pay another way" not in english and "换一种方式支付" not in chinese
+        assert f'data-poll-url="{status_url}"' in english
+    plain = shopper.get(reverse("orders:detail", args=[order.number])).content.decode()
+    assert badge(plain) == "Awaiting payment" and "Pay another way" in plain
+
+    with django_capture_on_commit_callbacks() as provisioning:
+        webhook[0]()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    english = shopper.get(back_url).content.decode()
+    chinese = shopper.get(back_url, headers=ZH).content.decode()
+    assert badge(english) == "Being set up" and badge(chinese) == "开通中"
+    assert "Payment received" in english and "Pay another way" not in english
+
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PROVISIONING)
+    assert badge(shopper.get(status_url, headers=ZH).content.decode()) == "开通中"
+    with django_capture_on_commit_callbacks(execute=True):
+        provisioning[0]()
+    english = shopper.get(status_url).content.decode()
+    chinese = shopper.get(status_url, headers=ZH).content.decode()
+    assert badge(english) == "Ready" and badge(chinese) == "已就绪"
+    assert "data-poll-url" not in english
 
 
 def test_status_fragment_polls_while_the_order_is_on_its_way(shopper, buy, esim_plan):
@@ -87,12 +134,13 @@ def test_manual_payment_waits_for_staff(shopper, buy, esim_plan):
         {"method": "manual:easypaisa", "reference": "TID 8812 3341"},
     )
     order_url = reverse("orders:detail", args=[order.number])
-    assert response["Location"] == f"http://testserver{order_url}"
+    assert response["Location"] == f"http://testserver{order_url}?returned=1"
     payment = order.payments.get()
     assert (payment.gateway, payment.method, payment.status) == ("manual", "easypaisa", "pending")
     assert payment.customer_reference == "TID 8812 3341"
-    body = shopper.get(order_url).content.decode()
+    body = shopper.get(response["Location"]).content.decode()
     assert "waiting for staff to confirm your transfer" in body and "TID 8812 3341" in body
+    assert badge(body) == "Awaiting payment" and "Pay another way" in body
 
 
 def test_unknown_payment_method_is_a_form_error(shopper, buy, esim_plan):
@@ -185,6 +233,22 @@ def test_renewal_orders_are_paid_on_the_same_page(shopper, ready_order, pay_by_c
     assert order.status == Order.Status.FULFILLED
     body = shopper.get(reverse("orders:detail", args=[order.number])).content.decode()
     assert "Your SIM has been renewed" in body
+
+
+def test_a_number_is_shown_one_way_on_the_site_and_in_the_email(shopper, customer, pay_by_card):
+    plan = Plan.objects.get(provider_sku="zong-recharge-300")
+    order = place_recharge(plan=plan, customer=customer, msisdn="+92 312 765 4321", currency="PKR")
+    pay_by_card(order)
+    pages = [
+        reverse("orders:list"),
+        reverse("orders:detail", args=[order.number]),
+        reverse("orders:receipt", args=[order.number]),
+    ]
+    [email] = mail.outbox
+    shown = [shopper.get(url).content.decode() for url in pages]
+    shown += [email.body, email.alternatives[0][0]]
+    for text in shown:
+        assert "0312 7654321" in text and "+92312" not in text and "0312 765 4321" not in text
 
 
 def test_recharge_orders_show_the_number_large(shopper, customer, pay_by_card):

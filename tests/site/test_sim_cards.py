@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from orders.models import Sim
 from orders.site import sim_cards
 from plans.models import Operator, Plan
+from tests.factories import make_iccid
 
 pytest_plugins = ["tests.site.conftest_sims"]
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,9 @@ CHANGES = {
     "operator": lambda sim: Operator.objects.filter(pk=sim.operator_id).update(name="Jazz 4G"),
     "plan": lambda sim: plan_of(sim).update(name="Renamed plan"),
     "plan replaced": lambda sim: Sim.objects.filter(pk=sim.pk).update(current_plan=None),
+    "replaces": lambda sim: Sim.objects.create(
+        iccid=make_iccid(999_999), operator_id=sim.operator_id, replaced_by=sim, status="replaced"
+    ),
 }
 
 

@@ -49,11 +49,11 @@ def test_countdowns_count_the_sites_days_on_the_evening_before_new_year(
     sims_make(msisdn="+923001110003", expires_at=EVENING_BEFORE_NEW_YEAR - timedelta(hours=1))
     body = my_sims(sims_client)
 
-    today = card_for(body, "0300 111 0001")  # 22:30 on 1 January in Karachi
+    today = card_for(body, "0300 1110001")  # 22:30 on 1 January in Karachi
     assert "expires today" in today and "2027-01-01 22:30" in today
-    tomorrow = card_for(body, "0300 111 0002")  # 01:30 on 2 January in Karachi
+    tomorrow = card_for(body, "0300 1110002")  # 01:30 on 2 January in Karachi
     assert "1 day left" in tomorrow and "2027-01-02 01:30" in tomorrow
-    assert "expired today" in card_for(body, "0300 111 0003")  # 01:30 on 1 January
+    assert "expired today" in card_for(body, "0300 1110003")  # 01:30 on 1 January
 
 
 def test_badges_countdowns_and_usage(sims_client, sims_make, frozen):
@@ -76,30 +76,30 @@ def test_badges_countdowns_and_usage(sims_client, sims_make, frozen):
     sims_make(status=Sim.Status.REPLACED, msisdn="+923001110007")
     body = my_sims(sims_client)
 
-    ready = card_for(body, "0300 111 0001")
+    ready = card_for(body, "0300 1110001")
     assert 'class="badge issued">Ready to install' in ready
     assert "7 days left" in ready and "Usage not synced yet" in ready
     assert "10 GB left of 10 GB" in ready
 
-    expiring = card_for(body, "0300 111 0002")
+    expiring = card_for(body, "0300 1110002")
     assert 'class="badge expiring">Expiring soon' in expiring
     assert "2 days left" in expiring
     assert "8 GB used · 2 GB left of 10 GB" in expiring
     assert '<meter min="0" max="10240" value="2048"' in expiring
     assert "Usage updated 2\xa0hours ago" in expiring
 
-    assert "expires today" in card_for(body, "0300 111 0003")
-    assert 'class="badge expiring"' in card_for(body, "0300 111 0003")
-    assert "1 day left" in card_for(body, "0300 111 0004")
+    assert "expires today" in card_for(body, "0300 1110003")
+    assert 'class="badge expiring"' in card_for(body, "0300 1110003")
+    assert "1 day left" in card_for(body, "0300 1110004")
 
-    expired = card_for(body, "0300 111 0005")
+    expired = card_for(body, "0300 1110005")
     assert 'class="badge expired">Expired' in expired and "expired 2 days ago" in expired
 
-    unlimited = card_for(body, "0300 111 0006")
+    unlimited = card_for(body, "0300 1110006")
     assert "Unlimited data" in unlimited and "<meter" not in unlimited
     assert 'class="badge active">Active' in unlimited and "30 days left" in unlimited
 
-    replaced = card_for(body, "0300 111 0007")
+    replaced = card_for(body, "0300 1110007")
     assert replaced.startswith(' muted"') and 'class="badge replaced">Replaced' in replaced
     assert "/install/" not in replaced and "/renew/" not in replaced
     assert "left of" not in replaced and "days left" not in replaced
@@ -117,12 +117,12 @@ def test_each_card_shows_operator_plan_and_expiry_date(sims_client, sims_make, f
 
 def test_physical_sim_is_recharged_not_renewed(sims_client, sims_make):
     sims_make(form=Sim.Form.PHYSICAL, msisdn="+923451234567", activation_code="")
-    card = card_for(my_sims(sims_client), "0345 123 4567")
+    card = card_for(my_sims(sims_client), "0345 1234567")
     assert "Physical SIM" in card
     assert "/install/" not in card and "/renew/" not in card
     link = re.search(r'href="(/recharge/\?phone=[^"]+)"', card).group(1)
     page = sims_client.get(unescape(link)).content.decode()
-    assert 'value="0345 123 4567"' in page and "this is a Telenor number" in page
+    assert 'value="0345 1234567"' in page and "this is a Telenor number" in page
 
 
 def test_live_sims_come_first_and_replaced_last(sims_client, sims_make):
@@ -130,7 +130,7 @@ def test_live_sims_come_first_and_replaced_last(sims_client, sims_make):
     sims_make(status=Sim.Status.REPLACED, msisdn="+923001110002")
     sims_make(status=Sim.Status.EXPIRED, msisdn="+923001110003")
     body = my_sims(sims_client)
-    order = [body.index(n) for n in ("0300 111 0003", "0300 111 0001", "0300 111 0002")]
+    order = [body.index(n) for n in ("0300 1110003", "0300 1110001", "0300 1110002")]
     assert order == sorted(order)
 
 
@@ -138,7 +138,7 @@ def test_only_my_own_sims_are_listed(sims_client, sims_make, sims_other):
     sims_make(msisdn="+923001110001")
     sims_make(msisdn="+923001119999", owner=sims_other)
     body = my_sims(sims_client)
-    assert "0300 111 0001" in body and "0300 111 9999" not in body
+    assert "0300 1110001" in body and "0300 1119999" not in body
 
 
 def test_no_sims_yet(sims_client):
@@ -154,7 +154,7 @@ def test_replacement_link_for_live_sims_only(sims_client, sims_make):
     live = sims_make(msisdn="+923001110001")
     replaced = sims_make(msisdn="+923001110002", status=Sim.Status.REPLACED)
     body = my_sims(sims_client)
-    assert f'href="/sims/{live.iccid}/replace/"' in card_for(body, "0300 111 0001")
+    assert f'href="/sims/{live.iccid}/replace/"' in card_for(body, "0300 1110001")
     assert f"/sims/{replaced.iccid}/replace/" not in body
 
 
@@ -187,10 +187,34 @@ def test_card_links_are_what_reverse_gives(name, iccid):
     assert SimLinks().url(name, iccid) == reverse(name, args=[iccid])
 
 
+def titles(body: str) -> list[str]:
+    return [chunk.split("</h2>")[0] for chunk in body.split("<h2>")[1:]]
+
+
+def test_a_replaced_sim_and_its_replacement_have_distinct_titles(sims_client, sims_make):
+    new = sims_make(msisdn="+923001110001")
+    sims_make(msisdn="+923001110001", status=Sim.Status.REPLACED, replaced_by=new)
+    bare = sims_make(msisdn="")
+    old_bare = sims_make(msisdn="", status=Sim.Status.REPLACED, replaced_by=bare)
+    tail, bare_tail, old_tail = new.iccid[-6:], bare.iccid[-6:], old_bare.iccid[-6:]
+    assert titles(my_sims(sims_client)) == [
+        f"Jazz · ICCID …{bare_tail} (new card)",
+        f"Jazz · 0300 1110001 (new card …{tail})",
+        f"Jazz · ICCID …{old_tail} (replaced)",
+        "Jazz · 0300 1110001 (replaced)",
+    ]
+    assert titles(my_sims(sims_client, **{"accept-language": "zh-hans"})) == [
+        f"Jazz · ICCID …{bare_tail}（补卡新卡）",
+        f"Jazz · 0300 1110001（补卡新卡 …{tail}）",
+        f"Jazz · ICCID …{old_tail}（已补卡停用）",
+        "Jazz · 0300 1110001（已补卡停用）",
+    ]
+
+
 def test_chinese_page(sims_client, sims_make, frozen):
     sims_make(msisdn="+923001110001", expires_at=NOW + timedelta(days=2), data_remaining_mb=2048)
     body = my_sims(sims_client, **{"accept-language": "zh-hans"})
-    card = card_for(body, "0300 111 0001")
+    card = card_for(body, "0300 1110001")
     assert "我的套餐" in body and "续费" in card and "剩余 2 GB" in card and "还剩 2 天" in card
 
 

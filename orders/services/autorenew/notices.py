@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Language
 from core.brand import sender
+from core.phone import national_number
 from orders.models.notifications import Notification
 
 
@@ -30,7 +31,7 @@ def failure_texts(*, renewal, final: bool, language: str) -> tuple[str, str]:
     sim = renewal.sim
     with translation.override(language):
         values = {
-            "sim": sim.msisdn or f"…{sim.iccid[-6:]}",
+            "sim": national_number(sim.msisdn) or f"…{sim.iccid[-6:]}",
             "date": timezone.localtime(sim.expires_at).strftime("%Y-%m-%d %H:%M"),
             "card": renewal.payment_method.label,
             "url": settings.SITE_URL + reverse("sims:auto_renew", args=[sim.iccid]),

@@ -19,14 +19,6 @@ TOKEN_MAX_AGE = 30 * 60
 PAKISTAN = 92
 
 
-def local_number(msisdn: str) -> str:
-    """``+923001234567`` as people in Pakistan write it: ``0300 123 4567``."""
-    if not msisdn.startswith(f"+{PAKISTAN}"):
-        return msisdn
-    national = "0" + msisdn[3:]
-    return f"{national[:4]} {national[4:7]} {national[7:]}"
-
-
 def parse_mobile(raw: str) -> str:
     """E.164 form of a Pakistani mobile number, or an error that says what is wrong with it."""
     try:
