@@ -5,6 +5,9 @@ import re
 
 from django.core import mail
 
+# An order's page, with or without the mark of a return from the payment gateway.
+ORDER_PAGE = re.compile(r"/orders/PK-[^/]+/(\?.*)?$")
+
 PASSWORD = "Qz8!long-pass"
 
 

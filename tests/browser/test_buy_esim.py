@@ -9,7 +9,7 @@ from accounts.models import User
 from orders.models import Sim
 from plans.models import Provider
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import decode_qr, sign_up_and_verify, submit
+from tests.browser.journeys import ORDER_PAGE, decode_qr, sign_up_and_verify, submit
 from tests.processes import kill_group, start_worker
 from tests.worlds import build_world
 
@@ -36,7 +36,7 @@ def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
         screenshot(page, "pay")
         submit(page)
         page.get_by_role("button", name="Pay", exact=True).click()
-        page.wait_for_url("**/orders/PK-*/")
+        page.wait_for_url(ORDER_PAGE)
         order_url = page.url
         status = page.locator("#order-status")
         assert "ready" not in status.inner_text().lower()

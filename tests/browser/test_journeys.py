@@ -12,7 +12,7 @@ from plans.models import Plan, PlanKind
 from plans.providers import get_adapter
 from tests.accounts.test_site_accounts import current_code
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import decode_qr, log_in, sign_up_and_verify, submit
+from tests.browser.journeys import ORDER_PAGE, decode_qr, log_in, sign_up_and_verify, submit
 from tests.clock import site_date
 from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
@@ -102,7 +102,7 @@ def pay_on_test_gateway(page) -> None:
     page.get_by_label(re.compile(r"\(test gateway")).first.check()
     submit(page)
     page.get_by_role("button", name="Pay", exact=True).click()
-    page.wait_for_url("**/orders/PK-*/")
+    page.wait_for_url(ORDER_PAGE)
 
 
 def test_renew_a_sim_before_it_runs_out(open_page, world_customer):
@@ -177,7 +177,7 @@ def test_purchase_in_the_chinese_ui_has_no_english_left(open_page, db):
     submit(page)
     pages["test-checkout"] = english_left(page)
     page.get_by_role("button", name="支付", exact=True).click()
-    page.wait_for_url("**/orders/PK-*/")
+    page.wait_for_url(ORDER_PAGE)
     page.locator("#order-status .badge.fulfilled").wait_for()
     pages["order"] = english_left(page)
     screenshot(page, "order-ready-zh")

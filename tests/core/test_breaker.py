@@ -2,12 +2,12 @@
 fail at once (``core.breaker``), until a probe finds the service back."""
 
 import pytest
+from celery import Celery
 from django.db import transaction
 
 from core.breaker import CircuitBreaker
 from core.cache import CACHE_ERRORS, CacheUnavailable
-from orders.tasks import provision_order
-from portal.celery import app
+from portal.celery import Task, app
 from tests.stalled import TIMEOUT_SECONDS, StalledServer
 
 COOLDOWN = 10.0
@@ -62,25 +62,30 @@ def test_a_cache_that_does_not_answer_is_waited_for_once(settings, stalled):
 
 @pytest.mark.django_db
 def test_sends_to_a_broker_that_does_not_answer_are_tried_once(
-    monkeypatch, stalled, caplog, django_capture_on_commit_callbacks
+    stalled, caplog, django_capture_on_commit_callbacks
 ):
     """The first send waits for the broker's timeout and is logged; the next ones are not tried
-    (the dispatcher sends the work once the broker answers); the requests stand."""
+    (the dispatcher sends the work once the broker answers); the requests stand. An app of the
+    portal's task base and send settings, on the stalled broker."""
     timeouts = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
-    monkeypatch.setattr(app.conf, "broker_url", stalled.url)
-    monkeypatch.setattr(
-        app.conf, "broker_transport_options", {**app.conf.broker_transport_options, **timeouts}
+    stalled_app = Celery("stalled", task_cls=Task, broker=stalled.url, set_as_current=False)
+    stalled_app.conf.update(
+        task_ignore_result=True,
+        task_publish_retry_policy=app.conf.task_publish_retry_policy,
+        broker_transport_options=timeouts,
     )
-    monkeypatch.setattr(app, "_pool", None)  # connections and producers made for another broker
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+    @stalled_app.task(name="provision")
+    def provision(order):
+        return order
+
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        provision_order.delay_on_commit(41)
-    assert "provision_order not sent: the broker does not answer" in caplog.text
+        provision.delay_on_commit(41)
+    assert "provision not sent: the broker does not answer" in caplog.text
     reached = len(stalled.received)
     assert reached
     for order in (42, 43):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            provision_order.delay_on_commit(order)
+            provision.delay_on_commit(order)
     assert caplog.text.count("not sent: the broker did not answer just now") == 2
     assert len(stalled.received) == reached
