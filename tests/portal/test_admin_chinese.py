@@ -17,8 +17,8 @@ MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 # Names and codes that stay as they are in Chinese text.
 KEPT = re.compile(
     r"(?<![A-Za-z])(?:SM-DP\+|e?SIMs?|ICCID|MSISDN|CNIC|APN|SHA|API|SKU|PKR|CNY|USD|ISO|URL|ID|"
-    r"LPA|HMAC|IP|TOTP|JSON|CSV|XLSX|HTTPS?|SMS|GB|MB|Webhook|Stripe|Jazz|Zong|Telenor|Ufone|Airalo|Reloadly|"
-    r"eSIMAccess|JazzCash|Easypaisa|Alipay|WeChat Pay|Visa)(?![A-Za-z])"
+    r"LPA|HMAC|IP|TOTP|JSON|CSV|XLSX|HTTPS?|SMS|GB|MB|Webhook|Stripe|Jazz|Zong|Telenor|Ufone|"
+    r"Airalo|Reloadly|eSIMAccess|JazzCash|Easypaisa|Alipay|WeChat Pay|Visa)(?![A-Za-z])"
 )
 ENGLISH = re.compile(r"[A-Za-z]{2,}")
 
