@@ -42,7 +42,10 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
     phone = models.CharField(
-        _("phone number"), max_length=16, blank=True, validators=[validate_e164]
+        _("phone number"),
+        max_length=16,
+        blank=True,
+        validators=[validate_e164],
     )
 
     USERNAME_FIELD = "email"
@@ -66,16 +69,27 @@ class Language(models.TextChoices):
 class CustomerProfile(models.Model):
     """A customer's preferences."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="profile"
+    )
     preferred_language = models.CharField(
-        max_length=10, choices=Language.choices, default=Language.CHINESE
+        verbose_name=_("preferred language"),
+        max_length=10,
+        choices=Language.choices,
+        default=Language.CHINESE,
     )
-    notify_by_email = models.BooleanField(default=True)
-    notify_by_sms = models.BooleanField(default=False)
+    notify_by_email = models.BooleanField(verbose_name=_("notify by email"), default=True)
+    notify_by_sms = models.BooleanField(verbose_name=_("notify by SMS"), default=False)
     identity_flagged = models.BooleanField(
-        default=False, help_text=_("Several identity checks were rejected: staff should look.")
+        verbose_name=_("identity flagged"),
+        default=False,
+        help_text=_("Several identity checks were rejected: staff should look."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
 
     def __str__(self):
         return f"Profile of {self.user}"
@@ -90,17 +104,23 @@ class PriceTier(models.TextChoices):
 class Partner(models.Model):
     """A shop, travel agency or sub-reseller that buys through the API from a prepaid wallet."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
-    contact_email = models.EmailField()
-    tier = models.CharField(max_length=20, choices=PriceTier.choices, default=PriceTier.STANDARD)
-    currency = currency_field(help_text=_("Currency of the wallet and of partner prices."))
-    credit_limit = money_field(default=0)
-    low_balance_threshold = money_field(default=0)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"), unique=True)
+    contact_email = models.EmailField(verbose_name=_("contact email"))
+    tier = models.CharField(
+        verbose_name=_("tier"), max_length=20, choices=PriceTier.choices, default=PriceTier.STANDARD
+    )
+    currency = currency_field(
+        verbose_name=_("currency"), help_text=_("Currency of the wallet and of partner prices.")
+    )
+    credit_limit = money_field(verbose_name=_("credit limit"), default=0)
+    low_balance_threshold = money_field(verbose_name=_("low balance threshold"), default=0)
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(credit_limit__gte=0), name="partner_credit_gte_0")
@@ -113,18 +133,28 @@ class Partner(models.Model):
 class ApiKey(models.Model):
     """A partner API key. Only an HMAC of the secret is stored; the key is shown once."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="api_keys"
     )
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    allowed_ips = models.JSONField(default=list, blank=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    prefix = models.CharField(verbose_name=_("prefix"), max_length=16, unique=True)
+    secret_hash = models.CharField(verbose_name=_("secret hash"), max_length=64)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(verbose_name=_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True)
+    allowed_ips = models.JSONField(verbose_name=_("allowed IPs"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self):
         return f"{self.partner} · {self.name} ({self.prefix}…)"
@@ -166,6 +196,7 @@ class IdentityCheck(models.Model):
 
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -173,39 +204,55 @@ class IdentityCheck(models.Model):
     )
     partner = models.ForeignKey(
         Partner,
+        verbose_name=_("partner"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="identity_checks",
         help_text=_("Set when a partner sent the request for its end customer."),
     )
-    full_name = models.CharField(max_length=200)
-    document_type = models.CharField(max_length=20, choices=DocumentType.choices)
-    document_number = models.CharField(max_length=30)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    full_name = models.CharField(verbose_name=_("full name"), max_length=200)
+    document_type = models.CharField(
+        verbose_name=_("document type"), max_length=20, choices=DocumentType.choices
+    )
+    document_number = models.CharField(verbose_name=_("document number"), max_length=30)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="identity_reviews",
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.CharField(max_length=50, blank=True, choices=RejectionReason.choices)
-    rejection_note = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(verbose_name=_("reviewed at"), null=True, blank=True)
+    rejection_reason = models.CharField(
+        verbose_name=_("rejection reason"),
+        max_length=50,
+        blank=True,
+        choices=RejectionReason.choices,
+    )
+    rejection_note = models.TextField(verbose_name=_("rejection note"), blank=True)
     first_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("first approved by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("With two-person approval: the first of the two reviewers."),
     )
-    first_approved_at = models.DateTimeField(null=True, blank=True)
+    first_approved_at = models.DateTimeField(
+        verbose_name=_("first approved at"), null=True, blank=True
+    )
 
     class Meta:
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
         indexes = [models.Index(fields=["status", "created_at"])]
         permissions = [("review_identitycheck", "Can approve or reject identity checks")]
         constraints = [
@@ -228,17 +275,22 @@ class IdentityDocument(models.Model):
         SELFIE = "selfie", _("Selfie holding the document")
 
     check_request = models.ForeignKey(
-        IdentityCheck, on_delete=models.CASCADE, related_name="documents"
+        IdentityCheck,
+        verbose_name=_("identity check"),
+        on_delete=models.CASCADE,
+        related_name="documents",
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="identity/", blank=True)
-    content_type = models.CharField(max_length=50)
-    size_bytes = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    purged_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(verbose_name=_("file"), upload_to="identity/", blank=True)
+    content_type = models.CharField(verbose_name=_("content type"), max_length=50)
+    size_bytes = models.PositiveIntegerField(verbose_name=_("size bytes"))
+    sha256 = models.CharField(verbose_name=_("sha256"), max_length=64)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    purged_at = models.DateTimeField(verbose_name=_("purged at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("identity document")
+        verbose_name_plural = _("identity documents")
         constraints = [
             models.UniqueConstraint(
                 fields=["check_request", "kind"], name="identity_document_once_per_kind"

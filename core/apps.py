@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,4 @@ class CoreConfig(AppConfig):
     signing, validators, database helpers and the admin's building blocks."""
 
     name = "core"
+    verbose_name = _("Audit trail")

@@ -29,24 +29,40 @@ class AppendOnlyModel(models.Model):
 class AuditEntry(AppendOnlyModel):
     """Who did what to which object, with the state before and after."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        verbose_name=_("created at"), auto_now_add=True, db_index=True
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     actor_label = models.CharField(
-        max_length=100, blank=True, help_text=_("Non-user actors: 'worker', 'partner:acme', …")
+        verbose_name=_("actor label"),
+        max_length=100,
+        blank=True,
+        help_text=_("Non-user actors: 'worker', 'partner:acme', …"),
     )
-    action = models.CharField(max_length=100)
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    target_id = models.CharField(max_length=64)
-    target_repr = models.CharField(max_length=200)
-    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    note = models.TextField(blank=True)
+    action = models.CharField(verbose_name=_("action"), max_length=100)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("target type"), on_delete=models.PROTECT
+    )
+    target_id = models.CharField(verbose_name=_("target ID"), max_length=64)
+    target_repr = models.CharField(verbose_name=_("target repr"), max_length=200)
+    before = models.JSONField(
+        verbose_name=_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
+    after = models.JSONField(
+        verbose_name=_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
+    note = models.TextField(verbose_name=_("note"), blank=True)
 
     class Meta:
+        verbose_name = _("audit entry")
         db_table = "portal_auditentry"  # the table predates the core app
-        verbose_name_plural = "audit entries"
+        verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["target_type", "target_id", "created_at"]),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.brand import brand_name_lazy
 from portal.dashboard import dashboard_context
@@ -21,3 +22,11 @@ admin.site.index_template = "admin/dashboard_index.html"
 admin.site.site_header = format_lazy(_("{brand} admin"), brand=brand_name_lazy())
 admin.site.site_title = admin.site.site_header
 admin.site.index_title = _("Shop administration")
+
+# Django's admin templates use these screen-reader headings without a Chinese translation of
+# their own; listed here so the portal's catalog carries them.
+ADMIN_TEMPLATE_STRINGS = (
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+)

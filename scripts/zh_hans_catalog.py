@@ -133,7 +133,6 @@ ZH_HANS = {
     "Plan": "套餐",
     "Activation code": "激活码",
     "SM-DP+ address": "SM-DP+ 地址",
-    "Activation code (matching ID)": "激活码（Matching ID）",
     "Confirmation code": "确认码",
     "Install on iPhone (iOS 17.4 or later)": "在 iPhone 上一键安装（iOS 17.4 及以上）",
     "Install on Android": "在安卓手机上一键安装",

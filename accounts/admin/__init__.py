@@ -19,9 +19,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     paginator = EstimatedCountPaginator
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Personal", {"fields": ["first_name", "last_name", "phone"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "phone"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 

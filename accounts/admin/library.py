@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 
 from core.admin.audit import AuditedAdminMixin
 from core.admin.paging import EstimatedCountPaginator
@@ -26,6 +27,27 @@ class UserEmailAddressAdmin(AuditedAdminMixin, EmailAddressAdmin):
 
 class UserAuthenticatorAdmin(AuditedAdminMixin, AuthenticatorAdmin):
     list_select_related = ["user"]
+
+
+def name_authenticators() -> None:
+    """Give allauth's Authenticator, which declares no verbose names, translated ones.
+
+    Only the displayed names change: migrations read the declared options and field arguments.
+    """
+    meta = Authenticator._meta
+    meta.verbose_name, meta.verbose_name_plural = _("authenticator"), _("authenticators")
+    labels = {
+        "user": _("user"),
+        "type": _("type"),
+        "data": _("data"),
+        "created_at": _("created at"),
+        "last_used_at": _("last used at"),
+    }
+    for name, label in labels.items():
+        meta.get_field(name).verbose_name = label
+
+
+name_authenticators()
 
 
 for model, model_admin in [

@@ -25,21 +25,36 @@ class SavedPaymentMethod(models.Model):
         TEST = "test", _("Test payments")
 
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_payment_methods"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="saved_payment_methods",
     )
-    gateway = models.CharField(max_length=20, choices=GatewayKey.choices)
-    setup_token = models.CharField(max_length=64, unique=True, default=new_setup_token)
+    gateway = models.CharField(verbose_name=_("gateway"), max_length=20, choices=GatewayKey.choices)
+    setup_token = models.CharField(
+        verbose_name=_("setup token"), max_length=64, unique=True, default=new_setup_token
+    )
     setup_reference = models.CharField(
-        max_length=255, blank=True, db_index=True, help_text=_("Checkout session of the setup.")
+        verbose_name=_("setup reference"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("Checkout session of the setup."),
     )
-    customer_reference = models.CharField(max_length=255, blank=True)
-    payment_method_reference = models.CharField(max_length=255, blank=True)
-    label = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    saved_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    customer_reference = models.CharField(
+        verbose_name=_("customer reference"), max_length=255, blank=True
+    )
+    payment_method_reference = models.CharField(
+        verbose_name=_("payment method reference"), max_length=255, blank=True
+    )
+    label = models.CharField(verbose_name=_("label"), max_length=100, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    saved_at = models.DateTimeField(verbose_name=_("saved at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(verbose_name=_("revoked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("saved payment method")
+        verbose_name_plural = _("saved payment methods")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "-created_at"])]
 
@@ -54,17 +69,26 @@ class SavedPaymentMethod(models.Model):
 class AutoRenewal(models.Model):
     """The customer's standing order to renew a SIM with a plan and a saved card."""
 
-    sim = models.OneToOneField("orders.Sim", on_delete=models.CASCADE, related_name="auto_renewal")
-    enabled = models.BooleanField(default=True)
-    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="+")
-    currency = currency_field()
-    payment_method = models.ForeignKey(
-        SavedPaymentMethod, on_delete=models.PROTECT, related_name="auto_renewals"
+    sim = models.OneToOneField(
+        "orders.Sim", verbose_name=_("SIM"), on_delete=models.CASCADE, related_name="auto_renewal"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    enabled = models.BooleanField(verbose_name=_("enabled"), default=True)
+    plan = models.ForeignKey(
+        "plans.Plan", verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = currency_field(verbose_name=_("currency"))
+    payment_method = models.ForeignKey(
+        SavedPaymentMethod,
+        verbose_name=_("payment method"),
+        on_delete=models.PROTECT,
+        related_name="auto_renewals",
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("auto-renewal")
+        verbose_name_plural = _("auto-renewals")
         indexes = [models.Index(fields=["enabled"])]
 
     def __str__(self):
@@ -83,18 +107,34 @@ class AutoRenewalCharge(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
-    auto_renewal = models.ForeignKey(AutoRenewal, on_delete=models.CASCADE, related_name="charges")
-    period_key = models.CharField(max_length=64, help_text=_("The SIM's expiry when charged."))
-    order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    auto_renewal = models.ForeignKey(
+        AutoRenewal,
+        verbose_name=_("auto-renewal"),
+        on_delete=models.CASCADE,
+        related_name="charges",
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=1)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    period_key = models.CharField(
+        verbose_name=_("period key"), max_length=64, help_text=_("The SIM's expiry when charged.")
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=1)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("auto-renewal charge")
+        verbose_name_plural = _("auto-renewal charges")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

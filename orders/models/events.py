@@ -18,18 +18,23 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
 
-    source = models.CharField(max_length=20, choices=Source.choices)
-    event_id = models.CharField(max_length=255)
-    event_type = models.CharField(max_length=100)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(verbose_name=_("source"), max_length=20, choices=Source.choices)
+    event_id = models.CharField(verbose_name=_("event ID"), max_length=255)
+    event_type = models.CharField(verbose_name=_("event type"), max_length=100)
+    payload = models.JSONField(verbose_name=_("payload"))
+    received_at = models.DateTimeField(verbose_name=_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(verbose_name=_("processed at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a pending event is next tried.")
+        verbose_name=_("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("When a pending event is next tried."),
     )
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome = models.CharField(
+        verbose_name=_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text=_("How many times processing was tried.")
+        verbose_name=_("attempts"), default=0, help_text=_("How many times processing was tried.")
     )
     error = models.TextField(
         _("reason"),
@@ -38,6 +43,8 @@ class WebhookEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(fields=["source", "event_id"], name="webhook_event_once")

@@ -31,6 +31,7 @@ class Notification(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -38,45 +39,64 @@ class Notification(models.Model):
     )
     partner = models.ForeignKey(
         "accounts.Partner",
+        verbose_name=_("partner"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
     )
     sim = models.ForeignKey(
-        "orders.Sim", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "orders.Sim",
+        verbose_name=_("SIM"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(verbose_name=_("kind"), max_length=30, choices=Kind.choices)
     period_key = models.CharField(
-        max_length=64, help_text=_("Identifies the SIM's period (its expiry time).")
+        verbose_name=_("period key"),
+        max_length=64,
+        help_text=_("Identifies the SIM's period (its expiry time)."),
     )
     period_end = models.DateTimeField(
-        null=True, blank=True, help_text=_("The SIM's expiry time this reminder was about.")
+        verbose_name=_("period end"),
+        null=True,
+        blank=True,
+        help_text=_("The SIM's expiry time this reminder was about."),
     )
-    channels = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    title = models.CharField(max_length=200)
-    body = models.TextField()
+    channels = models.JSONField(verbose_name=_("channels"), default=list, blank=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    body = models.TextField(verbose_name=_("body"))
     run_id = models.UUIDField(
-        null=True, blank=True, editable=False, help_text=_("The sweep that holds the claim.")
+        verbose_name=_("run ID"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The sweep that holds the claim."),
     )
     claimed_at = models.DateTimeField(
+        verbose_name=_("claimed at"),
         null=True,
         blank=True,
         editable=False,
         help_text=_("When the last send attempt was claimed; empty when none is pending."),
     )
-    claims = models.PositiveSmallIntegerField(default=0, editable=False)
+    claims = models.PositiveSmallIntegerField(verbose_name=_("claims"), default=0, editable=False)
     sent_at = models.DateTimeField(
+        verbose_name=_("sent at"),
         null=True,
         blank=True,
         editable=False,
         help_text=_("When delivery finished (each channel sent, or failed for good)."),
     )
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(verbose_name=_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         db_table = "accounts_notification"  # created when the model lived in accounts
         ordering = ["-created_at", "-id"]
         constraints = [

@@ -52,73 +52,113 @@ class Order(models.Model):
         },
     )
 
-    number = models.CharField(max_length=20, unique=True, default=new_order_number)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
+    number = models.CharField(
+        verbose_name=_("number"), max_length=20, unique=True, default=new_order_number
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.CREATED
+    )
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
     )
     partner = models.ForeignKey(
-        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
-    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="orders")
-    quantity = models.PositiveSmallIntegerField(default=1)
+    plan = models.ForeignKey(
+        "plans.Plan", verbose_name=_("plan"), on_delete=models.PROTECT, related_name="orders"
+    )
+    quantity = models.PositiveSmallIntegerField(verbose_name=_("quantity"), default=1)
     sim = models.ForeignKey(
         "orders.Sim",
+        verbose_name=_("SIM"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
         help_text=_("The SIM renewed or replaced."),
     )
-    recharge_msisdn = models.CharField(max_length=16, blank=True)
+    recharge_msisdn = models.CharField(verbose_name=_("recharge MSISDN"), max_length=16, blank=True)
     recharge_operator = models.ForeignKey(
-        "plans.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "plans.Operator",
+        verbose_name=_("recharge operator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    currency = currency_field()
-    subtotal = money_field()
-    discount = money_field(default=0)
-    total = money_field()
+    currency = currency_field(verbose_name=_("currency"))
+    subtotal = money_field(verbose_name=_("subtotal"))
+    discount = money_field(verbose_name=_("discount"), default=0)
+    total = money_field(verbose_name=_("total"))
     cost = money_field(
+        verbose_name=_("cost"),
         null=True,
         blank=True,
         help_text=_("The plan's cost × quantity when the order was placed (the upstream's price)."),
     )
-    cost_currency = currency_field(blank=True, help_text=_("The currency of the cost."))
-    promotion = models.ForeignKey(
-        "plans.Promotion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    cost_currency = currency_field(
+        verbose_name=_("cost currency"), blank=True, help_text=_("The currency of the cost.")
     )
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    promotion = models.ForeignKey(
+        "plans.Promotion",
+        verbose_name=_("promotion"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    idempotency_key = models.CharField(
+        verbose_name=_("idempotency key"), max_length=100, blank=True
+    )
     request_fingerprint = models.CharField(
+        verbose_name=_("request fingerprint"),
         max_length=64,
         blank=True,
         help_text=_("SHA-256 of the partner's request that placed it with its Idempotency-Key."),
     )
-    customer_reference = models.CharField(max_length=100, blank=True)
+    customer_reference = models.CharField(
+        verbose_name=_("customer reference"), max_length=100, blank=True
+    )
     webhook_url = models.URLField(
-        blank=True, max_length=500, help_text=_("Partner URL told about this order's progress.")
+        verbose_name=_("webhook URL"),
+        blank=True,
+        max_length=500,
+        help_text=_("Partner URL told about this order's progress."),
     )
     upstream_reference = models.CharField(
+        verbose_name=_("upstream reference"),
         max_length=100,
         blank=True,
         db_index=True,
         help_text=_("The upstream's order or operator transaction id."),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        verbose_name=_("created at"), auto_now_add=True, db_index=True
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
+    paid_at = models.DateTimeField(verbose_name=_("paid at"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(verbose_name=_("fulfilled at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(
+        verbose_name=_("next attempt at"),
         null=True,
         blank=True,
         help_text=_("When provisioning is next sent to a worker; empty when nothing is due."),
     )
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

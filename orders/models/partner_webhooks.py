@@ -64,12 +64,20 @@ class WebhookEndpoint(models.Model):
     """A partner URL that receives the events it subscribes to (all when ``events`` is empty)."""
 
     partner = models.ForeignKey(
-        "accounts.Partner", on_delete=models.CASCADE, related_name="webhook_endpoints"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
     )
     url = models.URLField(_("URL"), max_length=500, validators=[validate_webhook_url])
-    secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
+    secret = models.CharField(
+        verbose_name=_("secret"), max_length=100, default=new_webhook_secret, editable=False
+    )
     events = models.JSONField(
-        _("events"), default=list, blank=True, help_text=_("Event types sent; empty: all.")
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_("Event types sent; empty: all."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("why disabled"), max_length=200, blank=True)
@@ -93,12 +101,19 @@ class OrderWebhookSecret(models.Model):
     """The partner's secret for signing deliveries to orders' own ``webhook_url``."""
 
     partner = models.OneToOneField(
-        "accounts.Partner", on_delete=models.CASCADE, related_name="order_webhook_secret"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="order_webhook_secret",
     )
-    secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    secret = models.CharField(
+        verbose_name=_("secret"), max_length=100, default=new_webhook_secret, editable=False
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order webhook secret")
+        verbose_name_plural = _("order webhook secrets")
         db_table = "accounts_orderwebhooksecret"
 
     def __str__(self):
@@ -115,10 +130,14 @@ class WebhookDelivery(models.Model):
         ABANDONED = "abandoned", _("Abandoned")
 
     partner = models.ForeignKey(
-        "accounts.Partner", on_delete=models.CASCADE, related_name="webhook_deliveries"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
     )
     endpoint = models.ForeignKey(
         WebhookEndpoint,
+        verbose_name=_("endpoint"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -128,14 +147,20 @@ class WebhookDelivery(models.Model):
     url = models.CharField(_("URL"), max_length=500)
     event_id = models.UUIDField(_("event id"), db_index=True)
     event_type = models.CharField(_("event"), max_length=40, choices=EventType.choices)
-    payload = models.JSONField()
+    payload = models.JSONField(verbose_name=_("payload"))
     status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PENDING,
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     claimed_until = models.DateTimeField(
-        null=True, blank=True, help_text=_("A worker has this delivery until then.")
+        verbose_name=_("claimed until"),
+        null=True,
+        blank=True,
+        help_text=_("A worker has this delivery until then."),
     )
     last_status_code = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(_("last duration (ms)"), null=True, blank=True)
@@ -172,12 +197,18 @@ class WebhookAttempt(models.Model):
         FAILED = "failed", _("Failed")
 
     delivery = models.ForeignKey(
-        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+        WebhookDelivery,
+        verbose_name=_("delivery"),
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
     )
     number = models.PositiveSmallIntegerField(_("number"))
     url = models.CharField(_("URL"), max_length=500)
     outcome = models.CharField(
-        _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS
+        _("outcome"),
+        max_length=20,
+        choices=Outcome.choices,
+        default=Outcome.IN_PROGRESS,
     )
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)

@@ -34,25 +34,41 @@ class Payment(models.Model):
         },
     )
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
-    gateway = models.CharField(max_length=20, choices=Gateway.choices)
-    method = models.CharField(max_length=30, blank=True, help_text=_("card, alipay, jazzcash, …"))
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    amount = money_field()
-    currency = currency_field()
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="payments"
+    )
+    gateway = models.CharField(verbose_name=_("gateway"), max_length=20, choices=Gateway.choices)
+    method = models.CharField(
+        verbose_name=_("method"),
+        max_length=30,
+        blank=True,
+        help_text=_("card, alipay, jazzcash, …"),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    amount = money_field(verbose_name=_("amount"))
+    currency = currency_field(verbose_name=_("currency"))
     external_reference = models.CharField(
+        verbose_name=_("external reference"),
         max_length=255,
         null=True,
         blank=True,
         unique=True,
         help_text=_("The gateway's id: Stripe session, bank reference, wallet entry."),
     )
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    customer_reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    idempotency_key = models.CharField(
+        verbose_name=_("idempotency key"), max_length=100, unique=True
+    )
+    customer_reference = models.CharField(
+        verbose_name=_("customer reference"), max_length=100, blank=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_gte_0"),
@@ -82,20 +98,35 @@ class Refund(models.Model):
 
     TRANSITIONS = TransitionMap(Status, {Status.PENDING: {Status.SUCCEEDED, Status.FAILED}})
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = money_field()
-    currency = currency_field()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    reason = models.CharField(max_length=200, blank=True)
-    external_reference = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    amount = money_field(verbose_name=_("amount"))
+    currency = currency_field(verbose_name=_("currency"))
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(verbose_name=_("reason"), max_length=200, blank=True)
+    external_reference = models.CharField(
+        verbose_name=_("external reference"), max_length=255, null=True, blank=True, unique=True
+    )
+    idempotency_key = models.CharField(
+        verbose_name=_("idempotency key"), max_length=100, unique=True
+    )
+    created_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
         ]

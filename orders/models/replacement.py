@@ -31,36 +31,68 @@ class ReplacementTicket(models.Model):
     )
 
     sim = models.ForeignKey(
-        "orders.Sim", on_delete=models.PROTECT, related_name="replacement_tickets"
+        "orders.Sim",
+        verbose_name=_("SIM"),
+        on_delete=models.PROTECT,
+        related_name="replacement_tickets",
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_tickets",
     )
     partner = models.ForeignKey(
-        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     identity_check = models.OneToOneField(
-        "accounts.IdentityCheck", on_delete=models.PROTECT, related_name="replacement_ticket"
+        "accounts.IdentityCheck",
+        verbose_name=_("identity check"),
+        on_delete=models.PROTECT,
+        related_name="replacement_ticket",
     )
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "orders.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     new_sim = models.OneToOneField(
-        "orders.Sim", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "orders.Sim",
+        verbose_name=_("new SIM"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
-    currency = currency_field(default="PKR", help_text=_("Currency the customer pays any fee in."))
-    delivery_address = models.TextField(blank=True)
-    tracking_number = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reason = models.CharField(verbose_name=_("reason"), max_length=20, choices=Reason.choices)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    currency = currency_field(
+        verbose_name=_("currency"),
+        default="PKR",
+        help_text=_("Currency the customer pays any fee in."),
+    )
+    delivery_address = models.TextField(verbose_name=_("delivery address"), blank=True)
+    tracking_number = models.CharField(
+        verbose_name=_("tracking number"), max_length=100, blank=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("replacement ticket")
+        verbose_name_plural = _("replacement tickets")
         ordering = ["created_at"]
         constraints = [
             # At most one open request per SIM, guaranteed by the database.

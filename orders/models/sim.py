@@ -30,48 +30,106 @@ class Sim(models.Model):
         },
     )
 
-    iccid = models.CharField(max_length=22, unique=True, validators=[validate_iccid])
-    msisdn = models.CharField(max_length=16, blank=True, db_index=True, validators=[validate_e164])
-    form = models.CharField(max_length=10, choices=Form.choices, default=Form.ESIM)
-    operator = models.ForeignKey("plans.Operator", on_delete=models.PROTECT, related_name="sims")
-    provider = models.ForeignKey(
-        "plans.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+    iccid = models.CharField(
+        verbose_name=_("ICCID"), max_length=22, unique=True, validators=[validate_iccid]
     )
-    provider_reference = models.CharField(max_length=100, blank=True, db_index=True)
+    msisdn = models.CharField(
+        verbose_name=_("MSISDN"),
+        max_length=16,
+        blank=True,
+        db_index=True,
+        validators=[validate_e164],
+    )
+    form = models.CharField(
+        verbose_name=_("form"), max_length=10, choices=Form.choices, default=Form.ESIM
+    )
+    operator = models.ForeignKey(
+        "plans.Operator", verbose_name=_("operator"), on_delete=models.PROTECT, related_name="sims"
+    )
+    provider = models.ForeignKey(
+        "plans.Provider",
+        verbose_name=_("provider"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sims",
+    )
+    provider_reference = models.CharField(
+        verbose_name=_("provider reference"), max_length=100, blank=True, db_index=True
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="sims",
     )
     partner = models.ForeignKey(
-        "accounts.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="sims"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sims",
     )
     issued_by_order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="issued_sims"
+        "orders.Order",
+        verbose_name=_("issued by order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_sims",
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ISSUED)
-    activation_code = models.CharField(max_length=255, blank=True)
-    confirmation_code = models.CharField(max_length=20, blank=True)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.ISSUED
+    )
+    activation_code = models.CharField(
+        verbose_name=_("activation code"), max_length=255, blank=True
+    )
+    confirmation_code = models.CharField(
+        verbose_name=_("confirmation code"), max_length=20, blank=True
+    )
     current_plan = models.ForeignKey(
-        "plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "plans.Plan",
+        verbose_name=_("current plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    data_total_mb = models.PositiveIntegerField(null=True, blank=True)
-    data_remaining_mb = models.PositiveIntegerField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    usage_synced_at = models.DateTimeField(null=True, blank=True)
+    data_total_mb = models.PositiveIntegerField(
+        verbose_name=_("total data (MB)"), null=True, blank=True
+    )
+    data_remaining_mb = models.PositiveIntegerField(
+        verbose_name=_("data left (MB)"), null=True, blank=True
+    )
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"), null=True, blank=True, db_index=True
+    )
+    usage_synced_at = models.DateTimeField(verbose_name=_("usage synced at"), null=True, blank=True)
     # A usage sync run's claim on this SIM: no other run reads it until the claim is released or
     # its lease ends (orders/services/usage.py).
-    usage_sync_claim = models.UUIDField(null=True, blank=True, editable=False)
-    usage_sync_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
-    replaced_by = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
+    usage_sync_claim = models.UUIDField(
+        verbose_name=_("usage sync claim"), null=True, blank=True, editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    usage_sync_claimed_until = models.DateTimeField(
+        verbose_name=_("usage sync claimed until"), null=True, blank=True, editable=False
+    )
+    replaced_by = models.OneToOneField(
+        "self",
+        verbose_name=_("replaced by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("SIM")
+        verbose_name_plural = _("SIMs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -147,20 +205,34 @@ class ProvisioningAttempt(models.Model):
     )
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="provisioning_attempts"
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        related_name="provisioning_attempts",
     )
-    number = models.PositiveSmallIntegerField()
-    provider = models.ForeignKey("plans.Provider", on_delete=models.PROTECT, related_name="+")
-    operation = models.CharField(max_length=20, choices=Operation.choices)
-    reference = models.CharField(max_length=100, db_index=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
-    request_summary = models.TextField(blank=True)
-    response_summary = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"))
+    provider = models.ForeignKey(
+        "plans.Provider", verbose_name=_("provider"), on_delete=models.PROTECT, related_name="+"
+    )
+    operation = models.CharField(
+        verbose_name=_("operation"), max_length=20, choices=Operation.choices
+    )
+    reference = models.CharField(verbose_name=_("reference"), max_length=100, db_index=True)
+    outcome = models.CharField(
+        verbose_name=_("outcome"),
+        max_length=20,
+        choices=Outcome.choices,
+        default=Outcome.IN_PROGRESS,
+    )
+    request_summary = models.TextField(verbose_name=_("request summary"), blank=True)
+    response_summary = models.TextField(verbose_name=_("response summary"), blank=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("provisioning attempt")
+        verbose_name_plural = _("provisioning attempts")
         ordering = ["order", "number"]
         constraints = [
             models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order")

@@ -30,28 +30,45 @@ class WalletEntry(AppendOnlyModel):
         ADJUSTMENT = "adjustment", _("Adjustment")
 
     partner = models.ForeignKey(
-        "accounts.Partner", on_delete=models.PROTECT, related_name="wallet_entries"
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        related_name="wallet_entries",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = money_field(help_text=_("Positive credits the wallet, negative debits it."))
-    currency = currency_field()
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind.choices)
+    amount = money_field(
+        verbose_name=_("amount"), help_text=_("Positive credits the wallet, negative debits it.")
+    )
+    currency = currency_field(verbose_name=_("currency"))
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "orders.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(verbose_name=_("reason"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     balance_after = money_field(
+        verbose_name=_("balance after"),
         null=True,
         blank=True,
         help_text=_("The wallet balance right after this entry."),
     )
 
     class Meta:
+        verbose_name = _("wallet entry")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "wallet entries"
+        verbose_name_plural = _("wallet entries")
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="wallet_entry_not_zero"),
             # An order is debited once and credited back at most once.

@@ -13,15 +13,22 @@ from plans.providers import Capability, adapters_offering, capabilities_of
 class Operator(models.Model):
     """A mobile network operator (Jazz, Zong, Telenor, Ufone)."""
 
-    code = models.SlugField(max_length=20, unique=True)
-    name = models.CharField(max_length=100)
-    country = models.CharField(max_length=2, default="PK")
-    supports_esim = models.BooleanField(default=False)
-    supports_recharge = models.BooleanField(default=False)
-    apn = models.CharField(max_length=100, blank=True, help_text=_("APN, if phones need it set."))
-    ordering = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(verbose_name=_("code"), max_length=20, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    country = models.CharField(verbose_name=_("country"), max_length=2, default="PK")
+    supports_esim = models.BooleanField(verbose_name=_("supports eSIM"), default=False)
+    supports_recharge = models.BooleanField(verbose_name=_("supports recharge"), default=False)
+    apn = models.CharField(
+        verbose_name=_("APN"),
+        max_length=100,
+        blank=True,
+        help_text=_("APN, if phones need it set."),
+    )
+    ordering = models.PositiveSmallIntegerField(verbose_name=_("ordering"), default=0)
 
     class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
         ordering = ["ordering", "name"]
 
     def __str__(self):
@@ -34,12 +41,20 @@ class OperatorPrefix(models.Model):
     Numbers can be ported between operators, so a detected operator is only a suggestion.
     """
 
-    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="prefixes")
-    prefix = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^3\d{2,4}$")])
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("operator"), on_delete=models.CASCADE, related_name="prefixes"
+    )
+    prefix = models.CharField(
+        verbose_name=_("prefix"),
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^3\d{2,4}$")],
+    )
 
     class Meta:
+        verbose_name = _("operator prefix")
         ordering = ["prefix"]
-        verbose_name_plural = "operator prefixes"
+        verbose_name_plural = _("operator prefixes")
 
     def __str__(self):
         return f"0{self.prefix} → {self.operator}"
@@ -54,14 +69,19 @@ class Provider(models.Model):
         ESIM_ACCESS = "esimaccess", "eSIM Access"
         RELOADLY = "reloadly", "Reloadly Airtime"
 
-    name = models.CharField(max_length=100)
-    adapter = models.CharField(max_length=20, choices=Adapter.choices)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    adapter = models.CharField(verbose_name=_("adapter"), max_length=20, choices=Adapter.choices)
     settings = models.JSONField(
-        default=dict, blank=True, help_text=_("Non-secret options; secrets come from env.")
+        verbose_name=_("settings"),
+        default=dict,
+        blank=True,
+        help_text=_("Non-secret options; secrets come from env."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["name"], name="provider_name_unique")]
 
@@ -105,33 +125,44 @@ class PlanQuerySet(models.QuerySet):
 class Plan(models.Model):
     """A sellable plan (套餐): an eSIM with data, a renewal of one, or a physical-SIM recharge."""
 
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="plans")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="plans")
-    provider_sku = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=PlanKind.choices)
-    name = models.CharField(max_length=150)
-    name_zh = models.CharField(max_length=150, blank=True)
-    data_mb = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: no data."))
-    data_unlimited = models.BooleanField(default=False)
-    minutes = models.PositiveIntegerField(null=True, blank=True)
-    sms = models.PositiveIntegerField(null=True, blank=True)
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="plans"
+    )
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="plans"
+    )
+    provider_sku = models.CharField(verbose_name=_("provider SKU"), max_length=100)
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=PlanKind.choices)
+    name = models.CharField(verbose_name=_("name"), max_length=150)
+    name_zh = models.CharField(verbose_name=_("Chinese name"), max_length=150, blank=True)
+    data_mb = models.PositiveIntegerField(
+        verbose_name=_("data (MB)"), null=True, blank=True, help_text=_("Empty: no data.")
+    )
+    data_unlimited = models.BooleanField(verbose_name=_("data unlimited"), default=False)
+    minutes = models.PositiveIntegerField(verbose_name=_("minutes"), null=True, blank=True)
+    sms = models.PositiveIntegerField(verbose_name=_("SMS"), null=True, blank=True)
     airtime_amount = money_field(
-        null=True, blank=True, help_text=_("Airtime credited by a recharge, in PKR.")
+        verbose_name=_("airtime amount"),
+        null=True,
+        blank=True,
+        help_text=_("Airtime credited by a recharge, in PKR."),
     )
     validity_days = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(0), MaxValueValidator(3650)]
+        verbose_name=_("validity days"), validators=[MinValueValidator(0), MaxValueValidator(3650)]
     )
-    period = models.CharField(max_length=10, choices=Period.choices)
-    cost = money_field(validators=[MinValueValidator(0)])
-    cost_currency = currency_field()
-    is_active = models.BooleanField(default=True, db_index=True)
-    ordering = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    period = models.CharField(verbose_name=_("period"), max_length=10, choices=Period.choices)
+    cost = money_field(verbose_name=_("cost"), validators=[MinValueValidator(0)])
+    cost_currency = currency_field(verbose_name=_("cost currency"))
+    is_active = models.BooleanField(verbose_name=_("active"), default=True, db_index=True)
+    ordering = models.PositiveIntegerField(verbose_name=_("ordering"), default=0)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     objects = PlanQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ["operator__ordering", "ordering", "id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_sku"], name="plan_sku_unique"),
@@ -179,11 +210,15 @@ class Plan(models.Model):
 class PlanPrice(models.Model):
     """The retail price of a plan in one currency."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
-    currency = currency_field()
-    amount = money_field(validators=[MinValueValidator(0)])
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="prices"
+    )
+    currency = currency_field(verbose_name=_("currency"))
+    amount = money_field(verbose_name=_("amount"), validators=[MinValueValidator(0)])
 
     class Meta:
+        verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
         ordering = ["currency"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "currency"], name="plan_price_per_currency"),

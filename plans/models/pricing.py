@@ -16,10 +16,15 @@ class PartnerPriceRule(models.Model):
     The most specific rule wins: plan, then operator, then the whole tier.
     """
 
-    tier = models.CharField(max_length=20, choices=PriceTier.choices)
-    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.CASCADE)
-    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.CASCADE)
+    tier = models.CharField(verbose_name=_("tier"), max_length=20, choices=PriceTier.choices)
+    operator = models.ForeignKey(
+        Operator, verbose_name=_("operator"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), null=True, blank=True, on_delete=models.CASCADE
+    )
     discount_percent = models.DecimalField(
+        verbose_name=_("discount percent"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(-100), MaxValueValidator(100)],
@@ -27,6 +32,8 @@ class PartnerPriceRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("partner price rule")
+        verbose_name_plural = _("partner price rules")
         constraints = [
             models.UniqueConstraint(
                 fields=["tier"],
@@ -66,23 +73,30 @@ class Promotion(models.Model):
     # strings because orders sits above plans; a test checks each one is a real status.
     UNCOUNTED_ORDER_STATUSES = ("cancelled", "payment_failed")
 
-    code = models.CharField(max_length=40, unique=True)
-    description = models.CharField(max_length=200, blank=True)
+    code = models.CharField(verbose_name=_("code"), max_length=40, unique=True)
+    description = models.CharField(verbose_name=_("description"), max_length=200, blank=True)
     percent_off = models.DecimalField(
+        verbose_name=_("percent off"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    amount_off = money_field(null=True, blank=True, validators=[MinValueValidator(0)])
-    amount_currency = currency_field(blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    amount_off = money_field(
+        verbose_name=_("amount off"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    amount_currency = currency_field(verbose_name=_("amount currency"), blank=True)
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"), null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(
+        verbose_name=_("max redemptions"), null=True, blank=True
+    )
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(

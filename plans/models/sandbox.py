@@ -22,23 +22,30 @@ class SandboxOrder(models.Model):
         CANCEL = "cancel", _("Cancel eSIM")
         TOP_UP = "top_up", _("Top up eSIM")
 
-    reference = models.CharField(max_length=100)
-    operation = models.CharField(max_length=10, choices=Operation.choices)
-    iccid = models.CharField(max_length=22, blank=True, db_index=True)
-    msisdn = models.CharField(max_length=16, blank=True)
-    plan_sku = models.CharField(max_length=100, blank=True)
-    amount = money_field(null=True, blank=True)
-    currency = currency_field(blank=True)
-    data_mb = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Empty: unlimited; 0: no data.")
+    reference = models.CharField(verbose_name=_("reference"), max_length=100)
+    operation = models.CharField(
+        verbose_name=_("operation"), max_length=10, choices=Operation.choices
     )
-    expires_at = models.DateTimeField(null=True, blank=True)
-    calls = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    iccid = models.CharField(verbose_name=_("ICCID"), max_length=22, blank=True, db_index=True)
+    msisdn = models.CharField(verbose_name=_("MSISDN"), max_length=16, blank=True)
+    plan_sku = models.CharField(verbose_name=_("plan SKU"), max_length=100, blank=True)
+    amount = money_field(verbose_name=_("amount"), null=True, blank=True)
+    currency = currency_field(verbose_name=_("currency"), blank=True)
+    data_mb = models.PositiveIntegerField(
+        verbose_name=_("data (MB)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: unlimited; 0: no data."),
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True)
+    calls = models.PositiveIntegerField(verbose_name=_("calls"), default=0)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    accepted_at = models.DateTimeField(verbose_name=_("accepted at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(verbose_name=_("cancelled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox order")
+        verbose_name_plural = _("sandbox orders")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="sandbox_order_reference_unique")
