@@ -1,6 +1,8 @@
 """While the cache or the broker does not answer, one call waits for its timeout and the others
 fail at once (``core.breaker``), until a probe finds the service back."""
 
+import logging
+
 import pytest
 from celery import Celery
 from django.db import transaction
@@ -62,11 +64,15 @@ def test_a_cache_that_does_not_answer_is_waited_for_once(settings, stalled):
 
 @pytest.mark.django_db
 def test_sends_to_a_broker_that_does_not_answer_are_tried_once(
-    stalled, caplog, django_capture_on_commit_callbacks
+    stalled, caplog, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The first send waits for the broker's timeout and is logged; the next ones are not tried
     (the dispatcher sends the work once the broker answers); the requests stand. An app of the
     portal's task base and send settings, on the stalled broker."""
+    sender_log = logging.getLogger("portal.celery")  # whatever logging an earlier test configured
+    monkeypatch.setattr(sender_log, "disabled", False)
+    monkeypatch.setattr(sender_log, "propagate", True)
+    caplog.set_level(logging.WARNING, logger="portal.celery")
     timeouts = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
     stalled_app = Celery("stalled", task_cls=Task, broker=stalled.url, set_as_current=False)
     stalled_app.conf.update(
