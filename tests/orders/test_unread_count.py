@@ -1,14 +1,11 @@
 """The header's unread count is kept in the shared cache: every write that changes a user's
 unread notifications shows on their next page, and pages in between count nothing."""
 
-import ast
 import socket
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,11 +13,10 @@ from django.urls import reverse
 from orders.models import Notification, Sim
 from orders.notifications import reminders
 from tests.factories import CustomerFactory, SimFactory
+from tests.silent_writes import app_sources, silent_writes
 
 pytestmark = pytest.mark.django_db
 EXPIRES = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
-APP_DIRS = ["core", "accounts", "plans", "orders", "portal"]
-SILENT_WRITES = {"update", "bulk_create", "bulk_update"}
 
 
 @pytest.fixture
@@ -101,34 +97,15 @@ def test_without_the_cache_pages_count(client, customer, settings):
 
 def silent_notification_writes(source: str) -> list[int]:
     """Lines of ``source`` writing notifications without signals, unless it retires counts."""
-    if "unread.changed(" in source:
-        return []
-    lines = []
-    for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        if node.func.attr not in SILENT_WRITES:
-            continue
-        names, receiver = set(), node.func.value
-        while isinstance(receiver, ast.Attribute | ast.Call):
-            receiver = receiver.func if isinstance(receiver, ast.Call) else receiver
-            if isinstance(receiver, ast.Attribute):
-                names.add(receiver.attr)
-                receiver = receiver.value
-        if isinstance(receiver, ast.Name):
-            names.add(receiver.id)
-        if names & {"Notification", "notifications"}:
-            lines.append(node.lineno)
-    return lines
+    return silent_writes(source, {"Notification", "notifications"}, "unread.changed(")
 
 
 def test_app_code_writes_notifications_with_signals_or_retires_the_counts():
-    found = []
-    for app in APP_DIRS:
-        for path in sorted((Path(settings.BASE_DIR) / app).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
-            found += [f"{path}:{line}" for line in silent_notification_writes(path.read_text())]
+    found = [
+        f"{path}:{line}"
+        for path, source in app_sources()
+        for line in silent_notification_writes(source)
+    ]
     assert not found, "call orders.notifications.unread.changed() after these writes"
 
 
