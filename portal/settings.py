@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "plans",
     "orders",
+    "help",
     "allauth",
     "allauth.account",
     "allauth.mfa",

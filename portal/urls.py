@@ -22,6 +22,7 @@ urlpatterns = [
     path("metrics", metrics_http.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("plans/", include("plans.site.urls")),
+    path("help/", include("help.site.urls")),
     path("", include("orders.site.urls")),
     # allauth's authenticator set-up, sending staff on to the admin afterwards.
     path(

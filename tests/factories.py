@@ -24,6 +24,7 @@ from accounts.services import hash_api_key_secret
 from core.models import AuditEntry
 from core.money import Currency
 from core.validators import luhn_check_digit
+from help.models import Article, Device
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
@@ -429,3 +430,28 @@ class AuditEntryFactory(factory.django.DjangoModelFactory):
     target_type = factory.LazyAttribute(lambda o: ContentType.objects.get_for_model(o.target))
     target_id = factory.LazyAttribute(lambda o: str(o.target.pk))
     target_repr = factory.LazyAttribute(lambda o: str(o.target))
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A published help article about buying, in both languages."""
+
+    class Meta:
+        model = Article
+
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    group = Article.Group.BUYING
+    title_zh = factory.Sequence(lambda n: f"帮助文章 {n}")
+    title_en = factory.Sequence(lambda n: f"Help article {n}")
+    body_zh = "正文。"
+    body_en = "Text."
+    is_published = True
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    """A phone with eSIM everywhere."""
+
+    class Meta:
+        model = Device
+
+    brand = "Testphone"
+    model = factory.Sequence(lambda n: f"Model {n}")

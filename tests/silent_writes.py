@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APP_DIRS = ["core", "accounts", "plans", "orders", "portal"]
+APP_DIRS = ["core", "accounts", "plans", "help", "orders", "portal"]
 SILENT_WRITES = {"update", "bulk_create", "bulk_update"}
 
 

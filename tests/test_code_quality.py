@@ -6,7 +6,7 @@ import sys
 
 from tests.processes import ROOT
 
-APP_DIRS = ["core", "accounts", "plans", "orders", "portal"]
+APP_DIRS = ["core", "accounts", "plans", "help", "orders", "portal"]
 
 
 def test_ruff_lint_and_format_are_clean():

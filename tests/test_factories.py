@@ -8,7 +8,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("core", "accounts", "plans", "orders", "portal")
+PROJECT_APPS = ("core", "accounts", "plans", "help", "orders", "portal")
 FACTORIES = [
     f
     for f in vars(factories).values()

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.phone import national_number
+from help.links import PAYMENT_FAILED, article_url
 from orders.models import Gateway, Order, Payment, Refund
 from orders.services.errors import OrderError
 from orders.services.lifecycle import PAYABLE_STATES
@@ -90,6 +91,7 @@ def status_context(order: Order, returned: bool = False) -> dict:
         context["checkout_expired"] = (
             latest is not None and latest.status == Payment.Status.CANCELLED
         )
+        context["payment_help_url"] = article_url(PAYMENT_FAILED)
     if order.status == Order.Status.FULFILLED:
         context["sims"] = [
             {"sim": sim, "install_url": install_url(sim.iccid)}

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.currency import current_currency
 from core.money import Currency, format_money
+from help.links import NO_DATA, article_url
+from help.platforms import platform_of
 from orders.models import Order, Sim
 from orders.services.errors import OrderError
 from orders.services.notifications import install_links
@@ -86,7 +88,8 @@ def sims_page(sims, number: str | None) -> Page:
 @login_required
 @require_GET
 def install(request, iccid: str):
-    """QR code, activation code, one-tap links and instructions for one eSIM."""
+    """QR code, activation code, one-tap links and instructions for one eSIM: the steps for the
+    visitor's phone (from its User-Agent) first, and a link to help when there is no data."""
     sim = get_object_or_404(
         _own_sims(request).exclude(status__in=CLOSED_STATES).exclude(activation_code=""),
         iccid=iccid,
@@ -101,6 +104,8 @@ def install(request, iccid: str):
         "qr_svg": mark_safe(qr.svg_inline(scale=4, title=title)),
         "links": install_links(sim.activation_code),
         "countdown": countdown(sim.expires_at, timezone.now()),
+        "platform": platform_of(request.headers.get("User-Agent", "")),
+        "no_data_url": article_url(NO_DATA, operator=sim.operator.code),
     }
     return render(request, "orders/site/sim_install.html", context)
 

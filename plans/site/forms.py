@@ -1,4 +1,5 @@
-"""The plan page's buy form: a currency the plan is priced in and an optional promotion code."""
+"""The plan page's buy form: a currency the plan is priced in, an optional promotion code and the
+customer's word that their phone supports eSIM."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -7,11 +8,21 @@ from core.money import quantize
 
 
 class BuyForm(forms.Form):
-    """Currency (one the plan is priced in) and an optional promotion code."""
+    """Currency (one the plan is priced in), an optional promotion code, and a ticked box that
+    the phone supports eSIM (most iPhones sold in mainland China, Hong Kong and Macao do not)."""
 
     currency = forms.ChoiceField(label=_("Pay in"))
     promotion_code = forms.CharField(
         label=_("Promotion code"), required=False, max_length=40, strip=True
+    )
+    esim_compatible = forms.BooleanField(
+        label=_("My phone supports eSIM and is not locked to one operator."),
+        error_messages={
+            "required": _(
+                "Please confirm that your phone supports eSIM. Not sure? Check it first: an eSIM "
+                "cannot be used on a phone without eSIM."
+            )
+        },
     )
 
     def __init__(self, data=None, *, prices, currency: str = "", **kwargs):

@@ -17,6 +17,12 @@ def submit(page) -> None:
     page.wait_for_load_state()
 
 
+def buy_chosen_plan(page) -> None:
+    """On a plan's page: confirm the phone supports eSIM and go on to payment."""
+    page.check("#id_esim_compatible")
+    submit(page)
+
+
 def sign_up_and_verify(page, email: str) -> None:
     """Sign up, read the verification email from the test mailbox and confirm it."""
     page.goto("/accounts/signup/")

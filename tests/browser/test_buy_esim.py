@@ -9,7 +9,13 @@ from accounts.models import User
 from orders.models import Sim
 from plans.models import Provider
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import ORDER_PAGE, decode_qr, sign_up_and_verify, submit
+from tests.browser.journeys import (
+    ORDER_PAGE,
+    buy_chosen_plan,
+    decode_qr,
+    sign_up_and_verify,
+    submit,
+)
 from tests.processes import kill_group, start_worker
 from tests.worlds import build_world
 
@@ -31,7 +37,7 @@ def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
         page.get_by_role("link", name="Choose").first.click()
         page.select_option("#id_currency", "CNY")
         screenshot(page, "plan")
-        submit(page)
+        buy_chosen_plan(page)
         page.get_by_label("Card (test gateway, no real money)").check()
         screenshot(page, "pay")
         submit(page)

@@ -12,7 +12,14 @@ from plans.models import Plan, PlanKind
 from plans.providers import get_adapter
 from tests.accounts.test_site_accounts import current_code
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import ORDER_PAGE, decode_qr, log_in, sign_up_and_verify, submit
+from tests.browser.journeys import (
+    ORDER_PAGE,
+    buy_chosen_plan,
+    decode_qr,
+    log_in,
+    sign_up_and_verify,
+    submit,
+)
 from tests.clock import site_date
 from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
@@ -171,7 +178,7 @@ def test_purchase_in_the_chinese_ui_has_no_english_left(open_page, db):
     pages["catalog"] = english_left(page)
     page.get_by_role("link", name="选择").first.click()
     pages["plan"] = english_left(page)
-    submit(page)
+    buy_chosen_plan(page)
     pages["pay"] = english_left(page)
     page.get_by_label(re.compile("测试")).first.check()
     submit(page)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, CustomerProfile, IdentityCheck, Partner, User
 from core import audit
 from core.models import AuditEntry
+from help.models import Article, Device
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
@@ -42,7 +43,9 @@ from plans.models import (
     SandboxOrder,
 )
 from tests.factories import (
+    ArticleFactory,
     CustomerFactory,
+    DeviceFactory,
     IdentityCheckFactory,
     OperatorFactory,
     OrderFactory,
@@ -190,6 +193,8 @@ ROW_MAKERS = {
     ),
     ProviderCall: _provider_call,
     SandboxOrder: lambda n: SandboxOrder.objects.create(reference=f"ref-{n}", operation="issue"),
+    Article: lambda n: ArticleFactory(),
+    Device: lambda n: DeviceFactory(lacks_esim_in=["CN"] if n % 2 else []),
     AuditEntry: lambda n: audit.record(
         action=f"test.action{n % 3}", target=_order(n), actor=UserFactory()
     ),

@@ -24,7 +24,7 @@ def on_postgresql(test):
     return pytest.mark.services(pytest.mark.django_db(transaction=True)(test))
 
 
-OUR_APPS = ("accounts", "core", "orders", "plans", "portal")
+OUR_APPS = ("accounts", "core", "help", "orders", "plans", "portal")
 
 # The tables that grow with sales and traffic: a lock on one of them stops checkout, payments,
 # provisioning, the usage sync or webhooks for as long as it is held.

@@ -47,7 +47,7 @@ def test_model_labels_are_translated():
 @pytest.mark.slow
 def test_catalog_holds_every_string_in_the_code(tmp_path):
     """Collecting strings afresh finds none the committed catalog lacks (see scripts/translate)."""
-    for name in ("core", "portal", "accounts", "plans", "orders", "locale"):
+    for name in ("core", "portal", "accounts", "plans", "help", "orders", "locale"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "manage.py", tmp_path)
     result = subprocess.run(

@@ -11,6 +11,9 @@ from plans.models import Plan, PlanKind, PlanPrice
 from tests.factories import PlanFactory
 from tests.orders.conftest import catalog, customer, esim_plan  # noqa: F401
 
+# The buy form's box: the customer's phone supports eSIM.
+PHONE_CONFIRMED = {"esim_compatible": "on"}
+
 
 @pytest.fixture
 def shopper(client, customer):  # noqa: F811
@@ -31,7 +34,7 @@ def buy(shopper):
     def _buy(plan: Plan, currency: str = "PKR", promotion_code: str = "") -> Order:
         response = shopper.post(
             reverse("orders:buy", args=[plan.pk]),
-            {"currency": currency, "promotion_code": promotion_code},
+            {"currency": currency, "promotion_code": promotion_code, **PHONE_CONFIRMED},
         )
         assert response.status_code == 302, response.content.decode()[:2000]
         number = response["Location"].split("/")[-3]

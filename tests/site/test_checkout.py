@@ -11,6 +11,7 @@ from django.utils import timezone
 from orders.models import Order, Payment
 from orders.services.placing import place_purchase, place_recharge, place_renewal
 from plans.models import Plan, PlanKind, Promotion
+from tests.site.conftest import PHONE_CONFIRMED
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def test_buy_pay_and_follow_the_order_until_it_is_ready(
     shopper, esim_plan, django_capture_on_commit_callbacks
 ):
-    response = shopper.post(reverse("orders:buy", args=[esim_plan.pk]), {"currency": "PKR"})
+    response = shopper.post(
+        reverse("orders:buy", args=[esim_plan.pk]), {"currency": "PKR", **PHONE_CONFIRMED}
+    )
     order = Order.objects.get()
     assert (order.kind, order.currency, order.total) == ("purchase", "PKR", Decimal("563"))
     assert (order.cost, order.cost_currency) == (esim_plan.cost, esim_plan.cost_currency)
@@ -154,7 +157,8 @@ def test_unknown_payment_method_is_a_form_error(shopper, buy, esim_plan):
 
 def test_bad_promotion_code_is_refused_and_no_order_is_placed(shopper, esim_plan):
     response = shopper.post(
-        reverse("orders:buy", args=[esim_plan.pk]), {"currency": "PKR", "promotion_code": "NOPE"}
+        reverse("orders:buy", args=[esim_plan.pk]),
+        {"currency": "PKR", "promotion_code": "NOPE", **PHONE_CONFIRMED},
     )
     assert response.status_code == 200
     assert response.context["form"].errors["promotion_code"] == [
@@ -178,7 +182,9 @@ def test_promotion_code_lowers_the_total(shopper, buy, esim_plan):
 def test_currency_the_plan_is_not_priced_in_is_refused(shopper, esim_plan, currency):
     esim_plan.prices.filter(currency="USD").delete()
     for choice in (currency, "USD"):
-        response = shopper.post(reverse("orders:buy", args=[esim_plan.pk]), {"currency": choice})
+        response = shopper.post(
+            reverse("orders:buy", args=[esim_plan.pk]), {"currency": choice, **PHONE_CONFIRMED}
+        )
         assert response.status_code == 200 and response.context["form"].errors["currency"]
     assert not Order.objects.exists()
 

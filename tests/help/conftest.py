@@ -1,0 +1,1 @@
+from tests.orders.conftest import catalog, esim_plan  # noqa: F401
