@@ -24,9 +24,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            language = (
-                Language.CHINESE if (get_language() or "").startswith("zh") else (Language.ENGLISH)
-            )
+            active = get_language()
+            language = active if active in Language.values else Language.ENGLISH
             CustomerProfile.objects.get_or_create(
                 user=user, defaults={"preferred_language": language}
             )

@@ -63,6 +63,7 @@ class User(AbstractUser):
 
 class Language(models.TextChoices):
     CHINESE = "zh-hans", "简体中文"
+    TRADITIONAL_CHINESE = "zh-hant", "繁體中文"
     ENGLISH = "en", "English"
 
 

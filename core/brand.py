@@ -23,13 +23,15 @@ def brand_name(language: str | None = None) -> str:
 brand_name_lazy = lazy(brand_name, str)
 
 
-def bilingual_brand_name() -> str:
-    """Chinese and English together, for messages written in both."""
-    return " / ".join(dict.fromkeys([brand_name("zh-hans"), brand_name("en")]))
+def bilingual_brand_name(chinese: str = "zh-hans") -> str:
+    """Chinese (``chinese``: zh-hans or zh-hant) and English together, for messages in both."""
+    return " / ".join(dict.fromkeys([brand_name(chinese), brand_name("en")]))
 
 
-def sender(language: str | None = None, *, bilingual: bool = False) -> str:
-    """The ``From`` of the portal's emails: the brand (in ``language``, or both) and
-    ``DEFAULT_FROM_EMAIL``'s address."""
-    name = bilingual_brand_name() if bilingual else brand_name(language)
+def sender(
+    language: str | None = None, *, bilingual: bool = False, chinese: str = "zh-hans"
+) -> str:
+    """The ``From`` of the portal's emails: the brand (in ``language``, or in ``chinese`` and
+    English) and ``DEFAULT_FROM_EMAIL``'s address."""
+    name = bilingual_brand_name(chinese) if bilingual else brand_name(language)
     return str(Address(display_name=name, addr_spec=parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))

@@ -1,7 +1,6 @@
 """The shopper's display and payment currency, kept in the session."""
 
-from django.utils.translation import get_language
-
+from core.chinese import is_chinese
 from core.money import Currency
 
 SESSION_KEY = "currency"
@@ -16,4 +15,4 @@ def current_currency(request) -> str:
     remembered = request.session.get(SESSION_KEY)
     if remembered in Currency.values:
         return remembered
-    return Currency.CNY if (get_language() or "").startswith("zh") else Currency.PKR
+    return Currency.CNY if is_chinese() else Currency.PKR

@@ -155,6 +155,7 @@ AUTH_USER_MODEL = "accounts.User"
 PORTAL_BRAND = {
     "en": env.str("PORTAL_BRAND", default="Pakistan eSIM"),
     "zh-hans": env.str("PORTAL_BRAND_ZH_HANS", default="巴基斯坦 eSIM"),
+    "zh-hant": env.str("PORTAL_BRAND_ZH_HANT", default="巴基斯坦 eSIM"),
 }
 
 AUTHENTICATION_BACKENDS = [
@@ -186,7 +187,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Simplified first: a browser asking for plain "zh" gets it; zh-TW, zh-HK and zh-MO fall back to
+# Traditional (Django's LANG_INFO).
+LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True

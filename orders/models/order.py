@@ -53,7 +53,7 @@ class Order(models.Model):
     )
 
     number = models.CharField(
-        verbose_name=_("number"), max_length=20, unique=True, default=new_order_number
+        verbose_name=_("order number"), max_length=20, unique=True, default=new_order_number
     )
     kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(

@@ -1,4 +1,4 @@
-"""Customer emails about orders, in Chinese and English in one message."""
+"""Customer emails about orders, in Chinese (the customer's script) and English in one message."""
 
 from urllib.parse import quote
 
@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from core import audit
 from core.brand import sender
+from core.chinese import SIMPLIFIED, TRADITIONAL, for_language
 from orders.models import Notification, Order
 from orders.notifications import unread
 
@@ -23,6 +24,13 @@ def install_links(activation_code: str) -> dict[str, str]:
     """One-tap install links carrying the LPA activation code."""
     encoded = quote(activation_code, safe="")
     return {"ios": IOS_INSTALL_URL + encoded, "android": ANDROID_INSTALL_URL + encoded}
+
+
+def chinese_of(user) -> str:
+    """The Chinese the customer reads: Traditional if they chose it, else Simplified."""
+    profile = getattr(user, "profile", None)
+    chosen = getattr(profile, "preferred_language", "")
+    return TRADITIONAL if chosen == TRADITIONAL else SIMPLIFIED
 
 
 def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) -> bool:
@@ -41,23 +49,27 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
         for sim in order.issued_sims.order_by("pk")
     ]
     context = {"order": order, "sims": sims, "support_email": settings.SUPPORT_EMAIL}
-    parts = {}
-    for language in ("zh-hans", "en"):
+    chinese = chinese_of(order.customer)
+    parts = []
+    for language in (chinese, "en"):
         with translation.override(language):
-            parts[language] = {
-                "text": render_to_string("orders/email/order_ready.txt", context),
-                "html": render_to_string("orders/email/order_ready_body.html", context),
-            }
-    subject = f"您的订单 {order.number} 已就绪 / Your order {order.number} is ready"
+            parts.append(
+                {
+                    "text": render_to_string("orders/email/order_ready.txt", context),
+                    "html": render_to_string("orders/email/order_ready_body.html", context),
+                }
+            )
+    zh = for_language(f"您的订单 {order.number} 已就绪", chinese)
+    subject = f"{zh} / Your order {order.number} is ready"
     message = EmailMultiAlternatives(
         subject=subject,
-        body=parts["zh-hans"]["text"] + "\n\n----------\n\n" + parts["en"]["text"],
-        from_email=sender(bilingual=True),
+        body="\n\n----------\n\n".join(part["text"] for part in parts),
+        from_email=sender(bilingual=True, chinese=chinese),
         to=[order.customer.email],
     )
     html = render_to_string(
         "orders/email/order_ready.html",
-        {"bodies": [parts["zh-hans"]["html"], parts["en"]["html"]], "subject": subject},
+        {"bodies": [part["html"] for part in parts], "subject": subject},
     )
     message.attach_alternative(html, "text/html")
     message.send()
@@ -90,19 +102,20 @@ def send_replacement_email(ticket_id: int, event: str) -> None:
         else "",
         "support_email": settings.SUPPORT_EMAIL,
     }
+    chinese = chinese_of(customer)
     bodies = []
-    for language in ("zh-hans", "en"):
+    for language in (chinese, "en"):
         with translation.override(language):
             bodies.append(render_to_string(f"orders/email/replacement_{event}.txt", context))
-    subject = {
-        "requested": "补卡申请已收到 / Replacement request received",
-        "approved": "补卡申请已通过 / Replacement approved",
-        "rejected": "补卡申请未通过 / Replacement request not approved",
+    zh, en = {
+        "requested": ("补卡申请已收到", "Replacement request received"),
+        "approved": ("补卡申请已通过", "Replacement approved"),
+        "rejected": ("补卡申请未通过", "Replacement request not approved"),
     }[event]
     EmailMultiAlternatives(
-        subject=subject,
+        subject=f"{for_language(zh, chinese)} / {en}",
         body="\n\n----------\n\n".join(bodies),
-        from_email=sender(bilingual=True),
+        from_email=sender(bilingual=True, chinese=chinese),
         to=[customer.email],
     ).send()
     audit.record(action=f"replacement.email_{event}", target=ticket, actor_label="worker")

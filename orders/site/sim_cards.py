@@ -14,6 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.chinese import for_language, is_chinese
 from core.phone import national_number
 from orders.models import Sim
 from orders.services.replacement import REPLACEABLE_STATES
@@ -161,8 +162,8 @@ def sim_card(row: tuple, page: CardPage) -> dict:
     state = state_class(status, sim["expires_at"], page.now)
     closed = status in CLOSED_STATES
     plan, plan_zh = sim["current_plan__name"], sim["current_plan__name_zh"]
-    if plan_zh and (page.language or "").startswith("zh"):
-        plan = plan_zh
+    if plan_zh and is_chinese(page.language):
+        plan = for_language(plan_zh, page.language)
     card = {
         "muted": " muted" if closed else "",
         "title": title(sim),

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.chinese import for_language, is_chinese
 from core.money import currency_field, money_field, show_money
 from plans.providers import Capability, adapters_offering, capabilities_of
 
@@ -179,11 +180,9 @@ class Plan(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the active language (Chinese when it is active and we have one)."""
-        from django.utils.translation import get_language
-
-        if self.name_zh and (get_language() or "").startswith("zh"):
-            return self.name_zh
+        """The name in the active language (Chinese, in its script, when we have one)."""
+        if self.name_zh and is_chinese():
+            return for_language(self.name_zh)
         return self.name
 
     @property

@@ -96,6 +96,7 @@ def test_embedded_mode_loads_with_nothing_set_and_keeps_a_private_dev_key(tmp_pa
         "redis+socket",
         "Asia/Karachi",
         "['zh-hans',",
+        "'zh-hant',",
         "'en']",
         "True",
     ]
