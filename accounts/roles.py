@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",  # retry provisioning, cancel unpaid orders
         "orders.view_provisioningattempt",
         "orders.view_replacementticket",
+        "orders.change_replacementticket",  # ship a SIM card, mark it activated
         "core.view_auditentry",
     ],
     FINANCE: [

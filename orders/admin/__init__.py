@@ -1,7 +1,8 @@
 """The staff admin of orders: orders, payments, refunds, SIMs, provisioning attempts, saved cards,
 auto-renewals, wallet entries and payment events here; in their own modules the order pages'
 extra views (``order_views``), search (``search``), the replacement review of identity checks
-(``review``), the partner wallet form (``wallet``), partner webhooks (``partner_webhooks``) and
+(``review``), the replacement tickets and their shipping by post (``replacement``), the
+partner wallet form (``wallet``), partner webhooks (``partner_webhooks``) and
 customer notifications (``customer_notifications``)."""
 
 from datetime import timedelta
@@ -21,6 +22,7 @@ from core.state import IllegalTransition
 from orders.admin import (  # noqa: F401  (they register themselves)
     customer_notifications,
     partner_webhooks,
+    replacement,
     review,
     wallet,
 )
@@ -34,7 +36,6 @@ from orders.models import (
     Payment,
     ProvisioningAttempt,
     Refund,
-    ReplacementTicket,
     SavedPaymentMethod,
     Sim,
     WalletEntry,
@@ -424,26 +425,6 @@ class WalletEntryAdmin(AuditedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-@admin.register(ReplacementTicket)
-class ReplacementTicketAdmin(AuditedModelAdmin):
-    """Requested through the site or the API, decided on the identity review page; staff fill
-    in the shipping of a physical SIM here."""
-
-    list_display = ["id", "sim", "reason", "status", "created_at"]
-    list_filter = ["status", "reason"]
-    list_select_related = ["sim__operator"]
-    service_fields = [
-        "sim",
-        "requested_by",
-        "partner",
-        "identity_check",
-        "order",
-        "new_sim",
-        "reason",
-    ]
-    service_rows = True
 
 
 class ReadOnlyAdmin(AuditedModelAdmin):

@@ -14,6 +14,7 @@ from accounts.models import DocumentType, RejectionReason
 from core.api.errors import error_body
 from core.api.views import PartnerAPIView
 from core.money import Currency
+from orders import couriers
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
 from orders.services.replacement import request_replacement
@@ -77,10 +78,31 @@ class ReplacementSerializer(serializers.ModelSerializer):
         help_text=_("The reviewer's note to the customer (only when rejected).")
     )
 
+    courier = serializers.SerializerMethodField(
+        help_text=_("The courier carrying a physical SIM's new card (once shipped).")
+    )
+    tracking_number = serializers.SerializerMethodField(
+        help_text=_("The courier's tracking number (once shipped).")
+    )
+    tracking_url = serializers.SerializerMethodField(
+        help_text=_("The courier's tracking page for the parcel (once shipped).")
+    )
+
     class Meta:
         model = ReplacementTicket
         fields = ["id", "status", "reason", "sim", "new_sim", "order", "currency"]
-        fields += ["rejection_reason", "rejection_note", "created_at", "updated_at"]
+        fields += ["rejection_reason", "rejection_note"]
+        fields += ["courier", "tracking_number", "tracking_url"]
+        fields += ["created_at", "approved_at", "issued_at", "shipped_at", "activated_at"]
+        fields += ["updated_at"]
+        extra_kwargs = {
+            "approved_at": {"help_text": _("When staff approved the request.")},
+            "issued_at": {"help_text": _("When the new SIM was issued.")},
+            "shipped_at": {"help_text": _("When a physical SIM's new card was posted.")},
+            "activated_at": {
+                "help_text": _("When the new card was confirmed working (the old SIM retired).")
+            },
+        }
 
     def _rejected(self, ticket) -> bool:
         return ticket.status == ReplacementTicket.Status.REJECTED
@@ -93,6 +115,17 @@ class ReplacementSerializer(serializers.ModelSerializer):
 
     def get_rejection_note(self, ticket) -> str | None:
         return ticket.identity_check.rejection_note if self._rejected(ticket) else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=couriers.CHOICES, allow_null=True))
+    def get_courier(self, ticket) -> str | None:
+        return ticket.courier or None
+
+    def get_tracking_number(self, ticket) -> str | None:
+        return ticket.tracking_number or None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_tracking_url(self, ticket) -> str | None:
+        return ticket.tracking_url or None
 
 
 class ReplacementFilter(django_filters.FilterSet):

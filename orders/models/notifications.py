@@ -23,6 +23,8 @@ class Notification(models.Model):
         DATA_80 = "data_80", _("Data running low")
         DATA_100 = "data_100", _("All data used")
         AUTO_RENEW_FAILED = "auto_renew_failed", _("Automatic renewal failed")
+        REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement SIM shipped")
+        REPLACEMENT_ACTIVATED = "replacement_activated", _("Replacement SIM activated")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")

@@ -212,10 +212,16 @@ def _renew(order: Order, result: RenewalResult) -> None:
 
 
 def _replace(order: Order, profile: IssuedProfile, carry: CarryOver | None) -> None:
+    """The new SIM for the line. An eSIM's old SIM is retired now; a physical SIM's new card
+    goes by post, and its old SIM is retired only when the new one is activated
+    (``orders.services.shipping``)."""
     old = Sim.objects.select_for_update().get(pk=order.sim_id)
+    ticket = ReplacementTicket.objects.select_for_update().filter(order=order).first()
+    by_post = ticket is not None and old.form == Sim.Form.PHYSICAL
     if carry is None:  # no carry-over worked out: the profile as issued
         expires_at = profile.expires_at or old.expires_at
         carry = CarryOver(old.data_remaining_mb, old.expires_at, profile.data_total_mb, expires_at)
+    card = {"form": old.form, "activation_code": "", "confirmation_code": ""} if by_post else {}
     new = _new_sim(
         order,
         profile,
@@ -227,24 +233,36 @@ def _replace(order: Order, profile: IssuedProfile, carry: CarryOver | None) -> N
         expires_at=carry.expires_at,
         owner_id=old.owner_id,
         partner_id=old.partner_id,
+        **card,
     )
-    if old.status != Sim.Status.REPLACED:
-        transition(
-            old,
-            Sim.Status.REPLACED,
-            actor_label="worker",
-            changes={"replaced_by": new},
-            note=f"replaced by {order}",
-        )
-        from orders import tasks
-
-        tasks.cancel_replaced_profile.delay_on_commit(old.pk)
+    if by_post:
+        if ticket.status == ReplacementTicket.Status.APPROVED:
+            _record_carry_over(order, carry)
+    elif old.status != Sim.Status.REPLACED:
+        retire_replaced_sim(old, new, note=f"replaced by {order}", actor_label="worker")
         _record_carry_over(order, carry)
-    ticket = ReplacementTicket.objects.select_for_update().filter(order=order).first()
     if ticket is not None and ticket.status == ReplacementTicket.Status.APPROVED:
         transition(
-            ticket, ReplacementTicket.Status.ISSUED, actor_label="worker", changes={"new_sim": new}
+            ticket,
+            ReplacementTicket.Status.ISSUED,
+            actor_label="worker",
+            changes={"new_sim": new, "issued_at": timezone.now()},
         )
+
+
+def retire_replaced_sim(old: Sim, new: Sim, *, note: str, actor=None, actor_label="") -> None:
+    """Mark ``old`` replaced by ``new`` and cancel its profile upstream once committed."""
+    transition(
+        old,
+        Sim.Status.REPLACED,
+        actor=actor,
+        actor_label=actor_label,
+        changes={"replaced_by": new},
+        note=note,
+    )
+    from orders import tasks
+
+    tasks.cancel_replaced_profile.delay_on_commit(old.pk)
 
 
 def _replacement_package(order: Order, old: Sim):

@@ -12,8 +12,9 @@ from accounts.models import User
 from core import audit
 from core.brand import sender
 from core.chinese import SIMPLIFIED, TRADITIONAL, for_language
-from orders.models import Notification, Order
+from orders.models import Notification, Order, Sim
 from orders.notifications import unread
+from orders.services import posting_notices
 
 READY_EMAIL_ACTION = "order.ready_email_sent"
 IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
@@ -44,10 +45,10 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
         not force and audit.entries_for(order).filter(action=READY_EMAIL_ACTION).exists()
     ):
         return False
-    sims = [
-        {"sim": sim, "links": install_links(sim.activation_code)}
-        for sim in order.issued_sims.order_by("pk")
-    ]
+    issued = list(order.issued_sims.order_by("pk"))
+    if issued and all(sim.form == Sim.Form.PHYSICAL for sim in issued):
+        return False  # a SIM card goes by post: its own emails say when it is shipped
+    sims = [{"sim": sim, "links": install_links(sim.activation_code)} for sim in issued]
     context = {"order": order, "sims": sims, "support_email": settings.SUPPORT_EMAIL}
     chinese = chinese_of(order.customer)
     parts = []
@@ -84,12 +85,16 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
 
 
 def send_replacement_email(ticket_id: int, event: str) -> None:
-    """Tell the customer where their replacement request stands (requested/approved/rejected)."""
+    """Tell the customer where their replacement request stands (requested/approved/rejected,
+    and for a SIM card by post shipped/activated)."""
     from orders.models import ReplacementTicket
 
     ticket = ReplacementTicket.objects.select_related(
         "sim__operator", "sim__owner", "identity_check", "order"
     ).get(pk=ticket_id)
+    if event in posting_notices.KINDS:
+        posting_notices.send_posting_notice(ticket, event)
+        return
     customer = ticket.sim.owner
     if customer is None or not customer.is_active:
         return

@@ -33,6 +33,8 @@ from plans.models import Plan, PlanKind
 REVIEW_PERMISSION = "accounts.review_identitycheck"
 REPLACEABLE_STATES = {Sim.Status.ISSUED, Sim.Status.ACTIVE, Sim.Status.EXPIRED}
 OPEN_STATES = {ReplacementTicket.Status.SUBMITTED, ReplacementTicket.Status.APPROVED}
+# A physical SIM's request stays in progress while its new card is on the way.
+POSTED_STATES = {ReplacementTicket.Status.ISSUED, ReplacementTicket.Status.SHIPPED}
 FLAG_AFTER_REJECTIONS = 3
 CNIC_PATTERN = re.compile(r"^\d{13}$")
 PASSPORT_PATTERN = re.compile(r"^[A-Z0-9]{6,12}$")
@@ -40,7 +42,8 @@ PASSPORT_PATTERN = re.compile(r"^[A-Z0-9]{6,12}$")
 
 def open_ticket(sim: Sim) -> ReplacementTicket | None:
     """The SIM's replacement request still in progress, if any."""
-    return sim.replacement_tickets.filter(status__in=OPEN_STATES).first()
+    states = OPEN_STATES | POSTED_STATES if sim.form == Sim.Form.PHYSICAL else OPEN_STATES
+    return sim.replacement_tickets.filter(status__in=states).first()
 
 
 def ineligibility(sim: Sim, customer=None, partner=None) -> str:
@@ -188,7 +191,9 @@ def approve_replacement(*, ticket: ReplacementTicket, reviewer) -> ReplacementTi
             changes={"reviewed_by": reviewer, "reviewed_at": now},
         )
         locked = ReplacementTicket.objects.select_for_update().get(pk=ticket.pk)
-        transition(locked, ReplacementTicket.Status.APPROVED, actor=reviewer)
+        transition(
+            locked, ReplacementTicket.Status.APPROVED, actor=reviewer, changes={"approved_at": now}
+        )
         partner_webhooks.emit_replacement_event(locked)  # replacement.approved, partner SIMs only
         order = place_replacement(
             plan=_fee_plan(locked.sim),

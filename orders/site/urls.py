@@ -19,6 +19,7 @@ sim_patterns = [
     path("<str:iccid>/install/", sims.install, name="install"),
     path("<str:iccid>/renew/", sims.renew, name="renew"),
     path("<str:iccid>/replace/", replace.replace, name="replace"),
+    path("<str:iccid>/replace/confirm/", replace.confirm, name="replace_confirm"),
     path("<str:iccid>/auto-renew/", autorenew.auto_renew, name="auto_renew"),
     path("<str:iccid>/auto-renew/card/", autorenew.save_card, name="auto_renew_card"),
 ]

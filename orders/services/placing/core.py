@@ -197,9 +197,10 @@ def check_quantity(quantity: int, max_quantity: int) -> None:
         )
 
 
-def own_live_sim(sim: Sim | None, plan: Plan) -> KindCheck:
+def own_live_sim(sim: Sim | None, plan: Plan, forms=(Sim.Form.ESIM,)) -> KindCheck:
     """The check of the kinds that are for a SIM the buyer has (renewals, replacements): the
-    buyer's own eSIM, still live, of the plan's operator."""
+    buyer's own SIM of one of ``forms`` (an eSIM by default), still live, of the plan's
+    operator."""
 
     def check(customer, partner) -> dict:
         owned = sim is not None and (
@@ -207,7 +208,7 @@ def own_live_sim(sim: Sim | None, plan: Plan) -> KindCheck:
         )
         if not owned:
             raise OrderError("sim_not_found", _("SIM not found."))
-        if sim.status not in RENEWABLE_SIM_STATES or sim.form != Sim.Form.ESIM:
+        if sim.status not in RENEWABLE_SIM_STATES or sim.form not in forms:
             raise OrderError("sim_not_renewable", _("This SIM can no longer be renewed."))
         if plan.operator_id != sim.operator_id:
             raise OrderError("plan_does_not_fit", _("This plan does not fit this SIM."))

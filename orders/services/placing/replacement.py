@@ -1,4 +1,5 @@
-"""The fee order of an approved replacement: a new eSIM for the buyer's own SIM, same number."""
+"""The fee order of an approved replacement: a new SIM (an eSIM, or a card sent by post) for the
+buyer's own SIM, same number."""
 
 from typing import Unpack
 
@@ -13,6 +14,6 @@ def place_replacement(*, sim: Sim, plan: Plan, **terms: Unpack[Terms]) -> Order:
         kind=Order.Kind.REPLACEMENT,
         plan=plan,
         sim=sim,
-        check=own_live_sim(sim, plan),
+        check=own_live_sim(sim, plan, forms=(Sim.Form.ESIM, Sim.Form.PHYSICAL)),
         **terms,
     )

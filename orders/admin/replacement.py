@@ -1,0 +1,170 @@
+"""Replacement tickets in the admin: requested through the site or the API and decided on the
+identity review page; here staff ship a SIM card by post (courier and tracking number) and mark
+it activated, each through a form that calls ``orders.services.shipping``."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from core.admin.audit import AuditedModelAdmin
+from orders import couriers
+from orders.models import ReplacementTicket, Sim
+from orders.services.errors import OrderError
+from orders.services.shipping import SHIP_PERMISSION, confirm_activation, ship_replacement
+
+Status = ReplacementTicket.Status
+
+
+class ShipForm(forms.Form):
+    courier = forms.ChoiceField(label=_("Courier"), choices=couriers.CHOICES)
+    tracking_number = forms.CharField(
+        label=_("Tracking number"),
+        max_length=60,
+        help_text=_("As printed on the courier's receipt."),
+    )
+
+
+@admin.register(ReplacementTicket)
+class ReplacementTicketAdmin(AuditedModelAdmin):
+    """The tickets, each with its steps and times; shipping and activation through forms."""
+
+    list_display = ["id", "sim", "reason", "status", "courier", "shipped_at", "activated_at"]
+    list_filter = ["status", "reason", "courier"]
+    list_select_related = ["sim__operator"]
+    search_fields = ["sim__iccid", "tracking_number"]
+    service_fields = [
+        "sim",
+        "requested_by",
+        "partner",
+        "identity_check",
+        "order",
+        "new_sim",
+        "reason",
+        "courier",
+        "tracking_number",
+        "approved_at",
+        "issued_at",
+        "shipped_at",
+        "activated_at",
+    ]
+    service_rows = True
+    readonly_fields = ["steps", "tracking_link"]
+    change_form_template = "admin/orders/replacementticket/change_form.html"
+
+    @admin.display(description=_("Steps"))
+    def steps(self, ticket):
+        return format_html_join(
+            "",
+            "<div>{} · {}</div>",
+            (
+                (label, f"{timezone.localtime(at):%Y-%m-%d %H:%M}")
+                for _state, label, at in ticket.steps()
+            ),
+        )
+
+    @admin.display(description=_("Tracking link"))
+    def tracking_link(self, ticket):
+        url = ticket.tracking_url
+        if not url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener">{} {}</a>',
+            url,
+            ticket.courier_name,
+            ticket.tracking_number,
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/ship/", view(self.ship_view), name="orders_replacementticket_ship"),
+            path(
+                "<int:pk>/activate/",
+                view(self.activate_view),
+                name="orders_replacementticket_activate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None and request.user.has_perm(SHIP_PERMISSION):
+            by_post = ticket.sim.form == Sim.Form.PHYSICAL
+            extra_context = {
+                **(extra_context or {}),
+                "can_ship": by_post and ticket.status == Status.ISSUED,
+                "can_activate": by_post and ticket.status == Status.SHIPPED,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def ship_view(self, request, pk):
+        """The courier and tracking number of a SIM card sent by post."""
+        ticket = self._ticket(request, pk)
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                shipped = ship_replacement(ticket=ticket, actor=request.user, **form.cleaned_data)
+            except OrderError as error:
+                form.add_error(None, error.message)
+            else:
+                if shipped:
+                    messages.success(request, _("Shipped: the customer has the tracking link."))
+                else:
+                    messages.info(request, self._already_shipped(ticket))
+                return redirect(self._change_url(ticket))
+        return self._page(request, ticket, form, _("Ship the new SIM card"), _("Ship"))
+
+    def activate_view(self, request, pk):
+        """Mark the new SIM card activated (the customer says it works): the old SIM is retired."""
+        ticket = self._ticket(request, pk)
+        form = forms.Form(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                activated = confirm_activation(ticket=ticket, staff=request.user)
+            except OrderError as error:
+                form.add_error(None, error.message)
+            else:
+                if activated:
+                    messages.success(request, _("Activated: the old SIM is retired."))
+                else:
+                    messages.info(request, _("Already activated; nothing changed."))
+                return redirect(self._change_url(ticket))
+        title = _("Mark the new SIM card activated")
+        return self._page(request, ticket, form, title, _("Mark activated"), activating=True)
+
+    def _ticket(self, request, pk) -> ReplacementTicket:
+        if not request.user.has_perm(SHIP_PERMISSION):
+            raise PermissionDenied
+        return get_object_or_404(ReplacementTicket.objects.select_related("sim__operator"), pk=pk)
+
+    def _change_url(self, ticket) -> str:
+        return reverse("admin:orders_replacementticket_change", args=[ticket.pk])
+
+    def _already_shipped(self, ticket) -> str:
+        values = {
+            "time": f"{timezone.localtime(ticket.shipped_at):%Y-%m-%d %H:%M}",
+            "courier": ticket.courier_name,
+            "number": ticket.tracking_number,
+        }
+        return (
+            _("Already shipped on %(time)s with %(courier)s %(number)s; nothing changed.") % values
+        )
+
+    def _page(self, request, ticket, form, title, submit, activating=False):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "original": ticket,
+            "change_url": self._change_url(ticket),
+            "form": form,
+            "submit": submit,
+            "activating": activating,
+        }
+        return TemplateResponse(request, "admin/orders/replacementticket/step.html", context)
