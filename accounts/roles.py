@@ -28,6 +28,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_provisioningattempt",
         "orders.view_replacementticket",
         "core.view_auditentry",
+        "support.view_conversation",
+        "support.change_conversation",  # reply, add notes, assign, close
+        "support.view_cannedreply",
+        "support.add_cannedreply",
+        "support.change_cannedreply",
     ],
     FINANCE: [
         *_READ_CUSTOMERS,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "plans",
     "orders",
+    "support",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -244,6 +245,10 @@ EMAIL_CONFIG = (
 vars().update(EMAIL_CONFIG)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@paksim.example")
+# Support conversations: where staff hear of customers' messages, and when a wait is too long.
+SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default=SUPPORT_EMAIL)
+SUPPORT_SLA_MINUTES = env.int("SUPPORT_SLA_MINUTES", default=120)
+SUPPORT_MAX_SCREENSHOTS = 3
 DEFAULT_FROM_EMAIL = formataddr(
     (PORTAL_BRAND["en"], parseaddr(env.str("DEFAULT_FROM_EMAIL", default=SUPPORT_EMAIL))[1])
 )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("plans/", include("plans.site.urls")),
     path("", include("orders.site.urls")),
+    path("support/", include("support.urls")),
     # allauth's authenticator set-up, sending staff on to the admin afterwards.
     path(
         "accounts/2fa/totp/activate/",
