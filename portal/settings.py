@@ -345,7 +345,10 @@ SPECTACULAR_SETTINGS = {
     # No badge from the public validator: the docs load nothing from elsewhere (CSP).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "orders.models.partner_webhooks.EventType"},
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventTypeEnum": "orders.models.partner_webhooks.EventType",
+        "ConversationStatusEnum": "support.models.Conversation.Status",
+    },
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 # An Idempotency-Key claimed by a request that never answered (its process died) may be taken
