@@ -38,7 +38,7 @@ def waited(conversation, now=None) -> str:
         return "—"
     age = (now or timezone.now()) - conversation.waiting_since
     minutes = int(age.total_seconds() // 60)
-    text = f"{minutes // 60} h {minutes % 60:02d} min"
+    text = _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
     level = "sla-late" if age > sla_limit() else "sla-due" if age > sla_limit() / 2 else "sla-ok"
     return format_html('<span class="{}">{}</span>', level, text)
 
