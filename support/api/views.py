@@ -167,4 +167,4 @@ class ConversationReplyView(PartnerConversationsMixin, generics.GenericAPIView):
 
 def _number(pk: str) -> int:
     """The id in the URL, or 0 (found nowhere: 404) when it is not a number."""
-    return int(pk) if pk.isdigit() and len(pk) < 19 else 0
+    return int(pk) if pk.isascii() and pk.isdigit() and len(pk) < 19 else 0

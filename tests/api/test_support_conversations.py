@@ -90,6 +90,11 @@ def test_list_is_own_conversations_in_cursor_pages_within_budget(
     )
 
 
+def test_ids_that_are_not_numbers_are_404(api_client):
+    for pk in ("%C2%B2", "x", "9" * 30):
+        assert api_client.get(f"{LIST}{pk}/").status_code == 404
+
+
 def test_no_key_is_401():
     assert client_for("nope.nope").get(LIST).status_code == 401
 
