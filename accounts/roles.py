@@ -29,6 +29,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_replacementticket",
         "orders.change_replacementticket",  # ship a SIM card, mark it activated
         "core.view_auditentry",
+        "support.view_conversation",
+        "support.change_conversation",  # reply, add notes, assign, close
+        "support.view_cannedreply",
+        "support.add_cannedreply",
+        "support.change_cannedreply",
     ],
     FINANCE: [
         *_READ_CUSTOMERS,

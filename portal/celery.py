@@ -45,6 +45,8 @@ TASK_ROUTES = {
     "orders.tasks.cancel_replaced_profile": "provisioning",
     "orders.tasks.send_order_ready_email": "notifications",
     "orders.tasks.send_replacement_email": "notifications",
+    "support.tasks.notify_customer": "notifications",
+    "support.tasks.notify_staff": "notifications",
     "accounts.tasks.deliver_webhook": "webhooks",
     "orders.tasks.dispatch_due": "periodic",
     "orders.tasks.reconcile_orders": "periodic",

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "plans",
     "orders",
     "help",
+    "support",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -248,6 +249,10 @@ EMAIL_CONFIG = (
 vars().update(EMAIL_CONFIG)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@paksim.example")
+# Support conversations: where staff hear of customers' messages, and when a wait is too long.
+SUPPORT_INBOX_EMAIL = env.str("SUPPORT_INBOX_EMAIL", default=SUPPORT_EMAIL)
+SUPPORT_SLA_MINUTES = env.int("SUPPORT_SLA_MINUTES", default=120)
+SUPPORT_MAX_SCREENSHOTS = 3
 DEFAULT_FROM_EMAIL = formataddr(
     (PORTAL_BRAND["en"], parseaddr(env.str("DEFAULT_FROM_EMAIL", default=SUPPORT_EMAIL))[1])
 )
@@ -344,7 +349,10 @@ SPECTACULAR_SETTINGS = {
     # No badge from the public validator: the docs load nothing from elsewhere (CSP).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "orders.models.partner_webhooks.EventType"},
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventTypeEnum": "orders.models.partner_webhooks.EventType",
+        "ConversationStatusEnum": "support.models.Conversation.Status",
+    },
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 # An Idempotency-Key claimed by a request that never answered (its process died) may be taken

@@ -24,6 +24,7 @@ urlpatterns = [
     path("plans/", include("plans.site.urls")),
     path("help/", include("help.site.urls")),
     path("", include("orders.site.urls")),
+    path("support/", include("support.urls")),
     # allauth's authenticator set-up, sending staff on to the admin afterwards.
     path(
         "accounts/2fa/totp/activate/",

@@ -1,4 +1,4 @@
-"""Imports run one way: core → accounts → plans → help → orders → portal ([tool.importlinter])."""
+"""Imports run one way: core → accounts → plans → help → orders → support → portal."""
 
 import os
 import shutil
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.processes import ROOT
 
-PACKAGES = ["core", "accounts", "plans", "help", "orders", "portal"]
+PACKAGES = ["core", "accounts", "plans", "help", "orders", "support", "portal"]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:

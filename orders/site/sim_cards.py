@@ -136,7 +136,8 @@ class SimLinks:
             for name in self.NAMES
         }
         self.recharge = reverse("recharge:start")
-        self.key = (*self.around.values(), self.recharge)
+        self.support = reverse("support:open")  # a URL name: orders imports nothing of support
+        self.key = (*self.around.values(), self.recharge, self.support)
 
     def url(self, name: str, iccid: str) -> str:
         """``reverse(name, args=[iccid])``, quoted as ``reverse()`` quotes it."""
@@ -190,6 +191,7 @@ def sim_card(row: tuple, page: CardPage) -> dict:
     if status in REPLACEABLE_STATES:
         card["replace_url"] = links.url("sims:replace", iccid)
     card["links"] = any(key in card for key in LINK_KEYS)
+    card["support_url"] = f"{links.support}?{urlencode({'sim': iccid})}"
     return card
 
 

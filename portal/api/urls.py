@@ -12,6 +12,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("plans.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("support.api.urls")),
     # Any other path, newlines included: ``.`` would not match them, and ``$`` (unlike ``\Z``)
     # would also match before a trailing one.
     re_path(r"^[\s\S]*\Z", json_not_found),

@@ -42,6 +42,8 @@ from plans.models import (
     ProviderCall,
     SandboxOrder,
 )
+from support import services as support
+from support.models import CannedReply, Conversation
 from tests.factories import (
     ArticleFactory,
     CustomerFactory,
@@ -137,6 +139,18 @@ def _notification(n):
     )
 
 
+def _conversation(n):
+    owner = {"partner": PartnerFactory()} if n % 2 else {"customer": CustomerFactory()}
+    order = _order(n)
+    order.customer, order.partner = owner.get("customer"), owner.get("partner")
+    order.save(update_fields=["customer", "partner"])
+    conversation = support.open_conversation(
+        **owner, category="other", body=f"Question {n}", order_number=order.number
+    )
+    support.assign(conversation=conversation, assignee=UserFactory(is_staff=True), actor=None)
+    return conversation
+
+
 def _provider_call(n):
     return ProviderCall.objects.create(
         provider=_provider(n),
@@ -195,6 +209,10 @@ ROW_MAKERS = {
     SandboxOrder: lambda n: SandboxOrder.objects.create(reference=f"ref-{n}", operation="issue"),
     Article: lambda n: ArticleFactory(),
     Device: lambda n: DeviceFactory(lacks_esim_in=["CN"] if n % 2 else []),
+    Conversation: _conversation,
+    CannedReply: lambda n: CannedReply.objects.create(
+        title=f"Reply {n}", body_zh_hans="您好", body_en="Hello"
+    ),
     AuditEntry: lambda n: audit.record(
         action=f"test.action{n % 3}", target=_order(n), actor=UserFactory()
     ),

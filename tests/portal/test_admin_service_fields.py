@@ -56,6 +56,7 @@ SERVICE_CREATED = {
     "plans.ProviderCall",
     "plans.SandboxOrder",
     "core.AuditEntry",
+    "support.Conversation",
 }
 
 # The services' record of money and SIMs, and the audit trail: nobody deletes a row here either

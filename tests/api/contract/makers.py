@@ -63,6 +63,16 @@ def wallet_entries(partner, count: int = 1) -> dict:
     return {}
 
 
+def conversations(partner, count: int = 1) -> dict:
+    from support.services import open_conversation
+
+    made = [
+        open_conversation(partner=partner, category="other", body=f"Question {n}")
+        for n in range(count)
+    ]
+    return {"pk": made[-1].pk}
+
+
 def nothing(partner, count: int = 1) -> dict:
     """Routes that read the partner itself (the wallet) or only create (recharges)."""
     return {}

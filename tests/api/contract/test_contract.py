@@ -39,6 +39,9 @@ MAKERS = {
     "api-webhook-delivery-detail": makers.webhook_deliveries,
     "api-webhook-redeliver": makers.webhook_deliveries,
     "api-order-webhook-secret": makers.order_webhook_secret,
+    "api-support-conversation-list": makers.conversations,
+    "api-support-conversation-detail": makers.conversations,
+    "api-support-conversation-replies": makers.conversations,
 }
 ROUTES = partner_routes()
 LISTS = [route for route in ROUTES if route.is_list]

@@ -1,0 +1,59 @@
+"""Screenshots sent to support: checked and re-encoded by the identity documents' sanitizer,
+encrypted with the same keys, stored under our own names."""
+
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
+
+from accounts.documents import DocumentRejected, SanitizedImage, decrypt, encrypt, sanitize_image
+from support.errors import SupportError
+from support.models import Attachment, Message
+
+STORAGE_DIR = "support"
+
+
+def sanitize_screenshots(uploads) -> list[SanitizedImage]:
+    """Check every upload before anything is stored; the first refusal is raised."""
+    uploads = [upload for upload in uploads or [] if upload]
+    if len(uploads) > settings.SUPPORT_MAX_SCREENSHOTS:
+        message = _("Please attach at most %(count)d screenshots.")
+        raise SupportError(
+            "too_many_screenshots",
+            message % {"count": settings.SUPPORT_MAX_SCREENSHOTS},
+            "screenshots",
+        )
+    try:
+        return [sanitize_image(upload) for upload in uploads]
+    except DocumentRejected as rejected:
+        raise SupportError(rejected.code, rejected.message, "screenshots") from rejected
+
+
+def store_screenshots(message: Message, images: list[SanitizedImage]) -> None:
+    """Encrypt and store sanitized images for ``message``; files are removed if the rows fail."""
+    saved = []
+    try:
+        for image in images:
+            name = default_storage.save(
+                f"{STORAGE_DIR}/{uuid.uuid4().hex}.bin", ContentFile(encrypt(image.content))
+            )
+            saved.append(name)
+            Attachment.objects.create(
+                message=message,
+                file=name,
+                content_type=image.content_type,
+                size_bytes=len(image.content),
+                sha256=image.sha256,
+            )
+    except BaseException:
+        for name in saved:
+            default_storage.delete(name)
+        raise
+
+
+def read_screenshot(attachment: Attachment) -> bytes:
+    """The sanitized JPEG of ``attachment``."""
+    with default_storage.open(attachment.file.name, "rb") as stored:
+        return decrypt(stored.read())

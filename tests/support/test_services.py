@@ -1,0 +1,176 @@
+"""The support services: opening, replying, notes, assignment, closing, rating, and emails."""
+
+import pytest
+from django.core import mail
+
+from core.audit import entries_for
+from support import services
+from support.errors import SupportError
+from support.models import Attachment, Conversation, Message
+from tests.factories import CustomerFactory, OrderFactory, PartnerFactory, SimFactory, UserFactory
+from tests.support.conftest import screenshot_file
+
+pytestmark = pytest.mark.django_db
+
+
+def open_one(customer, **fields):
+    return services.open_conversation(
+        customer=customer, category="no_data", body="No data after installing", **fields
+    )
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(is_staff=True, email="agent@paksim.example")
+
+
+def test_opening_links_the_order_and_its_sim_stores_screenshots_and_emails_staff(
+    customer, django_capture_on_commit_callbacks, settings
+):
+    settings.SUPPORT_INBOX_EMAIL = "inbox@paksim.example"
+    sim = SimFactory(owner=customer)
+    order = OrderFactory(customer=customer, sim=sim)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = open_one(
+            customer, order_number=order.number, screenshots=[screenshot_file()]
+        )
+    assert conversation.order == order and conversation.sim == sim
+    assert conversation.status == Conversation.Status.OPEN and conversation.waiting_since
+    assert conversation.subject == "No data after installing"
+    stored = Attachment.objects.get()
+    assert stored.content_type == "image/jpeg" and stored.message.conversation == conversation
+    assert [m.to for m in mail.outbox] == [["inbox@paksim.example"]]
+    assert order.number in mail.outbox[0].body
+    assert entries_for(conversation).filter(action="support.opened").exists()
+
+
+def test_another_customers_order_or_sim_is_refused_and_nothing_is_created(customer):
+    with pytest.raises(SupportError) as refused:
+        open_one(customer, order_number=OrderFactory(customer=CustomerFactory()).number)
+    assert refused.value.code == "order_not_found"
+    with pytest.raises(SupportError) as refused:
+        open_one(customer, iccid=SimFactory(owner=CustomerFactory()).iccid)
+    assert refused.value.code == "sim_not_found"
+    assert not Conversation.objects.exists() and not Message.objects.exists()
+
+
+def test_a_bad_screenshot_is_refused_before_anything_is_stored(customer):
+    fake = screenshot_file()
+    fake.file.seek(0, 2)
+    fake.file.write(b"<script>alert(1)</script>")
+    fake.file.seek(0)
+    fake.size = len(fake.file.getvalue())
+    with pytest.raises(SupportError) as refused:
+        open_one(customer, screenshots=[fake])
+    assert refused.value.code == "suspicious_content" and refused.value.field == "screenshots"
+    with pytest.raises(SupportError) as refused:
+        open_one(customer, screenshots=[screenshot_file() for _ in range(4)])
+    assert refused.value.code == "too_many_screenshots"
+    assert not Conversation.objects.exists() and not Attachment.objects.exists()
+
+
+def test_staff_answer_clears_the_wait_and_emails_the_customer_once_in_their_language(
+    customer, staff, django_capture_on_commit_callbacks
+):
+    customer.profile.preferred_language = "en"
+    customer.profile.save()
+    conversation = open_one(customer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.staff_reply(conversation=conversation, staff=staff, body="Turn roaming on")
+    conversation.refresh_from_db()
+    assert conversation.waiting_since is None and conversation.assigned_to == staff
+    assert conversation.unread_reply
+    (email,) = mail.outbox
+    assert email.to == [customer.email] and "Turn roaming on" in email.body
+    assert "support answered" in email.subject and f"/support/{conversation.pk}/" in email.body
+    from support.tasks import notify_customer
+
+    assert notify_customer(reply.pk) is False  # run twice: sent once
+    assert len(mail.outbox) == 1
+
+
+def test_chinese_customers_get_the_email_in_chinese(
+    customer, staff, django_capture_on_commit_callbacks
+):
+    conversation = open_one(customer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_reply(conversation=conversation, staff=staff, body="请打开数据漫游")
+    assert "客服" in mail.outbox[0].subject
+
+
+def test_a_failed_send_gives_the_claim_back(customer, staff, monkeypatch):
+    conversation = open_one(customer)
+    message = services.staff_reply(conversation=conversation, staff=staff, body="Hello")
+    Message.objects.filter(pk=message.pk).update(notified_at=None)
+    from support import notifications
+
+    def broken(self):
+        raise OSError("smtp down")
+
+    monkeypatch.setattr(notifications.EmailMultiAlternatives, "send", broken)
+    with pytest.raises(OSError):
+        notifications.email_customer(message.pk)
+    message.refresh_from_db()
+    assert message.notified_at is None
+
+
+def test_internal_notes_keep_the_wait_and_send_nothing(
+    customer, staff, django_capture_on_commit_callbacks
+):
+    conversation = open_one(customer)
+    waiting = conversation.waiting_since
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_reply(conversation=conversation, staff=staff, body="VIP", internal=True)
+    conversation.refresh_from_db()
+    assert conversation.waiting_since == waiting and not conversation.unread_reply
+    assert mail.outbox == []
+
+
+def test_a_reply_reopens_a_closed_conversation_and_rating_is_once(customer, staff):
+    conversation = open_one(customer)
+    services.staff_reply(conversation=conversation, staff=staff, body="Fixed")
+    with pytest.raises(SupportError):
+        services.rate(conversation=conversation, customer=customer, score=5)
+    services.close(conversation=conversation, actor=customer)
+    services.close(conversation=conversation, actor=customer)  # twice: nothing more
+    assert entries_for(conversation).filter(action="support.closed").count() == 1
+    services.customer_reply(conversation=conversation, customer=customer, body="Again broken")
+    assert conversation.status == Conversation.Status.OPEN and conversation.waiting_since
+    assert entries_for(conversation).filter(action="support.reopened").exists()
+    services.close(conversation=conversation, actor=customer)
+    with pytest.raises(SupportError) as refused:
+        services.rate(conversation=conversation, customer=customer, score=9)
+    assert refused.value.code == "rating_invalid"
+    services.rate(conversation=conversation, customer=customer, score=4, comment="Quick")
+    with pytest.raises(SupportError) as refused:
+        services.rate(conversation=conversation, customer=customer, score=1)
+    assert refused.value.code == "already_rated"
+    assert conversation.rating == 4 and conversation.rating_comment == "Quick"
+
+
+def test_assignment_is_to_active_staff_and_audited(customer, staff):
+    conversation = open_one(customer)
+    with pytest.raises(SupportError):
+        services.assign(conversation=conversation, assignee=customer, actor=staff)
+    services.assign(conversation=conversation, assignee=staff, actor=staff)
+    assert conversation.assigned_to == staff
+    assert entries_for(conversation).filter(action="support.assigned").count() == 1
+
+
+def test_partners_open_about_their_own_orders_only(django_capture_on_commit_callbacks):
+    partner = PartnerFactory()
+    own = OrderFactory(partner=partner, customer=None)
+    with pytest.raises(SupportError):
+        services.open_conversation(
+            partner=partner,
+            category="payment",
+            body="?",
+            order_number=OrderFactory(partner=PartnerFactory(), customer=None).number,
+        )
+    conversation = services.open_conversation(
+        partner=partner, category="payment", body="Where is it?", order_number=own.number
+    )
+    assert conversation.partner == partner and conversation.customer is None
