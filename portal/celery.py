@@ -47,6 +47,7 @@ TASK_ROUTES = {
     "orders.tasks.send_replacement_email": "notifications",
     "support.tasks.notify_customer": "notifications",
     "support.tasks.notify_staff": "notifications",
+    "support.tasks.send_unsent_emails": "periodic",
     "accounts.tasks.deliver_webhook": "webhooks",
     "orders.tasks.dispatch_due": "periodic",
     "orders.tasks.reconcile_orders": "periodic",
@@ -152,6 +153,10 @@ app.conf.update(
         },
         "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 10.0},
         "send-reminders": {"task": "accounts.tasks.send_reminders", "schedule": 900.0},
+        "send-unsent-support-emails": {
+            "task": "support.tasks.send_unsent_emails",
+            "schedule": 60.0,
+        },
     },
 )
 app.autodiscover_tasks()

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.chinese import for_language
+
 
 class Conversation(models.Model):
     """One question from a customer (or a partner) and the staff's answers, open until closed.
@@ -149,6 +151,13 @@ class Message(models.Model):
         verbose_name = _("support message")
         verbose_name_plural = _("support messages")
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(notified_at__isnull=True, internal=False),
+                name="support_message_unsent_idx",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_author_kind_display()} #{self.pk}"
@@ -198,4 +207,4 @@ class CannedReply(models.Model):
 
     def text(self, language: str) -> str:
         """The reply in ``language`` (Chinese unless English)."""
-        return self.body_en if language == "en" else self.body_zh_hans
+        return self.body_en if language == "en" else for_language(self.body_zh_hans, language)

@@ -4,6 +4,9 @@ Each message is emailed once: the send claims it (``notified_at``, a conditional
 failed send gives the claim back so the task's retry sends it.
 """
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -15,6 +18,12 @@ from core.brand import brand_name, sender
 from support.models import Message
 
 STAFF_LANGUAGE = "zh-hans"  # the admin's language
+# A message's email is sent again by the sweep once its first send has had this long; after
+# GIVE_UP_AFTER nobody is emailed about it any more (the thread still shows it).
+RESEND_AFTER = timedelta(minutes=2)
+GIVE_UP_AFTER = timedelta(days=2)
+SWEEP_BATCH = 100
+logger = logging.getLogger(__name__)
 
 
 def _claim(message_id: int) -> Message | None:
@@ -87,3 +96,22 @@ def email_staff(message_id: int) -> bool:
             to=[settings.SUPPORT_INBOX_EMAIL],
         )
     return _send(message, email)
+
+
+def send_unsent() -> int:
+    """Send the emails of messages left unsent (oldest first, a batch at a time); how many went."""
+    now = timezone.now()
+    unsent = Message.objects.filter(
+        notified_at__isnull=True,
+        internal=False,
+        created_at__lte=now - RESEND_AFTER,
+        created_at__gte=now - GIVE_UP_AFTER,
+    ).order_by("created_at")
+    sent = 0
+    for message_id, author in unsent.values_list("pk", "author_kind")[:SWEEP_BATCH]:
+        send = email_customer if author == Message.Author.STAFF else email_staff
+        try:
+            sent += send(message_id)
+        except Exception:
+            logger.exception("Support message %s: email not sent, tried again later", message_id)
+    return sent

@@ -1,13 +1,16 @@
 """Every write about support conversations: opening, replying, notes, assignment, closing and
 rating. Each locks the conversation, writes an audit entry and sends its emails after commit."""
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language
 from core import audit
-from orders.models import Order, Sim
+from orders.models import Notification, Order, Sim
 from support import tasks
 from support.attachments import sanitize_screenshots, store_screenshots
 from support.errors import SupportError
@@ -169,9 +172,34 @@ def staff_reply(*, conversation: Conversation, staff, body: str, internal: bool 
             after={"message": message.pk},
         )
         if not internal:
+            _notice_in_site(locked, message)
             tasks.notify_customer.delay_on_commit(message.pk)
     conversation.refresh_from_db()
     return message
+
+
+NOTICE_PREVIEW = 300
+
+
+def _notice_in_site(conversation: Conversation, message: Message) -> None:
+    """The customer's in-site notice of a staff answer (partners read theirs in the API)."""
+    if conversation.customer_id is None:
+        return
+    with translation.override(conversation.language):
+        title = gettext("Customer service answered: %(subject)s") % {
+            "subject": conversation.subject
+        }
+    preview = (
+        message.body if len(message.body) <= NOTICE_PREVIEW else message.body[:NOTICE_PREVIEW] + "…"
+    )
+    url = settings.SITE_URL + reverse("support:detail", args=[conversation.pk])
+    Notification.objects.create(
+        user_id=conversation.customer_id,
+        kind=Notification.Kind.SUPPORT_REPLY,
+        period_key=f"support-message-{message.pk}",
+        title=title[: Notification._meta.get_field("title").max_length],
+        body=f"{preview}\n\n {url}",
+    )
 
 
 def assign(*, conversation: Conversation, assignee, actor) -> Conversation:

@@ -59,6 +59,7 @@ from plans.models import (
     SandboxOrder,
 )
 from portal.models import IdempotencyRecord
+from support.models import Attachment, CannedReply, Conversation, Message
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -455,3 +456,52 @@ class DeviceFactory(factory.django.DjangoModelFactory):
 
     brand = "Testphone"
     model = factory.Sequence(lambda n: f"Model {n}")
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    """A customer's open conversation about installing, waiting for staff."""
+
+    class Meta:
+        model = Conversation
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = Conversation.Category.INSTALLATION
+    subject = factory.Sequence(lambda n: f"没有网络 {n}")
+    last_message_at = factory.LazyFunction(timezone.now)
+    waiting_since = factory.LazyFunction(timezone.now)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """The customer's message in a conversation."""
+
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    author_kind = Message.Author.CUSTOMER
+    author = factory.LazyAttribute(lambda o: o.conversation.customer)
+    body = "安装后没有网络"
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """A screenshot's record on a message (the file's name only)."""
+
+    class Meta:
+        model = Attachment
+
+    message = factory.SubFactory(MessageFactory)
+    file = factory.Sequence(lambda n: f"support/screen-{n}.png")
+    content_type = "image/png"
+    size_bytes = 1024
+    sha256 = "0" * 64
+
+
+class CannedReplyFactory(factory.django.DjangoModelFactory):
+    """A ready answer in both languages."""
+
+    class Meta:
+        model = CannedReply
+
+    title = factory.Sequence(lambda n: f"Roaming {n}")
+    body_zh_hans = "请打开数据漫游。"
+    body_en = "Please turn data roaming on."

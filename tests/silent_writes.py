@@ -6,7 +6,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-APP_DIRS = ["core", "accounts", "plans", "help", "orders", "portal"]
+from tests.apps import PROJECT_APPS
+
+APP_DIRS = PROJECT_APPS
 SILENT_WRITES = {"update", "bulk_create", "bulk_update"}
 
 

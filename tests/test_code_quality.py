@@ -4,9 +4,10 @@ import re
 import subprocess
 import sys
 
+from tests.apps import PROJECT_APPS
 from tests.processes import ROOT
 
-APP_DIRS = ["core", "accounts", "plans", "help", "orders", "portal"]
+APP_DIRS = PROJECT_APPS
 
 
 def test_ruff_lint_and_format_are_clean():

@@ -5,10 +5,10 @@ import pytest
 from django.apps import apps
 
 from tests import factories
+from tests.apps import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("core", "accounts", "plans", "help", "orders", "portal")
 FACTORIES = [
     f
     for f in vars(factories).values()

@@ -25,6 +25,7 @@ class Notification(models.Model):
         AUTO_RENEW_FAILED = "auto_renew_failed", _("Automatic renewal failed")
         REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement SIM shipped")
         REPLACEMENT_ACTIVATED = "replacement_activated", _("Replacement SIM activated")
+        SUPPORT_REPLY = "support_reply", _("Customer service answered")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")

@@ -12,17 +12,14 @@ from accounts.services import find_api_key
 from orders.models import WalletEntry
 from plans.models import Operator, Plan, PlanKind
 from portal import demo
+from tests.apps import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
 
 def snapshot() -> str:
     """Every row of every project model, serialized."""
-    models = [
-        m
-        for m in apps.get_models()
-        if m._meta.app_label in {"core", "accounts", "plans", "orders", "portal", "auth"}
-    ]
+    models = [m for m in apps.get_models() if m._meta.app_label in {*PROJECT_APPS, "auth"}]
     return serializers.serialize("json", [o for m in models for o in m.objects.order_by("pk")])
 
 

@@ -17,6 +17,7 @@ from django_migration_linter import MigrationLinter
 from django_migration_linter.sql_analyser import analyse_sql_statements
 
 from core.migrations_ops import AddIndexConcurrently
+from tests.apps import PROJECT_APPS
 
 
 def on_postgresql(test):
@@ -24,7 +25,7 @@ def on_postgresql(test):
     return pytest.mark.services(pytest.mark.django_db(transaction=True)(test))
 
 
-OUR_APPS = ("accounts", "core", "help", "orders", "plans", "portal")
+OUR_APPS = PROJECT_APPS
 
 # The tables that grow with sales and traffic: a lock on one of them stops checkout, payments,
 # provisioning, the usage sync or webhooks for as long as it is held.

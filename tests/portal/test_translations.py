@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from tests.apps import PROJECT_APPS
 from tests.processes import ROOT, clean_env
 
 PO_FILE = ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"
@@ -47,7 +48,7 @@ def test_model_labels_are_translated():
 @pytest.mark.slow
 def test_catalog_holds_every_string_in_the_code(tmp_path):
     """Collecting strings afresh finds none the committed catalog lacks (see scripts/translate)."""
-    for name in ("core", "portal", "accounts", "plans", "help", "orders", "locale"):
+    for name in (*PROJECT_APPS, "locale"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "manage.py", tmp_path)
     result = subprocess.run(

@@ -1,9 +1,12 @@
 """The support services: opening, replying, notes, assignment, closing, rating, and emails."""
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 
 from core.audit import entries_for
+from orders.models import Notification
 from support import services
 from support.errors import SupportError
 from support.models import Attachment, Conversation, Message
@@ -100,6 +103,32 @@ def test_chinese_customers_get_the_email_in_chinese(
     assert "客服" in mail.outbox[0].subject
 
 
+def test_staff_answer_is_an_in_site_notice_in_the_customers_language_linking_the_thread(
+    client, customer, staff
+):
+    customer.profile.preferred_language = "zh-hant"
+    customer.profile.save()
+    conversation = open_one(customer, subject="没有网络")
+    services.staff_reply(conversation=conversation, staff=staff, body="请打开数据漫游")
+    services.staff_reply(conversation=conversation, staff=staff, body="VIP", internal=True)
+    (notice,) = Notification.objects.filter(user=customer)
+    assert notice.kind == Notification.Kind.SUPPORT_REPLY and "客服已回覆" in notice.title
+    page = client.get("/notifications/").content.decode()
+    assert "请打开数据漫游" in page and "VIP" not in page
+    assert f'href="http://testserver/support/{conversation.pk}/"' in page or (
+        f"/support/{conversation.pk}/" in page
+    )
+
+
+def test_a_partners_conversation_has_no_in_site_notice(staff):
+    partner = PartnerFactory()
+    conversation = services.open_conversation(
+        partner=partner, category="other", body="Where is the order?"
+    )
+    services.staff_reply(conversation=conversation, staff=staff, body="On its way")
+    assert not Notification.objects.exists()
+
+
 def test_a_failed_send_gives_the_claim_back(customer, staff, monkeypatch):
     conversation = open_one(customer)
     message = services.staff_reply(conversation=conversation, staff=staff, body="Hello")
@@ -114,6 +143,31 @@ def test_a_failed_send_gives_the_claim_back(customer, staff, monkeypatch):
         notifications.email_customer(message.pk)
     message.refresh_from_db()
     assert message.notified_at is None
+
+
+def test_the_sweep_sends_what_was_not_sent_once_its_first_send_had_time(
+    customer, staff, time_machine
+):
+    """A lost or failed send (no task ran) is sent by the periodic sweep, each message once;
+    internal notes never."""
+    from support import notifications
+    from support.tasks import send_unsent_emails
+
+    time_machine.move_to(timezone.now(), tick=False)
+    conversation = open_one(customer)  # its email to staff is lost: no commit callbacks run
+    answer = services.staff_reply(conversation=conversation, staff=staff, body="Turn roaming on")
+    services.staff_reply(conversation=conversation, staff=staff, body="VIP", internal=True)
+    mail.outbox.clear()
+    assert send_unsent_emails() == 0  # too early: their first sends may still be on the way
+    time_machine.shift(notifications.RESEND_AFTER)
+    assert send_unsent_emails() == 2
+    assert sorted(email.to[0] for email in mail.outbox) == sorted(
+        [customer.email, settings.SUPPORT_INBOX_EMAIL]
+    )
+    assert "Turn roaming on" in next(e.body for e in mail.outbox if e.to == [customer.email])
+    assert send_unsent_emails() == 0
+    answer.refresh_from_db()
+    assert answer.notified_at is not None
 
 
 def test_internal_notes_keep_the_wait_and_send_nothing(
