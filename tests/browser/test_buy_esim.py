@@ -1,5 +1,5 @@
-"""Journey 1 in a real browser with a real worker: sign up, buy, pay, watch the order turn ready
-by itself, install."""
+"""Journey 1 in a real browser with a real worker: sign up, buy, pay, watch the order go from
+"confirming payment" to "being set up" to ready by itself, install."""
 
 import signal
 
@@ -19,14 +19,16 @@ from tests.browser.journeys import (
 from tests.processes import kill_group, start_worker
 from tests.worlds import build_world
 
+PROVIDER_SECONDS = 8  # long enough for the page's polling to show "being set up"
+
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
     build_world()
-    Provider.objects.update(settings={"latency_seconds": 3})
+    Provider.objects.update(settings={"latency_seconds": PROVIDER_SECONDS})
     real_broker.control.purge()
-    worker = start_worker(tmp_path)
+    worker = None
     try:
         page = open_page()
         sign_up_and_verify(page, "traveller@example.com")
@@ -45,7 +47,10 @@ def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
         page.wait_for_url(ORDER_PAGE)
         order_url = page.url
         status = page.locator("#order-status")
-        assert "ready" not in status.inner_text().lower()
+        status.get_by_text("We are confirming your payment").wait_for()  # no worker yet
+        screenshot(page, "order-confirming")
+        worker = start_worker(tmp_path)
+        status.get_by_text("Your order is being set up").wait_for(timeout=60_000)
         screenshot(page, "order-in-progress")
 
         status.get_by_text("Your eSIM is ready").wait_for(timeout=60_000)
@@ -57,4 +62,5 @@ def test_sign_up_buy_pay_and_install(open_page, real_broker, tmp_path):
         assert decode_qr(page, "main svg") == sim.activation_code
         screenshot(page, "install")
     finally:
-        kill_group(worker, signal.SIGTERM)
+        if worker is not None:
+            kill_group(worker, signal.SIGTERM)
