@@ -1,8 +1,10 @@
+import importlib
 import os
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils import translation
 
 from core import breaker
 from portal.celery import app as celery_app
@@ -97,6 +99,13 @@ def _closed_breakers():
     """A service a test cut off is not refused to the next test (``core.breaker``)."""
     yield
     breaker.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A language a view or a test activated does not carry over to the next test."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -213,3 +222,16 @@ def _every_email_has_text_and_the_brand():
         ]
         assert plain, f"no text/plain part: {message.subject}"
         assert parseaddr(message.from_email)[0] in brands, message.from_email
+
+
+@pytest.fixture
+def help_content(db):
+    """The help articles and phones the migrations add: a transactional test that ran before on
+    this worker emptied every table, the migrations' rows with them."""
+    from django.apps import apps
+
+    for module, add in (
+        ("0002_first_articles", "add_articles"),
+        ("0003_first_devices", "add_devices"),
+    ):
+        getattr(importlib.import_module(f"help.migrations.{module}"), add)(apps, None)

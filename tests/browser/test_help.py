@@ -11,7 +11,11 @@ from tests.browser.conftest import screenshot
 from tests.browser.journeys import ORDER_PAGE, buy_chosen_plan, sign_up_and_verify, submit
 from tests.worlds import build_world
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("help_content"),
+]
 
 APN_ARTICLE = "安装 eSIM 后没有网络怎么办？"
 

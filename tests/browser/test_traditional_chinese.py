@@ -7,7 +7,13 @@ import pytest
 
 from orders.models import Sim
 from tests.browser.conftest import screenshot
-from tests.browser.journeys import ORDER_PAGE, decode_qr, sign_up_and_verify, submit
+from tests.browser.journeys import (
+    ORDER_PAGE,
+    buy_chosen_plan,
+    decode_qr,
+    sign_up_and_verify,
+    submit,
+)
 from tests.browser.test_journeys import english_left
 from tests.chinese import simplified_left
 from tests.worlds import build_world
@@ -36,7 +42,7 @@ def test_purchase_in_traditional_chinese_has_no_simplified_or_english_left(open_
     page.get_by_role("link", name="選擇").first.click()
     pages["plan"] = left_over(page)
     screenshot(page, "plan-zh-hant")
-    submit(page)
+    buy_chosen_plan(page)
     pages["pay"] = left_over(page)
     screenshot(page, "pay-zh-hant")
     page.get_by_label(re.compile("測試")).first.check()

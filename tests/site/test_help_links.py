@@ -10,7 +10,7 @@ from orders.models import Order
 from tests.site.conftest import PHONE_CONFIRMED
 
 pytest_plugins = ["tests.site.conftest_sims"]
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("help_content")]
 
 IPHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15"
 ANDROID_UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile"
