@@ -72,3 +72,15 @@ def screenshot(page, name: str) -> None:
     """Save a full-page screenshot for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def files_on_disk(settings, tmp_path):
+    """Uploaded files (identity documents) on disk, in a folder of this test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path, "base_url": None},
+        },
+    }

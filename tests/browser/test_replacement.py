@@ -27,14 +27,7 @@ def jpeg(colour) -> dict:
     return {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
 
 
-def test_request_review_and_install_the_replacement(open_page, settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path, "base_url": None},
-        },
-    }
+def test_request_review_and_install_the_replacement(open_page, files_on_disk):
     build_world()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     old = issued_sim(customer)

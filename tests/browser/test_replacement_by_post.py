@@ -9,11 +9,11 @@ from django.contrib.auth.models import Group
 from accounts.models import User
 from accounts.roles import IDENTITY_REVIEWERS, SUPPORT
 from orders.models import ReplacementTicket, Sim
-from orders.services.replacement import approve_replacement, request_replacement
+from orders.services.replacement import approve_replacement
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import log_in, submit
 from tests.browser.test_journeys import issued_sim
-from tests.orders.posting import ADDRESS, photo
+from tests.orders.posting import request_card_replacement
 from tests.staff import totp_code, with_totp
 from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
@@ -33,19 +33,7 @@ def issued_card(customer: User) -> ReplacementTicket:
     card = issued_sim(customer)
     Sim.objects.filter(pk=card.pk).update(form=Sim.Form.PHYSICAL, activation_code="")
     card.refresh_from_db()
-    ticket = request_replacement(
-        sim=card,
-        customer=customer,
-        reason="damaged",
-        full_name="Li Wei",
-        document_type="passport",
-        document_number="EA1234567",
-        front=photo(),
-        back=photo(),
-        selfie=photo(),
-        currency="PKR",
-        delivery_address=ADDRESS,
-    )
+    ticket = request_card_replacement(card, customer)
     reviewer = staff_member("reviewer@paksim.example", IDENTITY_REVIEWERS)
     approve_replacement(ticket=ticket, reviewer=reviewer)
     ticket.refresh_from_db()
@@ -53,14 +41,7 @@ def issued_card(customer: User) -> ReplacementTicket:
     return ticket
 
 
-def test_ship_follow_and_confirm_a_new_sim_card(open_page, settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path, "base_url": None},
-        },
-    }
+def test_ship_follow_and_confirm_a_new_sim_card(open_page, files_on_disk):
     build_world()
     customer = User.objects.get(email=CUSTOMER_EMAIL)
     ticket = issued_card(customer)

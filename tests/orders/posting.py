@@ -37,22 +37,27 @@ def card(bought_sim) -> Sim:
     return bought_sim
 
 
+def request_card_replacement(card: Sim, customer) -> ReplacementTicket:
+    """The customer asks for a new card for their damaged ``card``, delivered to ADDRESS."""
+    return request_replacement(
+        sim=card,
+        customer=customer,
+        reason="damaged",
+        full_name="Li Wei",
+        document_type="passport",
+        document_number="EA1234567",
+        front=photo(),
+        back=photo(),
+        selfie=photo(),
+        currency="PKR",
+        delivery_address=ADDRESS,
+    )
+
+
 @pytest.fixture
 def requested_card(card, customer, private_media, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return request_replacement(
-            sim=card,
-            customer=customer,
-            reason="damaged",
-            full_name="Li Wei",
-            document_type="passport",
-            document_number="EA1234567",
-            front=photo(),
-            back=photo(),
-            selfie=photo(),
-            currency="PKR",
-            delivery_address=ADDRESS,
-        )
+        return request_card_replacement(card, customer)
 
 
 @pytest.fixture
