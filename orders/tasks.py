@@ -12,6 +12,7 @@ from orders.notifications import reminders
 from orders.partner_webhooks import delivery
 from orders.payments.base import GatewayError
 from orders.services import (
+    local_wallets,
     notifications,
     payment_events,
     payments,
@@ -58,6 +59,22 @@ def expire_payment(payment_id: int) -> None:
         payments.expire_payment(payment_id=payment_id)
     except GatewayError:
         return
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def charge_mobile_account(payment_id: int) -> None:
+    """Ask JazzCash / Easypaisa to charge a wallet number (the customer approves on the phone);
+    one the wallet did not answer is sent again by ``reconcile_wallet_payments``."""
+    try:
+        local_wallets.charge_mobile_account(payment_id=payment_id)
+    except GatewayError:
+        return
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def reconcile_wallet_payments() -> dict:
+    """Periodic: ask the wallets about attempts whose callback is late, end expired ones."""
+    return local_wallets.reconcile_wallet_payments()
 
 
 @shared_task

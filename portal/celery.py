@@ -40,6 +40,7 @@ TASK_ROUTES = {
     "orders.tasks.process_webhook_event": "payments",
     "orders.tasks.send_refund": "payments",
     "orders.tasks.expire_payment": "payments",
+    "orders.tasks.charge_mobile_account": "payments",
     "orders.tasks.provision_order": "provisioning",
     "orders.tasks.cancel_refunded_sims": "provisioning",
     "orders.tasks.cancel_replaced_profile": "provisioning",
@@ -51,6 +52,7 @@ TASK_ROUTES = {
     "accounts.tasks.deliver_webhook": "webhooks",
     "orders.tasks.dispatch_due": "periodic",
     "orders.tasks.reconcile_orders": "periodic",
+    "orders.tasks.reconcile_wallet_payments": "periodic",
     "orders.tasks.run_auto_renewals": "periodic",
     "orders.tasks.sync_usage": "periodic",
     "accounts.tasks.send_due_webhooks": "periodic",
@@ -141,6 +143,10 @@ app.conf.update(
     beat_schedule={
         "dispatch-due": {"task": "orders.tasks.dispatch_due", "schedule": 5.0},
         "reconcile-orders": {"task": "orders.tasks.reconcile_orders", "schedule": 120.0},
+        "reconcile-wallet-payments": {
+            "task": "orders.tasks.reconcile_wallet_payments",
+            "schedule": 60.0,
+        },
         "run-auto-renewals": {"task": "orders.tasks.run_auto_renewals", "schedule": 1800.0},
         "sync-usage": {"task": "orders.tasks.sync_usage", "schedule": 60.0},
         "purge-idempotency-records": {

@@ -267,6 +267,46 @@ if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET.strip():
 if PRODUCTION and PAYMENT_GATEWAY == "test" and not env.bool("ALLOW_TEST_PAYMENTS", False):
     raise ImproperlyConfigured("Production needs STRIPE_SECRET_KEY (or ALLOW_TEST_PAYMENTS=1).")
 
+# Pakistan's mobile wallets, paid automatically (orders/payments/local_wallet.py). A wallet listed
+# in LOCAL_WALLETS runs live with all its credentials, or as the built-in fake with none of them
+# (outside production, or with ALLOW_TEST_PAYMENTS); anything in between refuses to start.
+WALLET_CREDENTIALS = {
+    "jazzcash": ["JAZZCASH_MERCHANT_ID", "JAZZCASH_PASSWORD", "JAZZCASH_INTEGRITY_SALT"],
+    "easypaisa": [
+        "EASYPAISA_STORE_ID",
+        "EASYPAISA_HASH_KEY",
+        "EASYPAISA_USERNAME",
+        "EASYPAISA_PASSWORD",
+    ],
+}
+JAZZCASH_MERCHANT_ID = env.str("JAZZCASH_MERCHANT_ID", default="")
+JAZZCASH_PASSWORD = env.str("JAZZCASH_PASSWORD", default="")
+JAZZCASH_INTEGRITY_SALT = env.str("JAZZCASH_INTEGRITY_SALT", default="")
+JAZZCASH_MPIN = env.str("JAZZCASH_MPIN", default="")  # refunds of wallet payments
+JAZZCASH_BASE_URL = env.str("JAZZCASH_BASE_URL", default="https://sandbox.jazzcash.com.pk")
+EASYPAISA_STORE_ID = env.str("EASYPAISA_STORE_ID", default="")
+EASYPAISA_HASH_KEY = env.str("EASYPAISA_HASH_KEY", default="")
+EASYPAISA_USERNAME = env.str("EASYPAISA_USERNAME", default="")
+EASYPAISA_PASSWORD = env.str("EASYPAISA_PASSWORD", default="")
+EASYPAISA_BASE_URL = env.str("EASYPAISA_BASE_URL", default="https://easypaystg.easypaisa.com.pk")
+LOCAL_WALLETS = {}  # wallet key → "live" or "fake"
+for _wallet in env.list("LOCAL_WALLETS", default=[]):
+    if _wallet not in WALLET_CREDENTIALS:
+        raise ImproperlyConfigured(f"LOCAL_WALLETS names an unknown wallet {_wallet!r}.")
+    _missing = [name for name in WALLET_CREDENTIALS[_wallet] if not globals()[name].strip()]
+    if not _missing:
+        LOCAL_WALLETS[_wallet] = "live"
+    elif len(_missing) < len(WALLET_CREDENTIALS[_wallet]):
+        raise ImproperlyConfigured(f"{_wallet} is configured without {', '.join(_missing)}.")
+    elif PRODUCTION and not env.bool("ALLOW_TEST_PAYMENTS", False):
+        raise ImproperlyConfigured(f"Production needs {', '.join(_missing)} for {_wallet}.")
+    else:
+        LOCAL_WALLETS[_wallet] = "fake"
+# How long a wallet payment attempt stays payable; pending ones are asked about (the inquiry
+# API) once their callback is this many seconds late.
+WALLET_PAYMENT_MINUTES = env.int("WALLET_PAYMENT_MINUTES", default=30)
+WALLET_INQUIRY_AFTER_SECONDS = env.int("WALLET_INQUIRY_AFTER_SECONDS", default=120)
+
 # API keys are stored as HMACs keyed with this pepper.
 # Secrets are read as they are: django-environ reads a value starting with "$" as a reference to
 # another variable, and a generated key may start with one.

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from orders import provider_callbacks
+from orders import provider_callbacks, wallet_views
 from orders import views as order_views
 from portal import app_icons, health, staff_mfa, views
 from portal.metrics import http as metrics_http
@@ -36,6 +36,7 @@ urlpatterns = [
     path("notifications/", include("orders.notifications.urls")),
     path("admin/login/", staff_mfa.admin_login),
     path("admin/", admin.site.urls),
+    path("webhooks/wallets/<slug:wallet>/", wallet_views.wallet_ipn, name="wallet_ipn"),
     path("webhooks/<slug:source>/", order_views.payment_webhook, name="payment_webhook"),
     path(
         "providers/<int:provider_id>/callbacks/",
@@ -43,4 +44,10 @@ urlpatterns = [
         name="provider_callback",
     ),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
+    path("pay/<slug:wallet>/return/", wallet_views.wallet_return, name="wallet_return"),
+    path(
+        "pay/<slug:wallet>/<str:reference>/",
+        wallet_views.wallet_checkout,
+        name="wallet_checkout",
+    ),
 ]

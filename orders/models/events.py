@@ -11,6 +11,8 @@ class WebhookEvent(models.Model):
         STRIPE = "stripe", "Stripe"
         TEST = "test", _("Test gateway")
         PROVIDER = "provider", _("Upstream provider")
+        JAZZCASH = "jazzcash", "JazzCash"
+        EASYPAISA = "easypaisa", "Easypaisa"
 
     class Outcome(models.TextChoices):
         PENDING = "pending", _("Pending")

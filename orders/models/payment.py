@@ -13,6 +13,12 @@ class Gateway(models.TextChoices):
     TEST = "test", _("Test payments")
     MANUAL = "manual", _("Manual (bank transfer, JazzCash, Easypaisa)")
     WALLET = "wallet", _("Partner wallet")
+    JAZZCASH = "jazzcash", "JazzCash"
+    EASYPAISA = "easypaisa", "Easypaisa"
+
+
+# Pakistani mobile wallets paid automatically: hosted checkout or a charge approved on the phone.
+LOCAL_WALLET_GATEWAYS = (Gateway.JAZZCASH, Gateway.EASYPAISA)
 
 
 class Payment(models.Model):
@@ -63,6 +69,30 @@ class Payment(models.Model):
     customer_reference = models.CharField(
         verbose_name=_("customer reference"), max_length=100, blank=True
     )
+    payer_account = models.CharField(
+        verbose_name=_("wallet number"),
+        max_length=20,
+        blank=True,
+        help_text=_("The mobile wallet charged directly (+92…); empty for a hosted checkout."),
+    )
+    gateway_reference = models.CharField(
+        verbose_name=_("gateway transaction ID"),
+        max_length=100,
+        blank=True,
+        help_text=_("The gateway's own id for the transaction, once it has one."),
+    )
+    gateway_status = models.CharField(
+        verbose_name=_("gateway status"),
+        max_length=200,
+        blank=True,
+        help_text=_("The status the gateway last reported, as it said it."),
+    )
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("After this the attempt can no longer be paid and is ended."),
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
@@ -79,6 +109,11 @@ class Payment(models.Model):
                 fields=["order"],
                 condition=Q(gateway="manual", status="pending"),
                 name="payment_manual_pending_idx",
+            ),
+            models.Index(  # the reconciler's pending local wallet payments
+                fields=["created_at"],
+                condition=Q(gateway__in=LOCAL_WALLET_GATEWAYS, status="pending"),
+                name="payment_wallet_pending_idx",
             ),
         ]
 

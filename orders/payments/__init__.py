@@ -6,7 +6,7 @@ from orders.payments.base import PaymentGateway
 
 
 def get_gateway(key: str) -> PaymentGateway:
-    """The gateway for ``key`` ("stripe", "test", "manual", "wallet")."""
+    """The gateway for ``key`` ("stripe", "test", "manual", "wallet", "jazzcash", "easypaisa")."""
     if key == "stripe":
         from orders.payments.stripe import StripeGateway
 
@@ -23,6 +23,14 @@ def get_gateway(key: str) -> PaymentGateway:
         from orders.payments.wallet import WalletGateway
 
         return WalletGateway()
+    if key == "jazzcash":
+        from orders.payments.jazzcash import JazzCashGateway
+
+        return JazzCashGateway()
+    if key == "easypaisa":
+        from orders.payments.easypaisa import EasypaisaGateway
+
+        return EasypaisaGateway()
     raise LookupError(f"Unknown payment gateway {key!r}")
 
 

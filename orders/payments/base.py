@@ -63,6 +63,10 @@ class PaymentUpdate:
     # client_reference_id); "" when it carries none. None: the gateway cannot tell, and every
     # object is taken as ours (the test gateway's events are all made here).
     order_number: str | None = None
+    # The gateway's own transaction id and its status as it said it (kept on the payment for
+    # staff); "" when the gateway has none to tell.
+    gateway_reference: str = ""
+    gateway_status: str = ""
 
 
 OUTCOME_PAID = "paid"

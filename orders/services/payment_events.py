@@ -80,12 +80,17 @@ def receive_webhook(*, source: str, body: bytes, headers) -> WebhookEvent | None
     Returns None for an event already recorded. Processing runs in a task after commit. A
     signed event that cannot be used is recorded as failed at once, with why.
     """
-    from orders import tasks
-
     try:
         verified = get_gateway(source).verify_event(body, headers)
     except MalformedEvent as exc:
         return _record_malformed(source, body, exc)
+    return record_event(source=source, verified=verified, body=body)
+
+
+def record_event(*, source: str, verified: VerifiedEvent, body: bytes) -> WebhookEvent | None:
+    """Record a verified event once (None if already recorded) and process it after commit."""
+    from orders import tasks
+
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -173,7 +178,8 @@ def _act(event: WebhookEvent) -> None:
             return _close_not_ours(event, update.payment_reference)
         # Ours, but start_payment has not stored the session id on its payment yet.
         raise PaymentNotFoundYet(f"payment not found yet: {update.payment_reference}")
-    return _apply(event, lambda: apply_update(payment, update, event))
+    note = f"{event.source} event {event.event_id} ({event.event_type})"
+    return _apply(event, lambda: apply_update(payment, update, source=event.source, note=note))
 
 
 def _read(event: WebhookEvent) -> PaymentUpdate:
@@ -272,13 +278,13 @@ def _process_setup_event(event: WebhookEvent) -> None:
     _close(event, Outcome.APPLIED, "")
 
 
-def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent):
-    """Change our records to match what the gateway reports.
+def apply_update(payment: Payment, update: PaymentUpdate, *, source: str, note: str):
+    """Change our records to match what the gateway reports (``note`` says how we learnt it).
 
     Returns None when applied, or an (outcome, reason) pair; raises EventRejected for what must
     not be applied.
     """
-    note = f"{event.source} event {event.event_id} ({event.event_type})"
+    remember_gateway_status(payment, update)
     if update.outcome == OUTCOME_PAID:
         if (update.amount, update.currency) != (payment.amount, payment.currency):
             expected = quantize(payment.amount, payment.currency)
@@ -304,18 +310,32 @@ def apply_update(payment: Payment, update: PaymentUpdate, event: WebhookEvent):
             audit.record(
                 action="refund.capped",
                 target=payment.order,
-                actor_label=event.source,
+                actor_label=source,
                 note="; ".join(notes),
             )
             return Outcome.APPLIED, "; ".join(notes)
     elif update.outcome == OUTCOME_DISPUTED:
-        audit.record(
-            action="payment.disputed", target=payment.order, actor_label=event.source, note=note
-        )
+        audit.record(action="payment.disputed", target=payment.order, actor_label=source, note=note)
         logger.warning("Payment %s of order %s disputed", payment.pk, payment.order.number)
     else:
         return Outcome.IGNORED, f"the payment is not final yet ({update.outcome})"
     return None
+
+
+def remember_gateway_status(payment: Payment, update: PaymentUpdate) -> None:
+    """Keep the gateway's transaction id and raw status on the payment, for staff."""
+    changes = {
+        name: value[:limit]
+        for name, value, limit in (
+            ("gateway_reference", update.gateway_reference, 100),
+            ("gateway_status", update.gateway_status, 200),
+        )
+        if value and value[:limit] != getattr(payment, name)
+    }
+    if changes:
+        Payment.objects.filter(pk=payment.pk).update(**changes, updated_at=timezone.now())
+        for name, value in changes.items():
+            setattr(payment, name, value)
 
 
 def due_events(now=None):

@@ -1,16 +1,21 @@
 """Taking payments: start one through a gateway, record what the gateway says happened."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import Currency
 from core.state import transition
-from orders.models import Gateway, Order, Payment
+from core.validators import normalize_pakistani_mobile
+from orders.models import LOCAL_WALLET_GATEWAYS, Gateway, Order, Payment
 from orders.payments import get_gateway
 from orders.payments.base import GatewayError, PaymentStart
+from orders.payments.local_wallet import direct_method
 from orders.payments.manual import MANUAL_METHODS
 from orders.services.errors import OrderError
 from orders.services.lifecycle import (
@@ -39,9 +44,29 @@ def methods_for(currency: str) -> list[tuple[str, str]]:
         for method in CARD_METHODS
         if currency in WALLET_METHOD_CURRENCIES.get(method, Currency.values)
     ]
-    if currency == Currency.PKR:
-        methods += [(Gateway.MANUAL, method) for method in MANUAL_METHODS]
+    if currency == Currency.PKR:  # the local wallets take rupees only
+        for wallet in settings.LOCAL_WALLETS:
+            methods += [(wallet, wallet), (wallet, direct_method(wallet))]
+        methods += [
+            (Gateway.MANUAL, method)
+            for method in MANUAL_METHODS
+            if method not in settings.LOCAL_WALLETS  # paid automatically instead
+        ]
     return methods
+
+
+def is_direct_wallet(gateway_key: str, method: str) -> bool:
+    """Whether the method charges a mobile wallet number the customer approves on the phone."""
+    return gateway_key in LOCAL_WALLET_GATEWAYS and method == direct_method(gateway_key)
+
+
+def _wallet_number(gateway_key: str, method: str, payer_account: str) -> str:
+    if not is_direct_wallet(gateway_key, method):
+        return ""
+    try:
+        return normalize_pakistani_mobile(payer_account.strip())
+    except ValidationError as exc:
+        raise OrderError("wallet_number_invalid", exc.messages[0]) from exc
 
 
 def start_payment(
@@ -52,12 +77,19 @@ def start_payment(
     success_url: str = "",
     cancel_url: str = "",
     customer_reference: str = "",
+    payer_account: str = "",
 ) -> tuple[Payment, PaymentStart]:
-    """Create a pending payment for ``order`` and begin it with the gateway."""
+    """Create a pending payment for ``order`` and begin it with the gateway.
+
+    A direct wallet payment charges ``payer_account`` (a Pakistani mobile number) from a task;
+    the customer approves it on the phone.
+    """
     if order.customer_id is None or (gateway_key, method) not in methods_for(order.currency):
         raise OrderError("method_unavailable", _("This payment method is not available."))
     if gateway_key == Gateway.MANUAL and not customer_reference.strip():
         raise OrderError("reference_required", _("Enter the reference of your payment."))
+    wallet_number = _wallet_number(gateway_key, method, payer_account)
+    local_wallet = gateway_key in LOCAL_WALLET_GATEWAYS
     from orders import tasks
 
     with transaction.atomic():
@@ -77,6 +109,12 @@ def start_payment(
             currency=locked.currency,
             idempotency_key=f"{locked.number}-p{locked.payments.count() + 1}",
             customer_reference=customer_reference.strip(),
+            payer_account=wallet_number,
+            expires_at=(
+                timezone.now() + timedelta(minutes=settings.WALLET_PAYMENT_MINUTES)
+                if local_wallet
+                else None
+            ),
         )
     try:
         started = get_gateway(gateway_key).start(
@@ -89,6 +127,8 @@ def start_payment(
     if started.external_reference:
         Payment.objects.filter(pk=payment.pk).update(external_reference=started.external_reference)
         payment.external_reference = started.external_reference
+    if wallet_number:
+        tasks.charge_mobile_account.delay(payment.pk)
     order.refresh_from_db()
     return payment, started
 

@@ -30,3 +30,7 @@ function poll(element) {
   }, Number(element.dataset.pollEvery || 2000));
 }
 document.querySelectorAll("[data-poll-url]").forEach(poll);
+
+// A form marked data-auto-submit (the hand-off to a wallet's checkout) posts itself at once; its
+// button stays for browsers without scripts.
+document.querySelectorAll("form[data-auto-submit]").forEach((form) => form.submit());
