@@ -10,6 +10,7 @@ built-in fake (orders/payments/fakes/) that verifies and signs exactly as the re
 """
 
 import hashlib
+import hmac
 import json
 import random
 from abc import abstractmethod
@@ -111,6 +112,28 @@ class HttpTransport(Transport):
         if not isinstance(answer, dict):
             raise GatewayError(f"{url}: the answer is not a JSON object")
         return answer
+
+
+class InProcessTransport(Transport):
+    """Sends requests to a built-in fake's handler instead of the network, JSON in and out."""
+
+    def __init__(self, handle):
+        self.handle = handle  # handle(url, body: dict, headers: dict) -> dict
+
+    def post(self, url: str, *, json_body=None, form=None, headers=None) -> dict:
+        body = json.loads(json.dumps(json_body if json_body is not None else form or {}))
+        return json.loads(json.dumps(self.handle(url, body, dict(headers or {}))))
+
+
+def is_fake(key: str) -> bool:
+    """Whether wallet ``key`` runs as its built-in fake (no merchant account configured)."""
+    return settings.LOCAL_WALLETS.get(key) == "fake"
+
+
+def fake_secret(key: str, name: str) -> str:
+    """A credential of a wallet's fake, derived from SECRET_KEY (stable, never configured)."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"{key}-fake-{name}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
 
 
 @dataclass(frozen=True)
