@@ -54,7 +54,18 @@ from orders.services.errors import OrderError
 
 class PaymentInline(ServiceFieldsMixin, admin.TabularInline):
     model = Payment
-    fields = ["gateway", "method", "status", "amount", "currency", "external_reference"]
+    fields = [
+        "gateway",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "external_reference",
+        "payer_account",
+        "gateway_reference",
+        "gateway_status",
+        "expires_at",
+    ]
     service_fields = ALL_FIELDS
     service_rows = True
     extra = 0
@@ -326,10 +337,21 @@ class OrderAdmin(AuditedModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(AuditedModelAdmin):
-    list_display = ["id", "order", "gateway", "status", "amount", "currency", "created_at"]
+    list_display = [
+        "id",
+        "order",
+        "gateway",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "external_reference",
+        "gateway_status",
+        "created_at",
+    ]
     list_filter = ["gateway", "status"]
     list_select_related = ["order"]
-    search_fields = ["order__number", "external_reference"]
+    search_fields = ["order__number", "external_reference", "gateway_reference", "payer_account"]
     service_fields = ALL_FIELDS  # confirmed, failed or refunded through the order's actions
     service_rows = True
     show_full_result_count = False
@@ -339,10 +361,37 @@ class PaymentAdmin(AuditedModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(AuditedModelAdmin):
-    list_display = ["id", "payment", "amount", "currency", "status", "created_at"]
+    list_display = [
+        "id",
+        "payment",
+        "amount",
+        "currency",
+        "status",
+        "external_reference",
+        "created_at",
+    ]
+    list_filter = ["status"]
     list_select_related = ["payment"]
     service_fields = ALL_FIELDS  # made by the order's refund action or form, through the gateway
     service_rows = True
+    actions = ["mark_sent_by_staff"]
+
+    @admin.action(description=_("Mark as sent by staff"), permissions=["payment"])
+    def mark_sent_by_staff(self, request, queryset):
+        """Refunds a wallet cannot send itself: staff sent them from its merchant portal."""
+        for refund in queryset.select_related("payment__order"):
+            try:
+                done = refunds.mark_refund_sent_by_staff(refund=refund, actor=request.user)
+            except OrderError as exc:
+                self.message_user(request, f"#{refund.pk}: {exc.message}", messages.ERROR)
+                continue
+            message = (
+                _("#%(id)s: refund recorded as sent.") if done else _("#%(id)s: already completed.")
+            )
+            self.message_user(request, message % {"id": refund.pk})
+
+    def has_payment_permission(self, request):
+        return request.user.has_perm(REFUND_PERMISSION)
 
 
 @admin.register(Sim)

@@ -31,6 +31,16 @@ REFUND_PENDING = "pending"  # accepted, the money not back yet (e.g. Alipay, WeC
 REFUND_FAILED = "failed"  # failed or cancelled: no money went back
 
 
+# A refund the gateway cannot send (no refund API for it): staff send the money from the
+# gateway's merchant portal and mark it sent. Its external reference carries this marker.
+STAFF_REFUND_MARK = "-staff-"
+
+
+def staff_refund_reference(gateway_key: str, refund) -> str:
+    """The external reference of a refund left for staff to send."""
+    return f"{gateway_key}{STAFF_REFUND_MARK}{refund.idempotency_key}"
+
+
 @dataclass(frozen=True)
 class RefundResult:
     """What the gateway said when asked to refund: its refund id and whether the money went."""

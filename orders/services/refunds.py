@@ -19,6 +19,7 @@ from orders.payments.base import (
     REFUND_FAILED,
     REFUND_PENDING,
     REFUND_SUCCEEDED,
+    STAFF_REFUND_MARK,
     GatewayError,
     RefundInfo,
     RefundResult,
@@ -289,6 +290,30 @@ def _find_refund(gateway: str, info: RefundInfo) -> Refund | None:
             .first()
         )
     return None if pk is None else Refund.objects.select_for_update().get(pk=pk)
+
+
+def awaiting_staff(queryset=None):
+    """Refunds the gateway could not send, waiting for staff to send them by hand."""
+    queryset = Refund.objects.all() if queryset is None else queryset
+    return queryset.filter(
+        status=Refund.Status.PENDING, external_reference__contains=STAFF_REFUND_MARK
+    )
+
+
+def mark_refund_sent_by_staff(*, refund: Refund, actor, note: str = "") -> bool:
+    """Staff sent a refund from the gateway's merchant portal: record the money as returned.
+
+    Only a refund left for staff can be marked; returns False if it was already completed.
+    """
+    with transaction.atomic():
+        locked = awaiting_staff().select_for_update().filter(pk=refund.pk).first()
+        if locked is None:
+            if STAFF_REFUND_MARK not in (refund.external_reference or ""):
+                raise OrderError("not_staff_refund", _("This refund is sent by its gateway."))
+            return False
+        _complete(locked, locked.external_reference, actor, note=note or "sent by staff")
+    refund.refresh_from_db()
+    return True
 
 
 def _settle(refund: Refund, result: RefundResult, actor) -> None:

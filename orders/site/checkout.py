@@ -18,7 +18,7 @@ from orders.models import Gateway, Order, Payment, Refund
 from orders.services.errors import OrderError
 from orders.services.lifecycle import PAYABLE_STATES
 from orders.services.notifications import send_order_ready_email
-from orders.services.payments import methods_for, start_payment
+from orders.services.payments import is_direct_wallet, methods_for, start_payment
 from orders.services.placing import place_purchase
 from orders.site.forms.checkout import PaymentForm, method_label
 from plans.models import Plan, PlanKind
@@ -78,6 +78,15 @@ def status_context(order: Order, returned: bool = False) -> dict:
         payment = order.payments.filter(status=Payment.Status.PENDING).order_by("-pk").first()
         manual = payment if payment and payment.gateway == Gateway.MANUAL else None
         context["manual_payment"] = manual
+        if payment is not None and payment.payer_account:
+            context["phone_approval"] = {
+                "wallet": payment.get_gateway_display(),
+                "number": national_number(payment.payer_account),
+                "expires_at": payment.expires_at,
+            }
+            context["pay_again"] = False
+            context["badge"] = _("Approve on your phone")
+            return context
         context["confirming"] = returned and payment is not None and manual is None
         if context["confirming"]:
             context["pay_again"] = False
@@ -153,9 +162,11 @@ def pay(request, number: str):
                 customer_reference=(
                     form.cleaned_data["reference"] if gateway == Gateway.MANUAL else ""
                 ),
+                payer_account=form.cleaned_data["wallet_number"],
             )
         except OrderError as exc:
-            form.add_error(None, exc.message)
+            field = "wallet_number" if exc.code == "wallet_number_invalid" else None
+            form.add_error(field, exc.message)
         else:
             return redirect(started.redirect_url or order_url)
     manual = [method for gateway, method in methods if gateway == Gateway.MANUAL]
@@ -164,6 +175,12 @@ def pay(request, number: str):
         "form": form,
         "options": form.method_options(),
         "manual_methods": manual,
+        "manual_names": ", ".join(method_label(Gateway.MANUAL, method) for method in manual),
+        "direct_wallets": ", ".join(
+            method_label(gateway, gateway)
+            for gateway, method in methods
+            if is_direct_wallet(gateway, method)
+        ),
         "manual_accounts": [
             (method_label(Gateway.MANUAL, method), accounts[method])
             for method in manual

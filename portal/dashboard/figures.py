@@ -47,6 +47,7 @@ from portal.dashboard.operations import (
     problems,
     provider_health,
 )
+from portal.dashboard.payment_methods import MethodFigures, payments_by_method
 from portal.dashboard.percentiles import percentiles
 
 ZERO = Decimal(0)
@@ -156,6 +157,7 @@ class Dashboard:
     identity: IdentityQueue
     low_balances: list[LowBalance]
     problems: list[Problem]
+    payment_methods: list[MethodFigures]
 
 
 def build_dashboard(now: datetime | None = None) -> Dashboard:
@@ -169,6 +171,7 @@ def build_dashboard(now: datetime | None = None) -> Dashboard:
         identity=identity_queue(period.now),
         low_balances=low_balances(),
         problems=problems(),
+        payment_methods=payments_by_method(period.week_start),
     )
 
 

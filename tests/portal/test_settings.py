@@ -178,12 +178,27 @@ def test_production_uses_s3_storage_when_a_bucket_is_configured(tmp_path):
         ({"PORTAL_MODE": "staging"}, "PORTAL_MODE"),
         ({"IDENTITY_DOCUMENT_KEYS": None}, "IDENTITY_DOCUMENT_KEYS"),
         ({"EMAIL_URL": "consolemail://"}, "console email"),
+        ({"LOCAL_WALLETS": "jazzcash"}, "JAZZCASH_MERCHANT_ID"),
+        ({"LOCAL_WALLETS": "easypaisa", "EASYPAISA_STORE_ID": "1234"}, "EASYPAISA_HASH_KEY"),
+        ({"LOCAL_WALLETS": "jazzpay"}, "unknown wallet"),
     ],
 )
 def test_production_mode_refuses_unsafe_settings(tmp_path, overrides, message):
     result = manage("check", env=production_env(tmp_path, **overrides))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_production_runs_a_wallet_live_with_all_its_credentials(tmp_path):
+    credentials = {
+        "JAZZCASH_MERCHANT_ID": "MC12345",
+        "JAZZCASH_PASSWORD": "password",
+        "JAZZCASH_INTEGRITY_SALT": "salt",
+    }
+    env = production_env(tmp_path, LOCAL_WALLETS="jazzcash", **credentials)
+    code = "from django.conf import settings as s; print(s.LOCAL_WALLETS)"
+    result = manage("shell", "-v", "0", "-c", code, env=env)
+    assert result.stdout.strip() == "{'jazzcash': 'live'}", result.stderr
 
 
 def test_production_refuses_the_generated_development_key(tmp_path):

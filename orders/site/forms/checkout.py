@@ -1,8 +1,10 @@
 """Forms of the customer checkout: choosing how to pay."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import normalize_pakistani_mobile
 from orders.models import Gateway
 
 METHOD_LABELS = {
@@ -12,7 +14,21 @@ METHOD_LABELS = {
     "bank_transfer": _("Bank transfer"),
     "jazzcash": "JazzCash",
     "easypaisa": "Easypaisa",
+    "jazzcash_mobile": _("JazzCash mobile account"),
+    "easypaisa_mobile": _("Easypaisa mobile account"),
 }
+# Help for a gateway's own method, where it differs from the manual method of the same name.
+GATEWAY_METHOD_HELP = {
+    "jazzcash:jazzcash": _("Pay on JazzCash's secure page: mobile account, card or voucher."),
+    "easypaisa:easypaisa": _("Pay on Easypaisa's secure page: mobile account, card or shop."),
+    "jazzcash:jazzcash_mobile": _(
+        "Enter your JazzCash number below, then approve the payment on your phone."
+    ),
+    "easypaisa:easypaisa_mobile": _(
+        "Enter your Easypaisa number below, then approve the payment on your phone."
+    ),
+}
+LOGOS = {"jazzcash": "portal/icons/jazzcash.svg", "easypaisa": "portal/icons/easypaisa.svg"}
 METHOD_HELP = {
     "card": _("Debit or credit card."),
     "alipay": _("Pay in the Alipay app."),
@@ -39,7 +55,13 @@ class PaymentForm(forms.Form):
         label=_("Payment reference (transaction ID)"),
         required=False,
         max_length=100,
-        help_text=_("Only for bank transfer, JazzCash and Easypaisa."),
+    )
+    wallet_number = forms.CharField(
+        label=_("Wallet mobile number"),
+        required=False,
+        max_length=20,
+        help_text=_("The JazzCash or Easypaisa account to charge, e.g. 0300 1234567."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
     def __init__(self, data=None, *, methods: list[tuple[str, str]], **kwargs):
@@ -49,6 +71,10 @@ class PaymentForm(forms.Form):
         ]
         if methods:
             self.fields["method"].initial = self.fields["method"].choices[0][0]
+        manual = [method_label(g, m) for g, m in methods if g == Gateway.MANUAL]
+        self.fields["reference"].help_text = _("Only for %(methods)s.") % {
+            "methods": ", ".join(manual)
+        }
 
     def clean(self):
         data = super().clean()
@@ -57,11 +83,21 @@ class PaymentForm(forms.Form):
             data["gateway"], data["method_key"] = choice.split(":", 1)
             if data["gateway"] == Gateway.MANUAL and not data.get("reference"):
                 self.add_error("reference", _("Enter the reference of your payment."))
+            if data["method_key"].endswith("_mobile") and data["gateway"] != Gateway.MANUAL:
+                self._clean_wallet_number(data)
         return data
 
+    def _clean_wallet_number(self, data):
+        try:
+            data["wallet_number"] = normalize_pakistani_mobile(data.get("wallet_number", ""))
+        except ValidationError as exc:
+            self.add_error("wallet_number", exc.messages[0])
+
     def method_options(self):
-        """(radio, help text) pairs for the template."""
-        return [
-            (radio, METHOD_HELP.get(radio.data["value"].split(":", 1)[1], ""))
-            for radio in self["method"]
-        ]
+        """(radio, help text, logo) for the template."""
+        options = []
+        for radio in self["method"]:
+            gateway, method = radio.data["value"].split(":", 1)
+            help_text = GATEWAY_METHOD_HELP.get(f"{gateway}:{method}", METHOD_HELP.get(method, ""))
+            options.append((radio, help_text, LOGOS.get(gateway, "")))
+        return options
