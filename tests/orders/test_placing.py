@@ -159,8 +159,14 @@ def test_recharge_number_and_operator(customer, catalog):
 
 def test_payment_methods_follow_the_currency(settings):
     settings.PAYMENT_GATEWAY = "stripe"
+    settings.LOCAL_WALLETS = {}
     assert ("stripe", "alipay") not in methods_for("PKR")
-    assert ("manual", "jazzcash") in methods_for("PKR")
+    assert ("manual", "jazzcash") in methods_for("PKR")  # by hand while not automated
+    settings.LOCAL_WALLETS = {"jazzcash": "fake"}
+    pkr = methods_for("PKR")
+    assert {("jazzcash", "jazzcash"), ("jazzcash", "jazzcash_mobile")} <= set(pkr)
+    assert ("manual", "jazzcash") not in pkr and ("manual", "easypaisa") in pkr
+    assert not {gateway for gateway, _ in methods_for("USD")} & {"jazzcash", "manual"}
     assert {("stripe", "card"), ("stripe", "alipay"), ("stripe", "wechat_pay")} <= set(
         methods_for("CNY")
     )
@@ -172,13 +178,13 @@ def test_manual_payment_waits_for_staff(
 ):
     order = place_purchase(plan=esim_plan, customer=customer, currency="PKR")
     with pytest.raises(OrderError):
-        start_payment(order=order, gateway_key="manual", method="jazzcash")
+        start_payment(order=order, gateway_key="manual", method="bank_transfer")
     with pytest.raises(OrderError):
         start_payment(order=order, gateway_key="test", method="alipay")
     payment, started = start_payment(
         order=order,
         gateway_key=Gateway.MANUAL,
-        method="jazzcash",
+        method="bank_transfer",
         customer_reference="JC-7788",
         success_url="/done/",
     )

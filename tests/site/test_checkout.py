@@ -31,7 +31,7 @@ def test_buy_pay_and_follow_the_order_until_it_is_ready(
     body = shopper.get(pay_url).content.decode()
     assert "Jazz Weekly 10 GB" in body and "PKR 563.00" in body
     assert "Card (test gateway, no real money)" in body
-    assert 'value="manual:jazzcash"' in body and 'value="test:alipay"' not in body
+    assert 'value="manual:bank_transfer"' in body and 'value="test:alipay"' not in body
 
     response = shopper.post(pay_url, {"method": "test:card"})
     order_url = reverse("orders:detail", args=[order.number])
@@ -122,7 +122,7 @@ def test_buying_in_yuan_offers_alipay_and_wechat_but_no_manual_methods(shopper, 
 def test_manual_payment_needs_a_reference(shopper, buy, esim_plan):
     order = buy(esim_plan)
     pay_url = reverse("orders:pay", args=[order.number])
-    response = shopper.post(pay_url, {"method": "manual:jazzcash", "reference": "  "})
+    response = shopper.post(pay_url, {"method": "manual:bank_transfer", "reference": "  "})
     assert response.status_code == 200
     assert "Enter the reference of your payment." in response.content.decode()
     assert not Payment.objects.exists()
@@ -134,12 +134,12 @@ def test_manual_payment_waits_for_staff(shopper, buy, esim_plan):
     order = buy(esim_plan)
     response = shopper.post(
         reverse("orders:pay", args=[order.number]),
-        {"method": "manual:easypaisa", "reference": "TID 8812 3341"},
+        {"method": "manual:bank_transfer", "reference": "TID 8812 3341"},
     )
     order_url = reverse("orders:detail", args=[order.number])
     assert response["Location"] == f"http://testserver{order_url}?returned=1"
     payment = order.payments.get()
-    assert (payment.gateway, payment.method, payment.status) == ("manual", "easypaisa", "pending")
+    assert (payment.gateway, payment.method, payment.status) == ("manual", "bank_transfer", "pending")
     assert payment.customer_reference == "TID 8812 3341"
     body = shopper.get(response["Location"]).content.decode()
     assert "waiting for staff to confirm your transfer" in body and "TID 8812 3341" in body
@@ -149,7 +149,8 @@ def test_manual_payment_waits_for_staff(shopper, buy, esim_plan):
 def test_unknown_payment_method_is_a_form_error(shopper, buy, esim_plan):
     order = buy(esim_plan, currency="USD")
     response = shopper.post(
-        reverse("orders:pay", args=[order.number]), {"method": "manual:jazzcash", "reference": "1"}
+        reverse("orders:pay", args=[order.number]),
+        {"method": "manual:bank_transfer", "reference": "1"},
     )
     assert response.status_code == 200 and response.context["form"].errors["method"]
     assert not Payment.objects.exists()
