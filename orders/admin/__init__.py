@@ -94,6 +94,7 @@ class ProblemsFilter(admin.SimpleListFilter):
             ("needs_attention", _("Needs attention")),
             ("stuck_paid", _("Paid, not provisioning for over 10 minutes")),
             ("manual_payment", _("Awaiting manual confirmation")),
+            ("staff_refund", _("Refund to send by hand")),
         ]
 
     def queryset(self, request, queryset):
@@ -109,6 +110,10 @@ class ProblemsFilter(admin.SimpleListFilter):
                 pk__in=Payment.objects.filter(
                     gateway=Gateway.MANUAL, status=Payment.Status.PENDING
                 ).values("order_id"),
+            )
+        if self.value() == "staff_refund":  # the wallet has no refund API for it
+            return queryset.filter(
+                pk__in=refunds.awaiting_staff().values("payment__order_id"),
             )
         return queryset
 

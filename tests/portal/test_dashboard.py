@@ -176,6 +176,7 @@ def test_identity_queue_partners_and_problems(week):
         "needs_attention": 1,
         "stuck_paid": 1,
         "manual_payment": 1,
+        "staff_refund": 0,
     }
 
 

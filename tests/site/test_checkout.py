@@ -139,7 +139,11 @@ def test_manual_payment_waits_for_staff(shopper, buy, esim_plan):
     order_url = reverse("orders:detail", args=[order.number])
     assert response["Location"] == f"http://testserver{order_url}?returned=1"
     payment = order.payments.get()
-    assert (payment.gateway, payment.method, payment.status) == ("manual", "bank_transfer", "pending")
+    assert (payment.gateway, payment.method, payment.status) == (
+        "manual",
+        "bank_transfer",
+        "pending",
+    )
     assert payment.customer_reference == "TID 8812 3341"
     body = shopper.get(response["Location"]).content.decode()
     assert "waiting for staff to confirm your transfer" in body and "TID 8812 3341" in body
