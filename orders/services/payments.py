@@ -128,7 +128,7 @@ def start_payment(
         Payment.objects.filter(pk=payment.pk).update(external_reference=started.external_reference)
         payment.external_reference = started.external_reference
     if wallet_number:
-        tasks.charge_mobile_account.delay(payment.pk)
+        tasks.charge_mobile_account.delay_on_commit(payment.pk)
     order.refresh_from_db()
     return payment, started
 
