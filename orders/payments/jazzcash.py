@@ -219,7 +219,7 @@ class JazzCashGateway(LocalWalletGateway):
 
     def verify_callback(self, fields: Mapping[str, str], *, kind: str) -> VerifiedEvent:
         """A return or IPN: its hash over every pp field, our merchant id, a reference, an
-        amount in paisa and rupees as its currency."""
+        amount in paisa and rupees as its currency. Only the signed fields are kept."""
         creds = credentials()
         fields = {str(k): str(v) for k, v in fields.items()}
         if not contract.hash_is_valid(fields, creds.salt):
@@ -232,7 +232,9 @@ class JazzCashGateway(LocalWalletGateway):
             raise MalformedEvent("the pp_Amount is not a whole number of paisa", event_type=kind)
         if fields.get("pp_TxnCurrency") != contract.CURRENCY:
             raise MalformedEvent("the currency is not PKR", event_type=kind)
-        return callback_event(self.key, kind, {**fields, REFERENCE_KEY: fields["pp_TxnRefNo"]})
+        signed_fields = {name: value for name, value in fields.items() if name.startswith("pp")}
+        reference = {REFERENCE_KEY: fields["pp_TxnRefNo"]}
+        return callback_event(self.key, kind, {**signed_fields, **reference})
 
     def acknowledge(self, event: VerifiedEvent | None) -> tuple[str, str]:
         """The signed JSON answer JazzCash expects from an IPN."""

@@ -9,7 +9,7 @@ from tests.orders.conftest import plan_of
 from tests.worlds import build_customer
 
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
+POST_FORM = re.compile(r'<form method="post" action="([^"]+)"(.*?)</form>', re.DOTALL)
 
 
 def unpaid_order():
@@ -20,7 +20,6 @@ def unpaid_order():
 
 def posted_form(response) -> tuple[str, dict[str, str]]:
     """The action and hidden fields of the form a page posts (auto-submitted or a button)."""
-    text = response.content.decode()
-    action = html.unescape(FORM_ACTION.search(text).group(1))
-    fields = {html.unescape(k): html.unescape(v) for k, v in HIDDEN_INPUT.findall(text)}
-    return action, fields
+    action, inside = POST_FORM.search(response.content.decode()).groups()
+    fields = {html.unescape(k): html.unescape(v) for k, v in HIDDEN_INPUT.findall(inside)}
+    return html.unescape(action), fields
