@@ -11,7 +11,7 @@ from django.utils import timezone
 from orders.models import FakeWalletTransaction, Order, Payment, Refund, WebhookEvent
 from orders.payments import jazzcash_contract as contract
 from orders.payments.fakes import jazzcash as fake
-from orders.services.local_wallets import reconcile_wallet_payments
+from orders.services.local_wallets import charge_mobile_account, reconcile_wallet_payments
 from orders.services.payments import start_payment
 from orders.services.refunds import refund_order
 from tests.payments.jazzcash_world import posted_form, unpaid_order
@@ -140,8 +140,6 @@ def test_direct_charge_approved_on_the_phone_pays_the_order(client, run_after_co
 def test_a_second_charge_under_the_same_reference_is_pending_not_failed():
     payment = direct_charge()
     Payment.objects.filter(pk=payment.pk).update(gateway_status="")
-    from orders.services.local_wallets import charge_mobile_account
-
     charge_mobile_account(payment_id=payment.pk)
     refreshed(payment)
     assert payment.status == Payment.Status.PENDING
