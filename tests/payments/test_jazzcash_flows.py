@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from orders.models import FakeWalletTransaction, Order, Payment, Refund, WebhookEvent
@@ -53,9 +54,10 @@ def hosted_checkout(client, order=None):
 
 def direct_charge(order=None) -> Payment:
     order = order or unpaid_order()
-    payment, _ = start_payment(
-        order=order, gateway_key="jazzcash", method="jazzcash_mobile", payer_account=NUMBER
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the charge task, sent after commit
+        payment, _ = start_payment(
+            order=order, gateway_key="jazzcash", method="jazzcash_mobile", payer_account=NUMBER
+        )
     payment.refresh_from_db()
     return payment
 
