@@ -233,9 +233,14 @@ def test_late_ipn_after_cancel_records_the_money_and_a_staff_refund(client, cust
 def test_dropped_callback_is_settled_by_the_reconciler(client, order, run, no_ipn, settings):
     payment = run(start_direct, order)
     txn = FakeWalletTransaction.objects.get(reference=payment.external_reference)
-    fake.record_outcome(txn, approved=True)
+    run(
+        client.post,
+        f"/pay/fake/easypaisa/phone/?number={NUMBER}",
+        {"transaction": txn.transaction_id, "action": "approve"},
+    )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING
+    assert not WebhookEvent.objects.exists()
     later = timezone.now() + timedelta(seconds=settings.WALLET_INQUIRY_AFTER_SECONDS + 1)
     counts = run(reconcile_wallet_payments, now=later)
     assert counts == {"paid": 1}
@@ -243,6 +248,18 @@ def test_dropped_callback_is_settled_by_the_reconciler(client, order, run, no_ip
     order.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
     assert order.status == Order.Status.FULFILLED
+
+
+def test_the_ipns_order_status_resource_says_what_easypay_knows(client, order, run):
+    payment = run(start_direct, order)
+    url = urlsplit(ipn_url(payment.external_reference)).path
+    answer = client.get(url).json()
+    assert (answer["order_id"], answer["transaction_status"]) == (
+        payment.external_reference,
+        "PENDING",
+    )
+    assert answer["transaction_amount"] == f"{payment.amount:.2f}"
+    assert client.get(url.replace(merchant().account_num, "999")).status_code == 404
 
 
 def test_expired_attempt_is_cancelled_and_the_order_payable_again(

@@ -177,6 +177,24 @@ def pending_for(number: str):
     ).order_by("-created_at")
 
 
+def order_status(account: str, reference: str) -> dict | None:
+    """The IPN's order-status resource: what Easypay says about the order, None if unknown."""
+    store = contract.merchant()
+    expire_overdue()
+    txn = FakeWalletTransaction.objects.filter(gateway=contract.KEY, reference=reference).first()
+    if account != store.account_num or txn is None:
+        return None
+    return {
+        "order_id": txn.reference,
+        "store_id": store.store_id,
+        "transaction_id": txn.transaction_id,
+        "transaction_status": STATUS_NAMES[Status(txn.status)],
+        "transaction_amount": contract.api_amount(from_minor_units(txn.amount_minor, "PKR")),
+        "payment_method": "MA",
+        "msisdn": txn.mobile_number,
+    }
+
+
 def handle(url: str, body: dict, headers: dict) -> dict:
     """The APIs, in-process: initiate-ma-transaction and inquire-transaction."""
     store = contract.merchant()

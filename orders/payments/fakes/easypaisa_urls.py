@@ -9,4 +9,9 @@ urlpatterns = [
     path("Confirm.jsf", views.confirm, name="easypaisa_fake_confirm"),
     path("checkout/<str:transaction_id>/", views.decide, name="easypaisa_fake_decide"),
     path("phone/", views.phone, name="easypaisa_fake_phone"),
+    path(
+        "easypay-service/rest/v1/order-status/<str:account>/<str:reference>",
+        views.order_status,
+        name="easypaisa_fake_order_status",
+    ),
 ]

@@ -1,11 +1,11 @@
 """The fake Easypay's pages: the hosted checkout and its confirmation, and the customer's phone
 where mobile-account requests are approved. Found only while Easypaisa runs as the fake."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.money import format_money, from_minor_units
 from orders.models import FakeWalletTransaction
@@ -92,6 +92,17 @@ def phone(request):
     ]
     context = {"number": number, "requests": requests, "store_id": contract.merchant().store_id}
     return render(request, "orders/fakes/easypaisa_phone.html", context)
+
+
+@never_cache
+@require_GET
+def order_status(request, account: str, reference: str):
+    """The order-status resource an IPN names, as JSON."""
+    _require_fake()
+    status = fake.order_status(account, reference)
+    if status is None:
+        raise Http404
+    return JsonResponse(status)
 
 
 def _amount(txn: FakeWalletTransaction) -> str:
