@@ -277,6 +277,7 @@ WALLET_CREDENTIALS = {
         "EASYPAISA_HASH_KEY",
         "EASYPAISA_USERNAME",
         "EASYPAISA_PASSWORD",
+        "EASYPAISA_ACCOUNT_NUM",
     ],
 }
 JAZZCASH_MERCHANT_ID = env.str("JAZZCASH_MERCHANT_ID", default="")
@@ -288,6 +289,7 @@ EASYPAISA_STORE_ID = env.str("EASYPAISA_STORE_ID", default="")
 EASYPAISA_HASH_KEY = env.str("EASYPAISA_HASH_KEY", default="")
 EASYPAISA_USERNAME = env.str("EASYPAISA_USERNAME", default="")
 EASYPAISA_PASSWORD = env.str("EASYPAISA_PASSWORD", default="")
+EASYPAISA_ACCOUNT_NUM = env.str("EASYPAISA_ACCOUNT_NUM", default="")  # the inquiry's accountNum
 EASYPAISA_BASE_URL = env.str("EASYPAISA_BASE_URL", default="https://easypaystg.easypaisa.com.pk")
 LOCAL_WALLETS = {}  # wallet key → "live" or "fake"
 for _wallet in env.list("LOCAL_WALLETS", default=[]):

@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path("pay/test/<str:reference>/", order_views.test_checkout, name="test_checkout"),
     path("pay/fake/jazzcash/", include("orders.payments.fakes.jazzcash_urls")),
+    path("pay/fake/easypaisa/", include("orders.payments.fakes.easypaisa_urls")),
     path("pay/<slug:wallet>/return/", wallet_views.wallet_return, name="wallet_return"),
     path(
         "pay/<slug:wallet>/<str:reference>/",
