@@ -292,7 +292,7 @@ EASYPAISA_PASSWORD = env.str("EASYPAISA_PASSWORD", default="")
 EASYPAISA_ACCOUNT_NUM = env.str("EASYPAISA_ACCOUNT_NUM", default="")  # the inquiry's accountNum
 EASYPAISA_BASE_URL = env.str("EASYPAISA_BASE_URL", default="https://easypaystg.easypaisa.com.pk")
 LOCAL_WALLETS = {}  # wallet key → "live" or "fake"
-for _wallet in env.list("LOCAL_WALLETS", default=[]):
+for _wallet in env.list("LOCAL_WALLETS", default=[] if PRODUCTION else list(WALLET_CREDENTIALS)):
     if _wallet not in WALLET_CREDENTIALS:
         raise ImproperlyConfigured(f"LOCAL_WALLETS names an unknown wallet {_wallet!r}.")
     _missing = [name for name in WALLET_CREDENTIALS[_wallet] if not globals()[name].strip()]

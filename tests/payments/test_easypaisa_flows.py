@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from orders.models import FakeWalletTransaction, Order, Payment, Refund, WebhookEvent
@@ -80,9 +81,10 @@ def ipn_url(reference: str) -> str:
 
 
 def start_direct(order):
-    payment, _ = start_payment(
-        order=order, gateway_key="easypaisa", method="easypaisa_mobile", payer_account=NUMBER
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the charge task, sent after commit
+        payment, _ = start_payment(
+            order=order, gateway_key="easypaisa", method="easypaisa_mobile", payer_account=NUMBER
+        )
     payment.refresh_from_db()
     return payment
 
