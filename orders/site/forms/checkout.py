@@ -20,7 +20,7 @@ METHOD_LABELS = {
 # Help for a gateway's own method, where it differs from the manual method of the same name.
 GATEWAY_METHOD_HELP = {
     "jazzcash:jazzcash": _("Pay on JazzCash's secure page: mobile account, card or voucher."),
-    "easypaisa:easypaisa": _("Pay on Easypaisa's secure page: mobile account, card or shop."),
+    "easypaisa:easypaisa": _("Pay on Easypaisa's secure page with your Easypaisa account."),
     "jazzcash:jazzcash_mobile": _(
         "Enter your JazzCash number below, then approve the payment on your phone."
     ),
