@@ -70,18 +70,24 @@ class Payment(models.Model):
         verbose_name=_("customer reference"), max_length=100, blank=True
     )
     payer_account = models.CharField(
+        default="",
+        db_default="",
         verbose_name=_("wallet number"),
         max_length=20,
         blank=True,
         help_text=_("The mobile wallet charged directly (+92…); empty for a hosted checkout."),
     )
     gateway_reference = models.CharField(
+        default="",
+        db_default="",
         verbose_name=_("gateway transaction ID"),
         max_length=100,
         blank=True,
         help_text=_("The gateway's own id for the transaction, once it has one."),
     )
     gateway_status = models.CharField(
+        default="",
+        db_default="",
         verbose_name=_("gateway status"),
         max_length=200,
         blank=True,
@@ -114,6 +120,11 @@ class Payment(models.Model):
                 fields=["created_at"],
                 condition=Q(gateway__in=LOCAL_WALLET_GATEWAYS, status="pending"),
                 name="payment_wallet_pending_idx",
+            ),
+            models.Index(  # the reconciler's superseded wallet attempts still payable
+                fields=["expires_at"],
+                condition=Q(gateway__in=LOCAL_WALLET_GATEWAYS, status="cancelled"),
+                name="payment_wallet_cancelled_idx",
             ),
         ]
 

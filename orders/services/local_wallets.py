@@ -68,6 +68,20 @@ def silent_payments(now=None):
     ).order_by("created_at")
 
 
+def superseded_payments(now=None):
+    """Wallet attempts cancelled by a newer attempt that the customer can still pay (on the
+    phone, on a checkout page left open) until their expiry: money that arrives for one is
+    recorded (and refunded when the order is paid otherwise) even if its callback is lost."""
+    now = now or timezone.now()
+    late = now - timedelta(seconds=settings.WALLET_INQUIRY_AFTER_SECONDS)
+    return Payment.objects.filter(
+        gateway__in=LOCAL_WALLET_GATEWAYS,
+        status=Payment.Status.CANCELLED,
+        expires_at__gte=now - EXPIRY_GRACE,
+        created_at__lte=late,
+    ).order_by("expires_at")
+
+
 def reconcile_payment(payment: Payment, now=None) -> str:
     """Ask the wallet about one attempt and act on the answer; returns the outcome used.
 
@@ -78,7 +92,8 @@ def reconcile_payment(payment: Payment, now=None) -> str:
 
     now = now or timezone.now()
     gateway = get_gateway(payment.gateway)
-    if payment.payer_account and not payment.gateway_status:
+    pending = payment.status == Payment.Status.PENDING
+    if pending and payment.payer_account and not payment.gateway_status:
         tasks.charge_mobile_account.delay_on_commit(payment.pk)
         return "charge sent again"
     try:
@@ -87,7 +102,7 @@ def reconcile_payment(payment: Payment, now=None) -> str:
         logger.info("Inquiry about payment %s failed: %s", payment.pk, exc)
         return "inquiry failed"
     expired = payment.expires_at is not None and now > payment.expires_at + EXPIRY_GRACE
-    if expired and update.outcome != OUTCOME_PAID:
+    if pending and expired and update.outcome != OUTCOME_PAID:
         update = PaymentUpdate(
             update.payment_reference,
             OUTCOME_EXPIRED,
@@ -101,9 +116,11 @@ def reconcile_payment(payment: Payment, now=None) -> str:
 
 
 def reconcile_wallet_payments(now=None, limit: int = RECONCILE_BATCH) -> dict[str, int]:
-    """Periodic: settle the wallet attempts whose callback is late by asking the wallet."""
+    """Periodic: settle the wallet attempts whose callback is late by asking the wallet, and
+    look once more at superseded attempts that can still be paid."""
     counts: dict[str, int] = {}
-    for payment in silent_payments(now).select_related("order")[:limit]:
-        outcome = reconcile_payment(payment, now)
-        counts[outcome] = counts.get(outcome, 0) + 1
+    for queryset in (silent_payments(now), superseded_payments(now)):
+        for payment in queryset.select_related("order")[:limit]:
+            outcome = reconcile_payment(payment, now)
+            counts[outcome] = counts.get(outcome, 0) + 1
     return counts

@@ -330,3 +330,26 @@ def test_the_fake_pages_exist_only_in_fake_mode(client, settings):
     settings.LOCAL_WALLETS = {"jazzcash": "live"}
     assert client.get("/pay/fake/jazzcash/phone/", {"number": NUMBER}).status_code == 404
     assert client.post("/pay/fake/jazzcash/checkout/", {}).status_code == 404
+
+
+def test_a_superseded_attempt_paid_on_the_phone_is_found_without_its_callback(
+    client, time_machine, run_after_commit, dropped_callbacks
+):
+    old = direct_charge()
+    start_payment(order=old.order, gateway_key="jazzcash", method="jazzcash")
+    refreshed(old)
+    assert old.status == Payment.Status.CANCELLED  # the customer chose another way to pay
+    with run_after_commit():
+        on_phone(client, old)  # … but approved the first request on the phone all the same
+    assert dropped_callbacks
+
+    time_machine.move_to(timezone.now() + timedelta(minutes=3), tick=True)
+    with run_after_commit():
+        counts = reconcile_wallet_payments()
+
+    assert counts.get("paid") == 1
+    refreshed(old, old.order)
+    assert old.status == Payment.Status.SUCCEEDED
+    assert old.order.paid_at is not None and old.order.issued_sims.count() == 1
+    time_machine.move_to(timezone.now() + timedelta(minutes=40), tick=True)
+    assert "paid" not in reconcile_wallet_payments()  # past its expiry it is not asked again
