@@ -28,6 +28,7 @@ from help.models import Article, Device
 from orders.models import (
     AutoRenewal,
     AutoRenewalCharge,
+    FakeWalletTransaction,
     Gateway,
     Notification,
     Order,
@@ -188,6 +189,19 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount = Decimal("599")
     currency = Currency.PKR
     idempotency_key = factory.Sequence(lambda n: f"pay-{n}")
+
+
+class FakeWalletTransactionFactory(factory.django.DjangoModelFactory):
+    """A transaction as the built-in JazzCash fake keeps it."""
+
+    class Meta:
+        model = FakeWalletTransaction
+
+    gateway = Gateway.JAZZCASH
+    reference = factory.Sequence(lambda n: f"T{n:019d}")
+    transaction_id = factory.Sequence(lambda n: f"FAKE{n:012d}")
+    amount_minor = 59900
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
 
 
 class RefundFactory(factory.django.DjangoModelFactory):
