@@ -33,6 +33,7 @@ from orders.payments.base import (
     RefundResult,
     SignatureError,
     VerifiedEvent,
+    staff_refund_reference,
 )
 from orders.payments.local_wallet import (
     PAKISTAN,
@@ -396,7 +397,7 @@ class EasypaisaGateway(LocalWalletGateway):
     def refund(self, refund) -> RefundResult:
         """Easypay has no refund API: staff send it from the merchant portal."""
         return RefundResult(
-            external_reference=f"{self.key}-staff-{refund.idempotency_key}",
+            external_reference=staff_refund_reference(self.key, refund),
             status=REFUND_PENDING,
             note=(
                 "Easypay has no refund API: to be sent by staff from the Easypaisa merchant "

@@ -27,6 +27,7 @@ from orders.payments.base import (
     RefundResult,
     SignatureError,
     VerifiedEvent,
+    staff_refund_reference,
 )
 from orders.payments.local_wallet import (
     REFERENCE_KEY,
@@ -248,7 +249,7 @@ class JazzCashGateway(LocalWalletGateway):
         creds = credentials()
         if payment.method != self.direct_method or not creds.mpin:
             return RefundResult(
-                external_reference=f"jazzcash-staff-{refund.idempotency_key}",
+                external_reference=staff_refund_reference(self.key, refund),
                 status=REFUND_PENDING,
                 note=(
                     "JazzCash has no refund API for this payment: to be sent by staff from the "

@@ -14,7 +14,7 @@ from orders.payments import jazzcash_contract as contract
 from orders.payments.fakes import jazzcash as fake
 from orders.services.local_wallets import charge_mobile_account, reconcile_wallet_payments
 from orders.services.payments import start_payment
-from orders.services.refunds import refund_order
+from orders.services.refunds import awaiting_staff, mark_refund_sent_by_staff, refund_order
 from tests.payments.jazzcash_world import posted_form, unpaid_order
 
 pytestmark = pytest.mark.django_db
@@ -306,6 +306,12 @@ def test_a_hosted_payment_is_left_for_staff_to_refund(client, run_after_commit):
     assert refund.external_reference.startswith("jazzcash-staff-")
     txn.refresh_from_db()
     assert txn.refunded_minor == 0
+    assert list(awaiting_staff()) == [refund]  # a problem on the order list until sent
+
+    assert mark_refund_sent_by_staff(refund=refund, actor=None)
+    refreshed(refund, payment, payment.order)
+    assert refund.status == Refund.Status.SUCCEEDED and payment.status == Payment.Status.REFUNDED
+    assert payment.order.status == Order.Status.REFUNDED and not awaiting_staff().exists()
 
 
 def test_the_fake_refuses_a_tampered_checkout_form(client):
