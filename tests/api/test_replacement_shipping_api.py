@@ -7,9 +7,8 @@ from orders.models import ReplacementTicket, Sim
 from orders.services.replacement import approve_replacement
 from orders.services.shipping import confirm_activation, ship_replacement
 from tests.api.test_replacements_api import LIST, ask, partner_sim, reviewer
-from tests.orders.posting import ADDRESS
+from tests.fixtures.posting import ADDRESS
 
-pytest_plugins = ["tests.orders.posting"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 STEPS = ["approved_at", "issued_at", "shipped_at", "activated_at"]
 

@@ -13,7 +13,7 @@ from orders.services.replacement import approve_replacement
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import log_in, submit
 from tests.browser.test_journeys import issued_sim
-from tests.orders.posting import request_card_replacement
+from tests.fixtures.posting import request_card_replacement
 from tests.staff import totp_code, with_totp
 from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 

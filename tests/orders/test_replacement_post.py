@@ -14,7 +14,6 @@ from orders.services.shipping import confirm_activation, ship_replacement
 from plans.models import SandboxOrder
 from tests.factories import ReplacementTicketFactory, UserFactory
 
-pytest_plugins = ["tests.orders.posting"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 Status = ReplacementTicket.Status
 

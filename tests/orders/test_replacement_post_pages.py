@@ -10,7 +10,6 @@ from orders.models import Notification, ReplacementTicket, Sim
 from tests.factories import UserFactory
 from tests.staff import login_staff
 
-pytest_plugins = ["tests.orders.posting"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 Status = ReplacementTicket.Status
 
