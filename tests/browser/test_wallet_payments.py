@@ -76,3 +76,24 @@ def test_pay_from_the_wallet_number_and_approve_on_the_phone(shopper_page, walle
     phone.wait_for_load_state()
     wait_until_ready(page)  # the order page follows by itself
     screenshot(page, f"{wallet}-direct-ready")
+
+
+def test_in_chinese_the_order_page_asks_to_approve_on_the_phone(open_page, live_server, settings):
+    settings.LOCAL_WALLETS = {"jazzcash": "fake", "easypaisa": "fake"}
+    settings.SITE_URL = live_server.url
+    build_world()
+    page = open_page(locale="zh-CN")
+    log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
+    page.goto("/plans/?operator=jazz&period=weekly")
+    page.get_by_role("link", name="选择").first.click()
+    page.select_option("#id_currency", "PKR")
+    buy_chosen_plan(page)
+    page.get_by_label("JazzCash 手机账户").check()
+    page.get_by_label("钱包手机号码").fill(WALLET_NUMBER)
+    screenshot(page, "pay-jazzcash-mobile-zh")
+    submit(page)
+    page.wait_for_url(ORDER_PAGE)
+    status = page.locator("#order-status")
+    status.get_by_text("请在手机上确认付款").first.wait_for()
+    assert WALLET_NUMBER in status.inner_text()
+    screenshot(page, "jazzcash-approve-on-phone-zh")
