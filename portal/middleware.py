@@ -107,7 +107,15 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.policy_for(request.path))
+        policy = self.policy_for(request.path)
+        extra_actions = getattr(response, "csp_form_actions", ())
+        if extra_actions:  # a page that posts a form to another site (a wallet's checkout)
+            policy = re.sub(
+                r"form-action ([^;]*)",
+                lambda m: f"form-action {m[1]} {' '.join(extra_actions)}",
+                policy,
+            )
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
     def policy_for(self, path: str) -> str:

@@ -99,7 +99,7 @@ def test_the_order_page_asks_to_approve_on_the_phone_while_the_wallet_waits(
 
 @pytest.mark.parametrize("wallet", WALLETS)
 def test_a_hosted_payment_hands_over_to_the_wallet_with_a_signed_form(
-    shopper, buy, esim_plan, wallet
+    shopper, buy, esim_plan, wallet, settings
 ):
     order = buy(esim_plan)
     response = shopper.post(
@@ -112,9 +112,10 @@ def test_a_hosted_payment_hands_over_to_the_wallet_with_a_signed_form(
     handoff = shopper.get(response["Location"])
     body = handoff.content.decode()
     assert "data-auto-submit" in body and f"/pay/fake/{wallet}/" in body
-    assert f"/pay/fake/{wallet}/" in handoff["Content-Security-Policy"] or (
-        "form-action 'self' http://" in handoff["Content-Security-Policy"]
-    )
+    policy = handoff["Content-Security-Policy"]
+    origin = settings.SITE_URL  # the fake's checkout page is on this site
+    assert f"form-action 'self' https://checkout.stripe.com {origin};" in policy
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_someone_elses_hand_off_page_is_not_found(shopper, stranger, buy, esim_plan, client):
