@@ -92,9 +92,14 @@ def state_class(status: str, expires_at: datetime | None, now: datetime) -> str:
     return "active"
 
 
-def state_label(state: str) -> str:
-    """The badge's text for ``state_class``."""
-    return _("Expiring soon") if state == "expiring" else str(Sim.Status(state).label)
+def state_label(state: str, physical: bool = False) -> str:
+    """The badge's text for ``state_class``; a physical card not activated yet (a replacement
+    on its way by post) has nothing to install."""
+    if state == "expiring":
+        return _("Expiring soon")
+    if state == Sim.Status.ISSUED and physical:
+        return _("Not activated yet")
+    return str(Sim.Status(state).label)
 
 
 def usage_synced(synced_at: datetime | None, now: datetime) -> str:
@@ -169,7 +174,7 @@ def sim_card(row: tuple, page: CardPage) -> dict:
         "muted": " muted" if closed else "",
         "title": title(sim),
         "state": state,
-        "state_label": state_label(state),
+        "state_label": state_label(state, physical=form == Sim.Form.PHYSICAL),
         "physical": form == Sim.Form.PHYSICAL,
         "plan": plan,
         "closed": closed,

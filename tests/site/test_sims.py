@@ -125,6 +125,18 @@ def test_physical_sim_is_recharged_not_renewed(sims_client, sims_make):
     assert 'value="0345 1234567"' in page and "this is a Telenor number" in page
 
 
+def test_a_physical_card_not_activated_yet_has_nothing_to_install(sims_client, sims_make):
+    sims_make(
+        form=Sim.Form.PHYSICAL,
+        status=Sim.Status.ISSUED,
+        msisdn="+923451230000",
+        activation_code="",
+    )
+    card = card_for(my_sims(sims_client), "0345 1230000")
+    assert 'class="badge issued">Not activated yet' in card
+    assert "Ready to install" not in card and "/install/" not in card
+
+
 def test_live_sims_come_first_and_replaced_last(sims_client, sims_make):
     sims_make(msisdn="+923001110001")
     sims_make(status=Sim.Status.REPLACED, msisdn="+923001110002")
