@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.utils import timezone
 
+from core.phone import national_digits
 from orders.payments.base import (
     OUTCOME_EXPIRED,
     OUTCOME_FAILED,
@@ -46,6 +47,7 @@ from orders.payments.local_wallet import (
     callback_event,
     fake_secret,
     is_fake,
+    raw_status,
 )
 
 KEY = "easypaisa"
@@ -207,17 +209,6 @@ def parse_expiry(text: str) -> datetime:
     return datetime.strptime(text, EXPIRY_FORMAT).replace(tzinfo=PAKISTAN)
 
 
-def wallet_number(e164: str) -> str:
-    """+923001234567 as Easypaisa writes it: 03001234567."""
-    if not e164.startswith("+92"):
-        raise ValueError(f"not a Pakistani number: {e164!r}")
-    return "0" + e164[3:]
-
-
-def _status(code: str, description) -> str:
-    return f"{code} {description or ''!s}".strip()[:200]
-
-
 class EasypaisaGateway(LocalWalletGateway):
     """Easypaisa: hosted checkout, mobile-account charge, status by inquiry, refunds by staff."""
 
@@ -258,7 +249,7 @@ class EasypaisaGateway(LocalWalletGateway):
             "autoRedirect": "1",
             "paymentMethod": MA_PAYMENT_METHOD,
             "emailAddr": payment.order.customer.email if payment.order.customer_id else "",
-            "mobileNum": wallet_number(payment.payer_account) if payment.payer_account else "",
+            "mobileNum": national_digits(payment.payer_account) if payment.payer_account else "",
         }
         fields["merchantHashedReq"] = encrypt(hashed_string(fields), store.hash_key)
         return CheckoutForm(action=store.pages_base + CHECKOUT_PAGE, fields=fields)
@@ -327,13 +318,13 @@ class EasypaisaGateway(LocalWalletGateway):
             "storeId": store.store_id,
             "transactionAmount": api_amount(payment.amount),
             "transactionType": "MA",
-            "mobileAccountNo": wallet_number(payment.payer_account),
+            "mobileAccountNo": national_digits(payment.payer_account),
             "emailAddress": payment.order.customer.email if payment.order.customer_id else "",
         }
         answer = self._call(MA_PATH, body)
         code = str(answer.get("responseCode", ""))
         self._check_order(answer, payment)
-        status = _status(code, answer.get("responseDesc"))
+        status = raw_status(code, answer.get("responseDesc"))
         reference = str(answer.get("transactionId") or "")
         if code == PAID_CODE:
             return self.inquire(payment)  # the amount as the wallet recorded it
@@ -359,17 +350,17 @@ class EasypaisaGateway(LocalWalletGateway):
         code = str(answer.get("responseCode", ""))
         if code == INVALID_CREDENTIALS_CODE:
             raise GatewayError(
-                f"Easypay refused the credentials: {_status(code, answer.get('responseDesc'))}"
+                f"Easypay refused the credentials: {raw_status(code, answer.get('responseDesc'))}"
             )
         if code != PAID_CODE:  # e.g. no such order yet: not paid so far
             return PaymentUpdate(
                 payment.external_reference,
                 OUTCOME_PENDING,
-                gateway_status=_status(code, answer.get("responseDesc")),
+                gateway_status=raw_status(code, answer.get("responseDesc")),
             )
         self._check_order(answer, payment)
-        raw_status = str(answer.get("transactionStatus", "")).upper()
-        outcome = STATUSES.get(raw_status, OUTCOME_PENDING)
+        transaction_status = str(answer.get("transactionStatus", "")).upper()
+        outcome = STATUSES.get(transaction_status, OUTCOME_PENDING)
         amount = None
         if answer.get("transactionAmount") not in (None, ""):
             try:
@@ -384,7 +375,7 @@ class EasypaisaGateway(LocalWalletGateway):
             amount,
             "PKR" if amount is not None else "",
             gateway_reference=str(answer.get("transactionId") or ""),
-            gateway_status=_status(raw_status or code, answer.get("responseDesc")),
+            gateway_status=raw_status(transaction_status or code, answer.get("responseDesc")),
         )
 
     def _check_order(self, answer: dict, payment) -> None:

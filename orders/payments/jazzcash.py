@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from core.money import from_minor_units, to_minor_units
+from core.phone import national_digits
 from orders.payments import jazzcash_contract as contract
 from orders.payments.base import (
     OUTCOME_EXPIRED,
@@ -40,6 +41,7 @@ from orders.payments.local_wallet import (
     fake_secret,
     is_fake,
     pakistan_time,
+    raw_status,
 )
 
 KEY = "jazzcash"
@@ -104,10 +106,6 @@ def _rupees(fields: Mapping[str, str]) -> tuple:
     return from_minor_units(int(amount), contract.CURRENCY), currency
 
 
-def _status(code: str, message: str) -> str:
-    return f"{code} {message}".strip()[:200]
-
-
 class JazzCashGateway(LocalWalletGateway):
     """JazzCash per its merchant contract; callbacks are triggers, the inquiry is the truth."""
 
@@ -156,7 +154,7 @@ class JazzCashGateway(LocalWalletGateway):
         creds = credentials()
         fields = {
             **self._order_fields(payment, creds, txn_type="MWALLET"),
-            "pp_MobileNumber": contract.mobile_number(payment.payer_account),
+            "pp_MobileNumber": national_digits(payment.payer_account),
             **dict.fromkeys(CUSTOM_FIELDS, ""),
         }
         try:
@@ -182,7 +180,7 @@ class JazzCashGateway(LocalWalletGateway):
             amount,
             currency,
             gateway_reference=answer.get("pp_RetreivalReferenceNo", ""),
-            gateway_status=_status(code, answer.get("pp_ResponseMessage", "")),
+            gateway_status=raw_status(code, answer.get("pp_ResponseMessage", "")),
         )
 
     def inquire(self, payment) -> PaymentUpdate:
@@ -199,9 +197,11 @@ class JazzCashGateway(LocalWalletGateway):
         message = answer.get("pp_ResponseMessage", "")
         reference = payment.external_reference
         if code == contract.NOT_FOUND:
-            return PaymentUpdate(reference, OUTCOME_PENDING, gateway_status=_status(code, message))
+            return PaymentUpdate(
+                reference, OUTCOME_PENDING, gateway_status=raw_status(code, message)
+            )
         if code != contract.SUCCESS:
-            raise GatewayError(f"JazzCash inquiry refused: {_status(code, message)}")
+            raise GatewayError(f"JazzCash inquiry refused: {raw_status(code, message)}")
         if answer.get("pp_TxnRefNo", reference) != reference:
             raise GatewayError("JazzCash inquiry answered about another transaction")
         payment_code = answer.get("pp_PaymentResponseCode", "")
@@ -213,7 +213,7 @@ class JazzCashGateway(LocalWalletGateway):
             amount,
             currency,
             gateway_reference=answer.get("pp_RetreivalReferenceNo", ""),
-            gateway_status=_status(
+            gateway_status=raw_status(
                 payment_code or code, answer.get("pp_PaymentResponseMessage", "") or state
             ),
         )
@@ -273,8 +273,8 @@ class JazzCashGateway(LocalWalletGateway):
         message = answer.get("pp_ResponseMessage", "")
         reference = f"jazzcash-refund-{refund.idempotency_key}"
         if code == contract.SUCCESS:
-            return RefundResult(reference, REFUND_SUCCEEDED, note=_status(code, message))
-        return RefundResult(reference, REFUND_FAILED, note=_status(code, message))
+            return RefundResult(reference, REFUND_SUCCEEDED, note=raw_status(code, message))
+        return RefundResult(reference, REFUND_FAILED, note=raw_status(code, message))
 
 
 def _inquiry_outcome(payment_code: str, state: str) -> str:

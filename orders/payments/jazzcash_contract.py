@@ -54,8 +54,3 @@ def hash_is_valid(fields: Mapping[str, str], salt: str) -> bool:
     """Whether ``fields`` carry the pp_SecureHash of their own values."""
     given = str(fields.get(HASH_FIELD, "") or "")
     return bool(given) and hmac.compare_digest(given.upper(), secure_hash(fields, salt))
-
-
-def mobile_number(e164: str) -> str:
-    """A Pakistani mobile number as JazzCash writes it: +923001234567 → 03001234567."""
-    return "0" + e164.removeprefix("+92") if e164.startswith("+92") else e164

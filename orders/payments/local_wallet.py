@@ -56,6 +56,11 @@ def new_attempt_reference(payment) -> str:
     return f"T{stamp}{payment.pk % 10**5:05d}{random.randrange(10):d}"
 
 
+def raw_status(code: str, message) -> str:
+    """A wallet's answer as kept for staff: its code and message, as it said them."""
+    return f"{code} {message or ''!s}".strip()[:200]
+
+
 def callback_event(source: str, kind: str, fields: Mapping[str, str]) -> VerifiedEvent:
     """A verified callback as an event: its id is a digest of every field, so the very same
     callback sent twice (or the return and the IPN saying the same) is recorded once."""

@@ -2,6 +2,7 @@
 about attempts whose callback never came (or that ran out of time)."""
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -103,14 +104,7 @@ def reconcile_payment(payment: Payment, now=None) -> str:
         return "inquiry failed"
     expired = payment.expires_at is not None and now > payment.expires_at + EXPIRY_GRACE
     if pending and expired and update.outcome != OUTCOME_PAID:
-        update = PaymentUpdate(
-            update.payment_reference,
-            OUTCOME_EXPIRED,
-            update.amount,
-            update.currency,
-            gateway_reference=update.gateway_reference,
-            gateway_status=update.gateway_status,
-        )
+        update = replace(update, outcome=OUTCOME_EXPIRED)
     settle(payment, update, note=f"{payment.gateway} status inquiry")
     return update.outcome
 

@@ -18,18 +18,29 @@ WALLET_NUMBER = "0345 1234567"
 
 
 @pytest.fixture
-def shopper_page(open_page, live_server, settings):
-    """The world's customer signed in on a phone, with both wallets as their fakes."""
+def on_pay_page(open_page, live_server, settings):
+    """The world's customer signed in on a phone, on the pay page of a Jazz week's eSIM in
+    rupees, with both wallets as their fakes: ``on_pay_page(locale, choose_label)``."""
     settings.LOCAL_WALLETS = {"jazzcash": "fake", "easypaisa": "fake"}
     settings.SITE_URL = live_server.url
     build_world()
-    page = open_page(locale="en-GB")
-    log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
-    page.goto("/plans/?operator=jazz&period=weekly")
-    page.get_by_role("link", name="Choose").first.click()
-    page.select_option("#id_currency", "PKR")
-    buy_chosen_plan(page)
-    return page
+
+    def _open(locale: str = "en-GB", choose: str = "Choose"):
+        page = open_page(locale=locale)
+        log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
+        page.goto("/plans/?operator=jazz&period=weekly")
+        page.get_by_role("link", name=choose).first.click()
+        page.select_option("#id_currency", "PKR")
+        buy_chosen_plan(page)
+        return page
+
+    return _open
+
+
+@pytest.fixture
+def shopper_page(on_pay_page):
+    """The pay page in English."""
+    return on_pay_page()
 
 
 def wait_until_ready(page) -> None:
@@ -78,16 +89,8 @@ def test_pay_from_the_wallet_number_and_approve_on_the_phone(shopper_page, walle
     screenshot(page, f"{wallet}-direct-ready")
 
 
-def test_in_chinese_the_order_page_asks_to_approve_on_the_phone(open_page, live_server, settings):
-    settings.LOCAL_WALLETS = {"jazzcash": "fake", "easypaisa": "fake"}
-    settings.SITE_URL = live_server.url
-    build_world()
-    page = open_page(locale="zh-CN")
-    log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
-    page.goto("/plans/?operator=jazz&period=weekly")
-    page.get_by_role("link", name="选择").first.click()
-    page.select_option("#id_currency", "PKR")
-    buy_chosen_plan(page)
+def test_in_chinese_the_order_page_asks_to_approve_on_the_phone(on_pay_page):
+    page = on_pay_page(locale="zh-CN", choose="选择")
     page.get_by_label("JazzCash 手机账户").check()
     page.get_by_label("钱包手机号码").fill(WALLET_NUMBER)
     screenshot(page, "pay-jazzcash-mobile-zh")

@@ -1,10 +1,8 @@
 """Forms of the customer checkout: choosing how to pay."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import normalize_pakistani_mobile
 from orders.models import Gateway
 
 METHOD_LABELS = {
@@ -83,15 +81,7 @@ class PaymentForm(forms.Form):
             data["gateway"], data["method_key"] = choice.split(":", 1)
             if data["gateway"] == Gateway.MANUAL and not data.get("reference"):
                 self.add_error("reference", _("Enter the reference of your payment."))
-            if data["method_key"].endswith("_mobile") and data["gateway"] != Gateway.MANUAL:
-                self._clean_wallet_number(data)
         return data
-
-    def _clean_wallet_number(self, data):
-        try:
-            data["wallet_number"] = normalize_pakistani_mobile(data.get("wallet_number", ""))
-        except ValidationError as exc:
-            self.add_error("wallet_number", exc.messages[0])
 
     def method_options(self):
         """(radio, help text, logo) for the template."""
