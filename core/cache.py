@@ -62,6 +62,16 @@ class _ClientPerPool(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def ping(self) -> None:
+        """Ask the server itself, past the breaker: an answer closes the breaker at once (the
+        cache is back), no answer opens it and raises."""
+        try:
+            redis.Redis.execute_command(self.get_client(write=True), "PING")
+        except UNREACHABLE:
+            self._breaker.failed()
+            raise
+        self._breaker.succeeded()
+
 
 def _where(url: str) -> str:
     """A server's host and port (``url`` may hold a password)."""
@@ -74,3 +84,7 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ClientPerPool
+
+    def ping(self) -> None:
+        """The server answers (past this process's breaker, which its answer closes)."""
+        self._cache.ping()

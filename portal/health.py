@@ -2,7 +2,8 @@
 
 * ``/health/live``: the process answers. No database, no broker: a restart would not help them.
 * ``/health/ready``: this process can serve pages. The database answers and has every migration
-  of this release applied, the broker answers, the cache works, the static files manifest is
+  of this release applied, the broker answers, the cache works (asked past the process's breaker,
+  ``core.breaker``, so a cache back after an outage closes it), the static files manifest is
   loaded (production) and the file storage takes a write. Else 503 naming each failed check.
 * ``/health/``: the old load-balancer check (the database answers), kept for existing setups.
 
@@ -15,7 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -23,6 +24,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+
+from core.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ def check_broker() -> str | None:
 
 
 def check_cache() -> str | None:
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        shared.ping()  # past the breaker: a probe is how this process learns the cache is back
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "ok", 10)
     answer = cache.get(key)

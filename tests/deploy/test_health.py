@@ -3,10 +3,12 @@
 import socket
 
 import pytest
+from django.core.cache import caches
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import resolve
 
 from portal import health
+from tests.stalled import StalledServer
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +128,29 @@ def test_the_storage_probe_leaves_no_file(client, broker_up, settings, tmp_path)
     }
     assert client.get("/health/ready").status_code == 200
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.services
+def test_ready_asks_the_cache_past_an_open_breaker_and_closes_it(client, broker_up):
+    """After an outage the probe, not the breaker's cooldown, says when the cache is back."""
+    breaker = caches["default"]._cache._breaker
+    breaker.failed()
+    assert not breaker.allows()
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.content
+    assert breaker.allows()
+
+
+def test_not_ready_when_the_cache_does_not_answer(client, broker_up, settings):
+    stalled = StalledServer()
+    try:
+        stalled.as_cache(settings)
+        response = client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json()["failed"] == {"cache": "TimeoutError"}
+        assert not caches["default"]._cache._breaker.allows()
+    finally:
+        stalled.close()
 
 
 @pytest.mark.services

@@ -67,21 +67,38 @@ class Host:
             check=False,
         )
 
-    def kill(self) -> None:
-        """Pull the plug: SIGKILL every process this host runs, at once."""
+    def pids(self) -> set[int]:
+        """Every process this host runs (in a namespace: all of the namespace's)."""
         pids = {process.pid for process in self.processes}
         if self.namespace:
             listed = subprocess.run(
                 ["ip", "netns", "pids", self.namespace], capture_output=True, text=True
             )
             pids |= {int(pid) for pid in listed.stdout.split()}
-        for pid in pids:
+        return pids
+
+    def signal_all(self, signum: int) -> None:
+        """Send ``signum`` to every process this host runs and to their process groups."""
+        for pid in self.pids():
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signum)
         for process in self.processes:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signum)
+
+    def kill(self) -> None:
+        """Pull the plug: SIGKILL every process this host runs, at once."""
+        self.signal_all(signal.SIGKILL)
+        for process in self.processes:
             process.wait(timeout=30)
+
+    def freeze(self) -> None:
+        """Stop every process this host runs where it stands (SIGSTOP); ``thaw`` resumes them."""
+        self.signal_all(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Resume the processes ``freeze`` stopped."""
+        self.signal_all(signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop this host's processes: SIGTERM, then SIGKILL what is left after 20 s."""
