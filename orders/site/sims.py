@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.compiled import ScopedQuery
 from core.currency import current_currency
 from core.money import Currency, format_money
 from help.links import NO_DATA, article_url
@@ -55,30 +56,38 @@ def _own_sims(request):
     return Sim.objects.filter(owner=request.user).select_related("operator", "current_plan")
 
 
+def own_sim_rows(owner_id: int):
+    """The owner's SIMs as My SIMs lists them: live ones first, newest first."""
+    closed_last = Case(
+        When(status__in=CLOSED_STATES, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return (
+        Sim.objects.filter(owner_id=owner_id)
+        .order_by(closed_last, "-created_at", "-id")
+        .values_list(*LIST_FIELDS)
+    )
+
+
+# The first page and one row more (is there a second page?), compiled once (core.compiled).
+FIRST_PAGE = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[: SIMS_PER_PAGE + 1])
+
+
 @login_required
 @require_GET
 def sim_list(request):
     """My SIMs, live ones first; replaced and cancelled ones last and muted."""
-    closed_last = Case(
-        When(status__in=CLOSED_STATES, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    rows = (
-        Sim.objects.filter(owner=request.user)
-        .order_by(closed_last, "-created_at", "-id")
-        .values_list(*LIST_FIELDS)
-    )
-    page = sims_page(rows, request.GET.get("page"))
+    page = sims_page(request.user.pk, request.GET.get("page"))
     shared = CardPage()
     cards = [card_html(row, shared) for row in page]
     return render(request, "orders/site/sim_list.html", {"page": page, "cards": cards})
 
 
-def sims_page(sims, number: str | None) -> Page:
+def sims_page(owner_id: int, number: str | None) -> Page:
     """``Paginator.get_page(number)``; the first page counts the SIMs only when there are more."""
-    paginator = Paginator(sims, SIMS_PER_PAGE)
+    paginator = Paginator(own_sim_rows(owner_id), SIMS_PER_PAGE)
     if number not in (None, "1"):
         return paginator.get_page(number)
-    first = list(sims[: SIMS_PER_PAGE + 1])
+    first = FIRST_PAGE.rows(owner_id)
     if len(first) <= SIMS_PER_PAGE:
         paginator.count = len(first)
     return Page(first[:SIMS_PER_PAGE], 1, paginator)

@@ -1,0 +1,95 @@
+"""A page's query that differs between requests only by who asks: compiled once per process.
+
+Compiling a list's queryset (its joins, its ordering expressions) costs Django more than
+PostgreSQL takes to run it (My SIMs: 1.5 ms against 0.3 ms). :class:`ScopedQuery` builds the
+queryset for two scopes that cannot exist (ids -1 and -2) and compares their SQL: the same text,
+parameters equal but for the positions holding the scope. It keeps that text and the other
+parameters (the query's constants) and runs it for each request's scope as a prepared statement
+(``core.prepared``), its rows converted by the compiler's converters as ``values_list()`` would.
+A queryset whose two compilations differ otherwise is run through the ORM every time.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.query import ValuesListIterable
+
+from core.api.times import read_times_fast
+from core.prepared import prepared_cursor
+
+PROBES = (-1, -2)  # scopes no row has: only their positions differ between the two compilations
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    params: tuple  # the constants, the scope's positions holding None
+    slots: tuple[int, ...]  # where the scope goes
+    converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
+    width: int
+
+
+class ScopedQuery:
+    """The ``values_list()`` rows of ``build(scope)`` (a queryset of ``model``), compiled once
+    per database."""
+
+    def __init__(self, model, build: Callable[[int], QuerySet]):
+        self.model, self.build = model, build
+        self._compiled: dict[str, Compiled | None] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, scope: int) -> list[tuple]:
+        """The rows for ``scope``: one query, the SQL compiled on the first call only."""
+        db = router.db_for_read(self.model)
+        if db not in self._compiled:
+            with self._lock:
+                self._compiled[db] = self.compile(db)
+        compiled = self._compiled[db]
+        if compiled is None:
+            return list(self.build(scope))
+        connection = connections[db]
+        params = list(compiled.params)
+        for slot in compiled.slots:
+            params[slot] = scope
+        with prepared_cursor(connection) as cursor:
+            read_times_fast(cursor, connection)
+            cursor.execute(compiled.sql, params)
+            fetched = cursor.fetchall()
+        if not compiled.converters:
+            return [row[: compiled.width] for row in fetched]
+        rows = []
+        for fetched_row in fetched:
+            row = list(fetched_row[: compiled.width])
+            for column, converters, expression in compiled.converters:
+                for converter in converters:
+                    row[column] = converter(row[column], expression, connection)
+            rows.append(tuple(row))
+        return rows
+
+    def compile(self, db: str) -> Compiled | None:
+        """The SQL both probe scopes share, or None when the scope is not all that differs."""
+        first, second = (self.build(scope) for scope in PROBES)
+        if first._iterable_class is not ValuesListIterable or first.db != db:
+            return None
+        compiler = first.query.get_compiler(db)
+        sql, params = compiler.as_sql()
+        other_sql, other_params = second.query.get_compiler(db).as_sql()
+        if sql != other_sql or len(params) != len(other_params):
+            return None
+        slots = tuple(i for i, param in enumerate(params) if param != other_params[i])
+        if not slots or any((params[i], other_params[i]) != PROBES for i in slots):
+            return None
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            return None
+        converters = compiler.get_converters(fields)
+        return Compiled(
+            sql=sql,
+            params=tuple(None if i in slots else param for i, param in enumerate(params)),
+            slots=slots,
+            converters=tuple((i, tuple(c), e) for i, (c, e) in converters.items()),
+            width=compiler.col_count,
+        )

@@ -1,0 +1,91 @@
+"""A page query compiled once per process (``core.compiled``) and run as a prepared statement on
+PostgreSQL (``core.prepared``): the ORM's rows, each owner's own, counted like any query."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
+
+from core.compiled import ScopedQuery
+from orders.models import Sim
+from orders.site.sims import own_sim_rows
+from tests.factories import CustomerFactory, SimFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def compilations():
+    """How many SELECTs the ORM compiles."""
+    counted = []
+    compile_ = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        counted.append(self.query.model)
+        return compile_(self, *args, **kwargs)
+
+    with mock.patch.object(SQLCompiler, "as_sql", counting):
+        yield counted
+
+
+@pytest.fixture
+def owners():
+    now = timezone.now()
+    first, second = CustomerFactory(), CustomerFactory()
+    for days, status in [(3, Sim.Status.ACTIVE), (1, Sim.Status.REPLACED), (2, Sim.Status.ISSUED)]:
+        SimFactory(owner=first, status=status, created_at=now - timedelta(days=days))
+    SimFactory(owner=second)
+    return first, second
+
+
+def test_each_owner_gets_the_rows_the_orm_gives_from_one_compilation(owners, compilations):
+    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
+    answers = {owner.pk: query.rows(owner.pk) for owner in [*owners, owners[1]]}
+    assert len(compilations) == 2  # the two probe scopes, once
+    for owner in owners:
+        assert answers[owner.pk] == list(own_sim_rows(owner.pk)[:10])
+    assert [len(rows) for rows in answers.values()] == [3, 1]
+    assert answers[owners[0].pk][-1][3] == Sim.Status.REPLACED  # the Case's constants kept
+    assert all(row[6].tzinfo is not None for row in answers[owners[0].pk])  # converters ran
+
+
+def test_a_query_the_scope_changes_otherwise_runs_through_the_orm(owners, compilations):
+    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[: abs(owner_id)])
+    answers = [query.rows(owner.pk) for owner in owners]
+    assert len(compilations) == 4  # the probes, then each call
+    assert answers == [list(own_sim_rows(owner.pk)[: owner.pk]) for owner in owners]
+    dicts = ScopedQuery(Sim, lambda owner_id: Sim.objects.filter(owner_id=owner_id).values("iccid"))
+    assert dicts.rows(owners[1].pk) == list(Sim.objects.filter(owner=owners[1]).values("iccid"))
+
+
+def test_the_query_is_counted(owners, django_assert_num_queries):
+    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
+    with django_assert_num_queries(1) as captured:
+        query.rows(owners[0].pk)
+    logged = captured.captured_queries[0]["sql"]  # with its values, as every query is logged
+    assert f'"owner_id" = {owners[0].pk}' in logged and "$1" not in logged
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.services
+def test_postgresql_prepares_the_statement_once_per_connection(owners):
+    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
+    for owner in owners:
+        query.rows(owner.pk)
+    assert len([s for s in prepared_statements() if '"orders_sim"."iccid"' in s]) == 1
+
+
+@pytest.mark.services
+def test_prepared_statements_can_be_turned_off(owners, settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
+    assert query.rows(owners[0].pk) == list(own_sim_rows(owners[0].pk)[:10])
+    assert not [s for s in prepared_statements() if '"orders_sim"."iccid"' in s]
