@@ -34,7 +34,8 @@ class Compiled:
 
 class ScopedQuery:
     """The ``values_list()`` rows of ``build(scope)`` (a queryset of ``model``), compiled once
-    per database."""
+    per database. ``build`` must depend on the scope alone: a value it reads from anywhere else
+    (the clock, settings, the request) would be kept as a constant from the first call."""
 
     def __init__(self, model, build: Callable[[int], QuerySet]):
         self.model, self.build = model, build
