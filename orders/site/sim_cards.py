@@ -6,7 +6,7 @@ from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from django.template.loader import get_template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -34,6 +34,7 @@ MINUTE = timedelta(minutes=1)
 # Rendered cards kept in this process, by everything they show (card_key); started over when full.
 CARDS_KEPT = 4096
 _cards: dict[tuple, str] = {}
+_links: dict[tuple, "SimLinks"] = {}  # by URL prefix, URLconf and language: a handful
 
 
 def data_amount(mb: int) -> str:
@@ -144,6 +145,15 @@ class SimLinks:
         self.support = reverse("support:open")  # a URL name: orders imports nothing of support
         self.key = (*self.around.values(), self.recharge, self.support)
 
+    @classmethod
+    def current(cls) -> "SimLinks":
+        """The links for this request's URL prefix, URLconf and language, built once each."""
+        key = (get_script_prefix(), get_urlconf(), get_language())
+        links = _links.get(key)
+        if links is None:
+            links = _links[key] = cls()
+        return links
+
     def url(self, name: str, iccid: str) -> str:
         """``reverse(name, args=[iccid])``, quoted as ``reverse()`` quotes it."""
         before, _placeholder, after = self.around[name]
@@ -156,7 +166,7 @@ class CardPage:
     def __init__(self):
         self.now = timezone.now()
         self.today = timezone.localdate(self.now)
-        self.links = SimLinks()
+        self.links = SimLinks.current()
         self.language = get_language()
         self.place = (self.language, timezone.get_current_timezone_name(), *self.links.key)
 

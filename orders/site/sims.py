@@ -84,13 +84,12 @@ def sim_list(request):
 
 def sims_page(owner_id: int, number: str | None) -> Page:
     """``Paginator.get_page(number)``; the first page counts the SIMs only when there are more."""
-    paginator = Paginator(own_sim_rows(owner_id), SIMS_PER_PAGE)
     if number not in (None, "1"):
-        return paginator.get_page(number)
+        return Paginator(own_sim_rows(owner_id), SIMS_PER_PAGE).get_page(number)
     first = FIRST_PAGE.rows(owner_id)
     if len(first) <= SIMS_PER_PAGE:
-        paginator.count = len(first)
-    return Page(first[:SIMS_PER_PAGE], 1, paginator)
+        return Paginator(first, SIMS_PER_PAGE).page(1)
+    return Page(first[:SIMS_PER_PAGE], 1, Paginator(own_sim_rows(owner_id), SIMS_PER_PAGE))
 
 
 @never_cache

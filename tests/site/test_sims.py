@@ -6,8 +6,8 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import reverse, set_script_prefix
+from django.utils import timezone, translation
 
 from orders.models import Order, Sim
 from orders.site.sim_cards import SimLinks
@@ -197,6 +197,22 @@ def test_query_budget_does_not_grow_with_sims(
 @pytest.mark.parametrize("iccid", ["8992000000001234567", "a b%?é#&"])
 def test_card_links_are_what_reverse_gives(name, iccid):
     assert SimLinks().url(name, iccid) == reverse(name, args=[iccid])
+
+
+def test_card_links_kept_per_process_follow_the_url_prefix_and_language():
+    """Kept by prefix and language: a site mounted under a path gets its own links."""
+    plain = SimLinks.current().url("sims:install", "8992")
+    assert SimLinks.current() is SimLinks.current()
+    set_script_prefix("/shop/")
+    try:
+        assert SimLinks.current().url("sims:install", "8992") == "/shop" + plain
+    finally:
+        set_script_prefix("/")
+    with translation.override("zh-hans"):
+        assert SimLinks.current().url("sims:install", "8992") == reverse(
+            "sims:install", args=["8992"]
+        )
+    assert SimLinks.current().url("sims:install", "8992") == plain
 
 
 def titles(body: str) -> list[str]:
