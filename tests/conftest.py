@@ -10,7 +10,12 @@ from core import breaker
 from portal.celery import app as celery_app
 from tests.clock import EVENING_BEFORE_NEW_YEAR, LAST_DAY_LATE_EVENING
 
-pytest_plugins = ["tests.fixtures.people", "tests.fixtures.posting", "tests.fixtures.storage"]
+pytest_plugins = [
+    "tests.fixtures.people",
+    "tests.fixtures.posting",
+    "tests.fixtures.queries",
+    "tests.fixtures.storage",
+]
 
 SERVICES_REQUIRED = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 

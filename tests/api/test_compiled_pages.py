@@ -5,11 +5,9 @@ cursors as before."""
 import base64
 from datetime import timedelta
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import DataError, connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from core.api import pages
@@ -30,20 +28,6 @@ def no_kept_shapes():
     pages.forget()
     yield
     pages.forget()
-
-
-@pytest.fixture
-def compilations():
-    """How many SELECTs the ORM compiles."""
-    counted = []
-    compile_ = SQLCompiler.as_sql
-
-    def counting(self, *args, **kwargs):
-        counted.append(self.query.model)
-        return compile_(self, *args, **kwargs)
-
-    with mock.patch.object(SQLCompiler, "as_sql", counting):
-        yield counted
 
 
 def orders_of(partner, count: int, plan, *, start: int = 0) -> list[Order]:

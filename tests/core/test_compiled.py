@@ -2,11 +2,9 @@
 PostgreSQL (``core.prepared``): the ORM's rows, each owner's own, counted like any query."""
 
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from core.compiled import ScopedQuery
@@ -15,20 +13,6 @@ from orders.site.sims import own_sim_rows
 from tests.factories import CustomerFactory, SimFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def compilations():
-    """How many SELECTs the ORM compiles."""
-    counted = []
-    compile_ = SQLCompiler.as_sql
-
-    def counting(self, *args, **kwargs):
-        counted.append(self.query.model)
-        return compile_(self, *args, **kwargs)
-
-    with mock.patch.object(SQLCompiler, "as_sql", counting):
-        yield counted
 
 
 @pytest.fixture
