@@ -139,14 +139,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The hot list queries run as prepared statements on PostgreSQL (core/prepared.py); off for a
-# PgBouncer older than 1.21 in transaction mode.
+# PostgreSQL gets the values apart from the SQL (server-side binding) and prepares a statement
+# run five times on a connection: planned once, not on every request (docs/decisions.md). Off
+# for a PgBouncer older than 1.21 in transaction mode, which cannot route prepared statements.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares only on a connection with a threshold; Django's own cursors bind in the
-    # client and never prepare, whatever it is.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        5 if DATABASE_PREPARED_STATEMENTS else None
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if DATABASE_PREPARED_STATEMENTS else None,
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

@@ -6,9 +6,8 @@ cursor's position. :class:`CompiledRows` stands in for the queryset that cursor 
 filters by the position and slices; on its first page of a shape (the view, the database, the
 ordering, the position's lookup, the slice) it builds the real queryset, compiles it, and keeps
 the SQL when its parameters are exactly the request's values (each found once, nothing else).
-Later pages of that shape run the kept SQL with their own values as a prepared statement
-(``core.prepared``) and turn the rows into dicts with the compiler's converters, as
-``values()`` would.
+Later pages of that shape run the kept SQL with their own values through the connection's cursor
+and turn the rows into dicts with the compiler's converters, as ``values()`` would.
 
 What is kept is SQL text, never data: each page reads the database. A shape whose SQL holds
 anything else (a constant parameter, a value the ORM changes) is compiled on every page.
@@ -22,7 +21,6 @@ from django.db import connections, router
 from django.db.models.query import ValuesIterable
 
 from core.api.times import read_times_fast
-from core.prepared import prepared_cursor
 
 MAX_SHAPES = 512  # then the store starts over: a shape costs one compilation to keep again
 
@@ -125,7 +123,7 @@ class CompiledRows:
                     _pages[key] = page
         else:
             params = [values[slot] for slot in page.slots]
-        with prepared_cursor(connection) as cursor:
+        with connection.cursor() as cursor:
             read_times_fast(cursor, connection)
             cursor.execute(page.sql, params)
             fetched = cursor.fetchall()

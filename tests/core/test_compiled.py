@@ -1,9 +1,14 @@
 """A page query compiled once per process (``core.compiled``) and run as a prepared statement on
 PostgreSQL (``core.prepared``): the ORM's rows, each owner's own, counted like any query."""
 
+import ast
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -60,16 +65,28 @@ def prepared_statements() -> list[str]:
 
 
 @pytest.mark.services
-def test_postgresql_prepares_the_statement_once_per_connection(owners):
+def test_postgresql_prepares_the_statement_once_it_repeats(owners):
     query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
-    for owner in owners:
-        query.rows(owner.pk)
+    for _ in range(3):
+        for owner in owners:
+            query.rows(owner.pk)
     assert len([s for s in prepared_statements() if '"orders_sim"."iccid"' in s]) == 1
 
 
-@pytest.mark.services
-def test_prepared_statements_can_be_turned_off(owners, settings):
-    settings.DATABASE_PREPARED_STATEMENTS = False
-    query = ScopedQuery(Sim, lambda owner_id: own_sim_rows(owner_id)[:10])
-    assert query.rows(owners[0].pk) == list(own_sim_rows(owners[0].pk)[:10])
-    assert not [s for s in prepared_statements() if '"orders_sim"."iccid"' in s]
+@pytest.mark.parametrize(("switch", "threshold"), [(None, 5), ("0", None)])
+def test_postgresql_binds_on_the_server_and_prepares_unless_turned_off(switch, threshold):
+    env = {**os.environ, "DATABASE_URL": "postgres://portal@db.internal:5432/portal"}
+    env.pop("DATABASE_PREPARED_STATEMENTS", None)
+    if switch is not None:
+        env["DATABASE_PREPARED_STATEMENTS"] = switch
+    printed = subprocess.run(
+        [sys.executable, "-c", "from portal import settings; print(settings.DATABASES)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    ).stdout
+    options = ast.literal_eval(printed)["default"]["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == threshold
