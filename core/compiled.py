@@ -55,20 +55,11 @@ class ScopedQuery:
         params = list(compiled.params)
         for slot in compiled.slots:
             params[slot] = scope
-        with connection.cursor() as cursor:
-            read_times_fast(cursor, connection)
-            cursor.execute(compiled.sql, params)
-            fetched = cursor.fetchall()
-        if not compiled.converters:
-            return [row[: compiled.width] for row in fetched]
-        rows = []
-        for fetched_row in fetched:
-            row = list(fetched_row[: compiled.width])
-            for column, converters, expression in compiled.converters:
-                for converter in converters:
-                    row[column] = converter(row[column], expression, connection)
-            rows.append(tuple(row))
-        return rows
+        width, converters = compiled.width, compiled.converters
+        return [
+            tuple(row)
+            for row in fetch_converted(connection, compiled.sql, params, width, converters)
+        ]
 
     def compile(self, db: str) -> Compiled | None:
         """The SQL both probe scopes share, or None when the scope is not all that differs."""
@@ -94,3 +85,20 @@ class ScopedQuery:
             converters=tuple((i, tuple(c), e) for i, (c, e) in converters.items()),
             width=compiler.col_count,
         )
+
+
+def fetch_converted(connection, sql: str, params, width: int, converters) -> list[list]:
+    """The rows of compiled ``sql``, their first ``width`` columns converted by the compiler's
+    ``converters`` ((column, converters, expression) each) as the ORM would."""
+    with connection.cursor() as cursor:
+        read_times_fast(cursor, connection)
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for fetched_row in fetched:
+        row = list(fetched_row[:width])
+        for column, column_converters, expression in converters:
+            for converter in column_converters:
+                row[column] = converter(row[column], expression, connection)
+        rows.append(row)
+    return rows

@@ -20,7 +20,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models.query import ValuesIterable
 
-from core.api.times import read_times_fast
+from core.compiled import fetch_converted
 
 MAX_SHAPES = 512  # then the store starts over: a shape costs one compilation to keep again
 
@@ -123,19 +123,8 @@ class CompiledRows:
                     _pages[key] = page
         else:
             params = [values[slot] for slot in page.slots]
-        with connection.cursor() as cursor:
-            read_times_fast(cursor, connection)
-            cursor.execute(page.sql, params)
-            fetched = cursor.fetchall()
-        names, width = page.names, len(page.names)
-        rows = []
-        for row in fetched:
-            row = list(row[:width])
-            for column, converters, expression in page.converters:
-                for converter in converters:
-                    row[column] = converter(row[column], expression, connection)
-            rows.append(dict(zip(names, row, strict=True)))
-        return rows
+        rows = fetch_converted(connection, page.sql, params, len(page.names), page.converters)
+        return [dict(zip(page.names, row, strict=True)) for row in rows]
 
     def compile(self, values: tuple) -> tuple[Page, list, bool]:
         """The real queryset's SQL and parameters, and whether its shape may be kept (its
