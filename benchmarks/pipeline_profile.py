@@ -1,7 +1,7 @@
 """CPU per partner order, placed and provisioned, and what it sends (not a test).
 
     scripts/with_services.py -- .venv/bin/python benchmarks/pipeline_profile.py \
-        [--orders 200] [--profile 30]
+        [--orders 200] [--profile 30] [--statements]
 
 On the harness's PostgreSQL and Redis, with production settings (``pipeline_sql.configure``):
 POSTs ``--orders`` eSIM purchases through the test client, the tasks they queue published to
@@ -128,8 +128,8 @@ def install_worker_hooks() -> None:
             fixup.worker_fixup.install()
 
 
-def measure(phase, orders: int, profile: int) -> dict:
-    """Run ``phase``; its figures per order."""
+def measure(phase, orders: int, profile: int, show: bool = False) -> dict:
+    """Run ``phase``; its figures per order. ``show``: print the last order's statements."""
     from django.db import connection
 
     statements: list[str] = []
@@ -148,6 +148,8 @@ def measure(phase, orders: int, profile: int) -> dict:
     after = server_figures()
     commands = after["commands"] - before["commands"]
     commands["info"] -= 2
+    if show:
+        print("\n".join(statements[-(len(statements) // orders) :]), end="\n\n")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile * 2)
@@ -167,6 +169,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, help="top functions to print")
+    parser.add_argument("--statements", action="store_true", help="print one order's SQL")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Run through scripts/with_services.py (PostgreSQL and Redis).")
@@ -185,11 +188,14 @@ def main() -> int:
     broker.sent.clear()
     phases = {}
     phases["placing"] = measure(
-        lambda: post_orders(client, plan, "run", args.orders), args.orders, args.profile
+        lambda: post_orders(client, plan, "run", args.orders),
+        args.orders,
+        args.profile,
+        args.statements,
     )
     phases["placing"]["task messages"] = sum(broker.sent.values()) / args.orders
     broker.sent.clear()
-    phases["provisioning"] = measure(broker.drain, args.orders, args.profile)
+    phases["provisioning"] = measure(broker.drain, args.orders, args.profile, args.statements)
     phases["provisioning"]["task messages"] = sum(broker.sent.values()) / args.orders
     done = Order.objects.filter(customer_reference__startswith="run-", status="fulfilled")
     if done.count() != args.orders:

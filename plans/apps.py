@@ -7,6 +7,8 @@ class PlansConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
+        from core.api import gate
         from plans.services import catalog_version
 
         catalog_version.connect()
+        gate.read_along_always(catalog_version.KEY)  # every API request knows the version

@@ -12,12 +12,14 @@ request that read the database before the change committed cannot store its outd
 after it, so a change is seen by the very next request in every process and host.
 
 A view may name cache entries of its own to be read in the same round trip (:func:`read_along`,
-before authentication; :func:`read_value` after): the catalog reads its version so. It may also
-name one entry after what the round trip reads (:func:`read_keyed`): the script names it from a
-prefix and a digest of the read-along values, the credential's record and the view's own salt,
-and reads it in the same round trip (:func:`keyed_value`); :func:`store_keyed` stores the view's
-value under that name. Any change to a read-along value or to the record names another entry:
-the catalog keeps its rendered answers so, read with the key and the version in one round trip.
+before authentication; :func:`read_value` after); an app may name entries every request reads
+(:func:`read_along_always`): the catalog's version is read so, for the catalog's answers and
+for the prices an order is placed at. A view may also name one entry after what the round trip
+reads (:func:`read_keyed`): the script names it from a prefix and a digest of the read-along
+values, the credential's record and the view's own salt, and reads it in the same round trip
+(:func:`keyed_value`); :func:`store_keyed` stores the view's value under that name. Any change
+to a read-along value or to the record names another entry: the catalog keeps its rendered
+answers so, read with the key and the version in one round trip.
 
 When the cache does not answer, the gate lets the request through uncounted and says so in the
 log; a change that cannot mark its records stale raises.
@@ -189,6 +191,14 @@ def gate_of(request) -> Gate | None:
     return getattr(getattr(request, "_request", request), GATE_ATTRIBUTE, None)
 
 
+_READ_BY_EVERY_REQUEST: list[str] = []
+
+
+def read_along_always(*entries: str) -> None:
+    """Have every request's gate read these cache entries too (from an app's ``ready``)."""
+    _READ_BY_EVERY_REQUEST.extend(e for e in entries if e not in _READ_BY_EVERY_REQUEST)
+
+
 def read_along(request, *entries: str) -> None:
     """Have the request's gate read these cache entries too (call before authentication)."""
     request = getattr(request, "_request", request)
@@ -196,7 +206,8 @@ def read_along(request, *entries: str) -> None:
 
 
 def read_along_of(request) -> tuple[str, ...]:
-    return getattr(getattr(request, "_request", request), READ_ALONG_ATTRIBUTE, ())
+    own = getattr(getattr(request, "_request", request), READ_ALONG_ATTRIBUTE, ())
+    return (*_READ_BY_EVERY_REQUEST, *own)
 
 
 def read_keyed(request, prefix: str, salt: str, fetch: bool = True) -> None:

@@ -23,6 +23,7 @@ from orders.api.serializers import (
 )
 from orders.models import Order
 from orders.services.placing import place_purchase, place_recharge
+from plans.services import catalog_version
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -49,6 +50,7 @@ def placed(request, place, *, data: dict, **extra) -> Response:
         partner=partner_of(request.user),
         plan=data["plan"],
         max_price=data.get("max_price"),
+        catalog_version=catalog_version.of_request(request),
         customer_reference=data["customer_reference"],
         webhook_url=data["webhook_url"],
         idempotency_key=order_idempotency_key(request),
@@ -114,7 +116,7 @@ class OrderListCreateView(RowsListMixin, PartnerOrdersMixin, generics.ListCreate
         return order_rows(rows)
 
     def create(self, request, *args, **kwargs):
-        serializer = PurchaseSerializer(data=request.data)
+        serializer = PurchaseSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         return placed(request, place_purchase, data=data, quantity=data["quantity"])

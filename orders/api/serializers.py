@@ -26,6 +26,8 @@ from orders.models.sim import activation_parts
 from orders.services.placing import MAX_QUANTITY
 from plans.api.serializers import OperatorSerializer
 from plans.models import Operator, Plan, PlanKind
+from plans.services import catalog_version
+from plans.services.catalog_memo import remembered
 
 WRONG_KIND = {
     PlanKind.ESIM: "This is not an eSIM plan: renewals and recharges have their own endpoints.",
@@ -267,15 +269,29 @@ def sim_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
+class CatalogPlanField(serializers.PrimaryKeyRelatedField):
+    """An active plan by its id, with its provider (placing checks that it can supply the
+    plan: ``Plan.is_supplied``); kept in the process's memo of the request's catalog version
+    (:mod:`plans.services.catalog_memo`)."""
+
+    def __init__(self, **kwargs):
+        active = Plan.objects.filter(is_active=True).select_related("provider")
+        super().__init__(queryset=active, **kwargs)
+
+    def to_internal_value(self, data):
+        read = super().to_internal_value
+        request = self.context.get("request")
+        if request is None or isinstance(data, bool) or not isinstance(data, int | str):
+            return read(data)
+        return remembered(catalog_version.of_request(request), ("plan", data), lambda: read(data))
+
+
 class PlacementSerializer(serializers.Serializer):
     """What every create request may carry besides its plan."""
 
     plan_kind = PlanKind.ESIM
 
-    # With its provider: placing checks that it can supply the plan (``Plan.is_supplied``).
-    plan = serializers.PrimaryKeyRelatedField(
-        queryset=Plan.objects.filter(is_active=True).select_related("provider")
-    )
+    plan = CatalogPlanField()
     max_price = serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=2,

@@ -10,28 +10,49 @@ from accounts.models import Partner
 from core.money import quantize
 from orders.services.errors import OrderError
 from plans.models import PartnerPriceRule, Plan, PlanPrice, Promotion
+from plans.services.catalog_memo import remembered
 
 HUNDRED = Decimal(100)
 
 
-def retail_price(plan: Plan, currency: str) -> Decimal:
-    """The plan's retail price in ``currency``."""
-    price = PlanPrice.objects.filter(plan=plan, currency=currency).first()
-    if price is None:
+def retail_price(plan: Plan, currency: str, catalog_version: str | None = None) -> Decimal:
+    """The plan's retail price in ``currency`` (kept while the catalog is at ``catalog_version``:
+    :mod:`plans.services.catalog_memo`)."""
+    amount = remembered(
+        catalog_version, ("price", plan.pk, currency), lambda: _amount(plan, currency)
+    )
+    if amount is None:
         raise OrderError("price_unavailable", _("This plan is not sold in %s.") % currency)
-    return quantize(price.amount, currency)
+    return quantize(amount, currency)
 
 
-def partner_price(plan: Plan, partner: Partner) -> Decimal:
-    """Retail price in the partner's currency less the most specific rule's discount."""
-    base = retail_price(plan, partner.currency)
-    rules = PartnerPriceRule.objects.filter(tier=partner.tier).filter(
+def _amount(plan: Plan, currency: str) -> Decimal | None:
+    return (
+        PlanPrice.objects.filter(plan=plan, currency=currency)
+        .values_list("amount", flat=True)
+        .first()
+    )
+
+
+def partner_price(plan: Plan, partner: Partner, catalog_version: str | None = None) -> Decimal:
+    """Retail price in the partner's currency less the most specific rule's discount (both kept
+    while the catalog is at ``catalog_version``)."""
+    base = retail_price(plan, partner.currency, catalog_version)
+    key = ("discount", plan.pk, partner.tier)
+    discount = remembered(catalog_version, key, lambda: _discount_percent(plan, partner.tier))
+    if discount is None:
+        return base
+    return quantize(base * (HUNDRED - discount) / HUNDRED, partner.currency)
+
+
+def _discount_percent(plan: Plan, tier: str) -> Decimal | None:
+    """The discount of the tier's most specific rule for ``plan``: the plan's own, its
+    operator's, then the tier's."""
+    rules = PartnerPriceRule.objects.filter(tier=tier).filter(
         Q(plan=plan) | Q(operator=plan.operator_id, plan=None) | Q(operator=None, plan=None)
     )
     rule = min(rules, key=lambda r: 0 if r.plan_id else 1 if r.operator_id else 2, default=None)
-    if rule is None:
-        return base
-    return quantize(base * (HUNDRED - rule.discount_percent) / HUNDRED, partner.currency)
+    return None if rule is None else rule.discount_percent
 
 
 def promotion_discount(code: str, subtotal: Decimal, currency: str) -> tuple[Promotion, Decimal]:

@@ -67,15 +67,13 @@ class ETagMixin:
 
     def perform_authentication(self, request):
         if request.method == "GET":  # after content negotiation, before the key's round trip
-            gate.read_along(request, catalog_version.KEY)
             salt = "\n".join((get_language() or "", request.accepted_media_type, _url(request)))
             fetch = not request.headers.get("If-None-Match")  # a 304 needs no body
             gate.read_keyed(request, ANSWER_PREFIX, salt, fetch)
         super().perform_authentication(request)
 
     def get(self, request, *args, **kwargs):
-        read = gate.read_value(request, catalog_version.KEY)
-        version = catalog_version.current(read) if request.method == "GET" else None
+        version = catalog_version.of_request(request) if request.method == "GET" else None
         if version is None:
             return super().get(request, *args, **kwargs)
         self.catalog_key = self._catalog_key(request, version)

@@ -25,6 +25,7 @@ import uuid
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
+from core.api import gate
 from core.cache import CACHE_ERRORS
 from core.db import now_and_after_commit
 from plans.models import Operator, PartnerPriceRule, Plan, PlanPrice, Promotion, Provider
@@ -51,6 +52,12 @@ def current(read: str | None = None) -> str | None:
         logger.warning("Catalog version not read, the cache does not answer: %r", error)
         return None
     return version
+
+
+def of_request(request) -> str | None:
+    """The catalog's version as the API key's gate read it with ``request`` (every request's
+    round trip reads it), else as :func:`current` reads it."""
+    return current(gate.read_value(request, KEY))
 
 
 def bump() -> None:

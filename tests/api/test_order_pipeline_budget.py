@@ -88,9 +88,10 @@ def describe(cost: Cost) -> str:
 # audit entries (placed, paid: one INSERT); the answer stored under the claim.
 PLACING_TRANSACTIONS = 2
 PLACING_WRITES = 7
-# Placing's reads: the plan with its provider, the key's earlier order (none), the retail price,
-# the partner's price rules, the partner locked, the wallet's balance.
-PLACING_READS = 6
+# Placing's reads: the key's earlier order (none), the partner locked, the wallet's balance. The
+# plan, its retail price and the partner's price rule come from the process's memo of the
+# catalog version (read by the warm-up order).
+PLACING_READS = 3
 # Provisioning: the claim (order to provisioning with its audit entry and next attempt time, the
 # attempt), the sandbox upstream's own row, then one transaction for the result (the attempt
 # succeeded, the SIM, the order fulfilled, their two audit entries in one INSERT).

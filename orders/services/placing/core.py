@@ -57,6 +57,7 @@ class Terms(TypedDict, total=False):
     webhook_url: str
     max_price: Decimal | None
     actor: object
+    catalog_version: str | None
 
 
 # The kind's own checks, given the buyer (customer, partner): the order's fields they decide.
@@ -83,6 +84,7 @@ def place(
     webhook_url: str = "",
     max_price: Decimal | None = None,
     actor=None,
+    catalog_version: str | None = None,
 ) -> Order:
     """Create an order of ``kind``; a partner's order is paid from its wallet in the same
     transaction.
@@ -122,14 +124,16 @@ def place(
     check_quantity(quantity, max_quantity)
     fields = check(customer, partner) if check else {}
     currency = partner.currency if partner else currency
-    subtotal = _subtotal(plan, quantity, partner, currency, max_price)
+    subtotal = _subtotal(plan, quantity, partner, currency, max_price, catalog_version)
     try:
         with transaction.atomic(), audit.batched():
             if partner:  # the lock order: the partner's wallet first (core/db.py)
                 locked = wallet.lock_partner(partner)
                 if (locked.currency, locked.tier) != (partner.currency, partner.tier):
                     currency = locked.currency  # priced from a stale copy: again, as it reads
-                    subtotal = _subtotal(plan, quantity, locked, currency, max_price)
+                    subtotal = _subtotal(
+                        plan, quantity, locked, currency, max_price, catalog_version
+                    )
                 partner = locked
             promotion, discount = (None, 0)
             if promotion_code:
@@ -173,13 +177,21 @@ def place(
 
 
 def _subtotal(
-    plan: Plan, quantity: int, partner: Partner | None, currency: str, max_price: Decimal | None
+    plan: Plan,
+    quantity: int,
+    partner: Partner | None,
+    currency: str,
+    max_price: Decimal | None,
+    catalog_version: str | None,
 ) -> Decimal:
     """The order's price before any promotion, the partner's or the retail one in ``currency``;
     ``price_changed`` when above ``max_price``."""
     if currency not in Currency.values:
         raise OrderError("currency_invalid", _("Choose a currency."))
-    unit = partner_price(plan, partner) if partner else retail_price(plan, currency)
+    if partner:
+        unit = partner_price(plan, partner, catalog_version)
+    else:
+        unit = retail_price(plan, currency, catalog_version)
     subtotal = unit * quantity
     if max_price is not None and subtotal > max_price:
         raise OrderError(
