@@ -122,7 +122,6 @@ app.conf.update(
     task_default_queue=DEFAULT_QUEUE,
     task_queues=[Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES],
     task_routes={name: {"queue": queue} for name, queue in TASK_ROUTES.items()},
-    worker_max_tasks_per_child=200,
     beat_scheduler="redbeat.RedBeatScheduler",
     beat_max_loop_interval=BEAT_MAX_LOOP_SECONDS,
     redbeat_lock_timeout=BEAT_LOCK_TIMEOUT_SECONDS,

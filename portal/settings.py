@@ -339,6 +339,11 @@ CELERY_RESULT_BACKEND = env.str(
     else f"redis+socket://{EMBEDDED_REDIS_SOCKET}?virtual_host=1",
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A worker's task process is replaced once it holds this much memory, or after this many tasks:
+# a leak never grows, and a busy worker does not fork a process and open a database session
+# every few seconds.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_MB", default=512) * 1024
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("WORKER_MAX_TASKS_PER_CHILD", default=10_000)
 # The beat's schedule and its one-beat lock live in the broker's Redis (portal/celery.py).
 CELERY_REDBEAT_REDIS_URL = env.str(
     "REDBEAT_REDIS_URL",

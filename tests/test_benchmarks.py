@@ -29,6 +29,27 @@ def test_the_ceiling_settings_import():
     assert settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] == []
 
 
+WORKER_SETTINGS = (
+    "task_acks_late",
+    "task_reject_on_worker_lost",
+    "worker_prefetch_multiplier",
+    "task_ignore_result",
+    "task_store_errors_even_if_ignored",
+    "worker_max_memory_per_child",
+    "worker_max_tasks_per_child",
+)
+
+
+def test_the_ceiling_worker_has_the_portals_worker_settings():
+    from benchmarks.ceiling.tasks import app as ceiling
+    from portal.celery import app as portal
+
+    assert {name: ceiling.conf[name] for name in WORKER_SETTINGS} == {
+        name: portal.conf[name] for name in WORKER_SETTINGS
+    }
+    assert portal.conf.worker_max_tasks_per_child == 10_000
+
+
 def test_wrk_output_is_read():
     assert load.parse_wrk(WRK_OUTPUT) == load.Run(
         rps=99.34, p50=17.12, p99=1210.0, requests=300, bad=7

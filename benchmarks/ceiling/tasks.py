@@ -16,7 +16,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     task_store_errors_even_if_ignored=True,
-    worker_max_tasks_per_child=200,
+    worker_max_memory_per_child=int(os.environ.get("WORKER_MAX_MEMORY_PER_CHILD_MB", 512)) * 1024,
+    worker_max_tasks_per_child=int(os.environ.get("WORKER_MAX_TASKS_PER_CHILD", 10_000)),
     broker_connection_retry_on_startup=True,
 )
 

@@ -269,14 +269,16 @@ def sim_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
+ACTIVE_PLANS = Plan.objects.filter(is_active=True).select_related("provider")
+
+
 class CatalogPlanField(serializers.PrimaryKeyRelatedField):
     """An active plan by its id, with its provider (placing checks that it can supply the
     plan: ``Plan.is_supplied``); kept in the process's memo of the request's catalog version
     (:mod:`plans.services.catalog_memo`)."""
 
     def __init__(self, **kwargs):
-        active = Plan.objects.filter(is_active=True).select_related("provider")
-        super().__init__(queryset=active, **kwargs)
+        super().__init__(queryset=ACTIVE_PLANS, **kwargs)  # built once: fields are copied
 
     def to_internal_value(self, data):
         read = super().to_internal_value
