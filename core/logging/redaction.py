@@ -11,19 +11,31 @@ import re
 REDACTED = "[redacted]"
 _END = r"""[^\s"'<>,;(){}\[\]]"""
 
-PATTERNS: list[tuple[re.Pattern, str]] = [
+# (pattern, replacement, hints): on ASCII text a pattern runs only when the text holds one of
+# its hints (lower case), without which it cannot match; other text gets every pattern (a case-
+# insensitive pattern also matches letters such as the dotless ı that lower() does not make).
+PATTERNS: list[tuple[re.Pattern, str, tuple[str, ...]]] = [
     # eSIM activation codes: LPA:1$<SM-DP+ address>$<matching id>
-    (re.compile(rf"(LPA:1\$[^\s$\"']*\$){_END}+", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    (
+        re.compile(rf"(LPA:1\$[^\s$\"']*\$){_END}+", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+        ("lpa:1$",),
+    ),
     # A matching id on its own (provider payloads): matching_id, matchingId, matching-id
     (
         re.compile(rf"""(matching[_-]?id["']?\s*[:=]\s*["']?){_END}+""", re.IGNORECASE),
         rf"\g<1>{REDACTED}",
+        ("matching",),
     ),
     # Stripe secret and restricted keys, webhook signing secrets
-    (re.compile(r"\b((?:sk|rk)_(?:live|test)_)[A-Za-z0-9]+"), rf"\g<1>{REDACTED}"),
-    (re.compile(r"\b(whsec_)[A-Za-z0-9+/=]+"), rf"\g<1>{REDACTED}"),
+    (
+        re.compile(r"\b((?:sk|rk)_(?:live|test)_)[A-Za-z0-9]+"),
+        rf"\g<1>{REDACTED}",
+        ("_live_", "_test_"),
+    ),
+    (re.compile(r"\b(whsec_)[A-Za-z0-9+/=]+"), rf"\g<1>{REDACTED}", ("whsec_",)),
     # Our partner API keys: <12 hex prefix>.<url-safe secret> (accounts.services.issue_api_key)
-    (re.compile(r"\b([0-9a-f]{12}\.)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"\b([0-9a-f]{12}\.)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}", (".",)),
     # Authorization and X-Api-Key header values, as headers, dict items or WSGI variables
     (
         re.compile(
@@ -32,27 +44,36 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
             re.IGNORECASE,
         ),
         rf"\g<1>{REDACTED}",
+        ("authorization", "api"),
     ),
-    (re.compile(r"\b(bearer\s+)[A-Za-z0-9._~+/-]+=*", re.IGNORECASE), rf"\g<1>{REDACTED}"),
+    (
+        re.compile(r"\b(bearer\s+)[A-Za-z0-9._~+/-]+=*", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+        ("bearer",),
+    ),
     # Passwords in URLs: scheme://user:password@host
     (
         re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE),
         rf"\g<1>{REDACTED}@",
+        ("://",),
     ),
     # ICCIDs: 18 to 20 digits from 89 (telecom), sometimes padded with an F
-    (re.compile(r"\b(89\d\d)\d{10,12}(\d{4})F?\b", re.IGNORECASE), "\\g<1>…\\g<2>"),
+    (re.compile(r"\b(89\d\d)\d{10,12}(\d{4})F?\b", re.IGNORECASE), "\\g<1>…\\g<2>", ("89",)),
     # Email addresses
     (
         re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+\.[A-Za-z0-9.-]+)"),
         "\\g<1>…@\\g<2>",
+        ("@",),
     ),
 ]
 
 
 def redact(text: str) -> str:
     """``text`` with every known secret shape replaced (redacting twice changes nothing)."""
-    for pattern, replacement in PATTERNS:
-        text = pattern.sub(replacement, text)
+    lower = text.lower() if text.isascii() else None
+    for pattern, replacement, hints in PATTERNS:
+        if lower is None or any(hint in lower for hint in hints):
+            text = pattern.sub(replacement, text)
     return text
 
 

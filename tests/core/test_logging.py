@@ -123,48 +123,58 @@ def test_an_unknown_log_format_is_refused():
 API_KEY = "0f3c9a1b2d4e." + "Zk9_x-Q2" * 5 + "abc"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "issued LPA:1$smdp.sandbox.example$K2-1A2B-3C4D for order 7",
-            "issued LPA:1$smdp.sandbox.example$[redacted] for order 7",
-        ),
-        (
-            '{"qrcode": "lpa:1$lpa.airalo.com$TEST-MATCH-01"}',
-            '{"qrcode": "lpa:1$lpa.airalo.com$[redacted]"}',
-        ),
-        ('{"matching_id": "TEST-MATCH-01", "iccid"', '{"matching_id": "[redacted]", "iccid"'),
-        ("matchingId=Q-77 smdp", "matchingId=[redacted] smdp"),
-        ("key sk_live_51HqLyjWDarjtT1zdp7dc", "key sk_live_[redacted]"),
-        ("key sk_test_4eC39HqLyjWDarjtT1zdp7dc", "key sk_test_[redacted]"),
-        ("key rk_live_51HqLyjWDarjtT1zdp7dc", "key rk_live_[redacted]"),
-        ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "secret whsec_[redacted]"),
-        (f"partner key {API_KEY} refused", "partner key 0f3c9a1b2d4e.[redacted] refused"),
-        ("Authorization: Bearer abc.def-123", "Authorization: Bearer [redacted]"),
-        (
-            "{'HTTP_AUTHORIZATION': 'Basic dXNlcjpwYXNz'}",
-            "{'HTTP_AUTHORIZATION': 'Basic [redacted]'}",
-        ),
-        ('{"X-Api-Key": "k_8f7e6d"}', '{"X-Api-Key": "[redacted]"}'),
-        ("sent with bearer eyJhbGciOi.J9", "sent with bearer [redacted]"),
-        (
-            "cannot reach postgres://portal:s3cr3t@db:5432/portal",
-            "cannot reach postgres://portal:[redacted]@db:5432/portal",
-        ),
-        (
-            "broker redis://:hunter2@redis:6379/0 down",
-            "broker redis://:[redacted]@redis:6379/0 down",
-        ),
-        ("GET /sims/8992301234567890123/renew", "GET /sims/8992…0123/renew"),
-        ("SIM 89923012345678901234F", "SIM 8992…1234"),
-        ("mail to jane.doe+trip@example.com failed", "mail to j…@example.com failed"),
-        ("order 7 paid: 1035.92 PKR via https://pay.example/x", None),
-    ],
-)
+SHAPES = [
+    (
+        "issued LPA:1$smdp.sandbox.example$K2-1A2B-3C4D for order 7",
+        "issued LPA:1$smdp.sandbox.example$[redacted] for order 7",
+    ),
+    (
+        '{"qrcode": "lpa:1$lpa.airalo.com$TEST-MATCH-01"}',
+        '{"qrcode": "lpa:1$lpa.airalo.com$[redacted]"}',
+    ),
+    ('{"matching_id": "TEST-MATCH-01", "iccid"', '{"matching_id": "[redacted]", "iccid"'),
+    ("matchingId=Q-77 smdp", "matchingId=[redacted] smdp"),
+    ("key sk_live_51HqLyjWDarjtT1zdp7dc", "key sk_live_[redacted]"),
+    ("key sk_test_4eC39HqLyjWDarjtT1zdp7dc", "key sk_test_[redacted]"),
+    ("key rk_live_51HqLyjWDarjtT1zdp7dc", "key rk_live_[redacted]"),
+    ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "secret whsec_[redacted]"),
+    (f"partner key {API_KEY} refused", "partner key 0f3c9a1b2d4e.[redacted] refused"),
+    ("Authorization: Bearer abc.def-123", "Authorization: Bearer [redacted]"),
+    (
+        "{'HTTP_AUTHORIZATION': 'Basic dXNlcjpwYXNz'}",
+        "{'HTTP_AUTHORIZATION': 'Basic [redacted]'}",
+    ),
+    ('{"X-Api-Key": "k_8f7e6d"}', '{"X-Api-Key": "[redacted]"}'),
+    ("sent with bearer eyJhbGciOi.J9", "sent with bearer [redacted]"),
+    (
+        "cannot reach postgres://portal:s3cr3t@db:5432/portal",
+        "cannot reach postgres://portal:[redacted]@db:5432/portal",
+    ),
+    (
+        "broker redis://:hunter2@redis:6379/0 down",
+        "broker redis://:[redacted]@redis:6379/0 down",
+    ),
+    ("GET /sims/8992301234567890123/renew", "GET /sims/8992…0123/renew"),
+    ("SIM 89923012345678901234F", "SIM 8992…1234"),
+    ("mail to jane.doe+trip@example.com failed", "mail to j…@example.com failed"),
+    ("order 7 paid: 1035.92 PKR via https://pay.example/x", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SHAPES)
 def test_secret_shapes_are_redacted(text, expected):
     assert redact(text) == (text if expected is None else expected)
     assert redact(redact(text)) == redact(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), SHAPES)
+def test_secret_shapes_are_redacted_in_chinese_text_too(text, expected):
+    text, expected = f"订单 {text}", f"订单 {text if expected is None else expected}"
+    assert redact(text) == expected
+
+
+def test_a_header_spelled_with_a_dotless_i_is_redacted():
+    assert redact("authorızation: s3cr3t-value") == "authorızation: [redacted]"
 
 
 def test_the_filter_redacts_the_arguments_merged_into_the_message():
