@@ -6,7 +6,10 @@ import importlib
 import threading
 import time
 
+import pytest
+
 from benchmarks import load, table
+from tests.factories import OrderFactory
 
 WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8000/bare/
   2 threads and 16 connections
@@ -108,3 +111,13 @@ def test_paced_posts_are_sent_on_schedule_and_timed_from_it():
     assert sorted(int(number) for _, number in arrivals) == list(range(6))
     for when, number in arrivals:
         assert when - before >= int(number) / 20
+
+
+@pytest.mark.django_db
+def test_the_pipeline_counts_the_rounds_orders_done_and_fulfilled():
+    from benchmarks.http_data import finished_orders
+
+    statuses = {"bench-0-1": "fulfilled", "bench-0-2": "needs_attention", "bench-0-3": "paid"}
+    for reference, status in {**statuses, "bench-1-1": "fulfilled"}.items():
+        OrderFactory(customer_reference=reference, status=status)
+    assert finished_orders("bench-0") == (2, 1)
