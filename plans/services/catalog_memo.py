@@ -45,8 +45,3 @@ def remembered(version: str | None, key: Hashable, read: Callable[[], T]) -> T:
     if key not in rows:
         rows[key] = read()
     return rows[key]
-
-
-def forget() -> None:
-    """Drop what this thread keeps (tests)."""
-    _memo.version, _memo.rows = None, {}
