@@ -16,11 +16,15 @@ from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import QuerySet
-from django.db.models.query import ValuesListIterable
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 from core.api.times import read_times_fast
 
 PROBES = (-1, -2)  # scopes no row has: only their positions differ between the two compilations
+
+
+UNCOMPILED = object()
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,15 @@ class Compiled:
     slots: tuple[int, ...]  # where the scope goes
     converters: tuple[tuple[int, tuple, object], ...]  # (column, converters, expression)
     width: int
+
+
+@dataclass(frozen=True)
+class CompiledInstances(Compiled):
+    own_columns: tuple[int, int]  # the model's own columns in a row
+    init_list: tuple[str, ...]  # their attribute names, for ``from_db``
+    related: tuple  # the ORM's populators of the ``select_related`` rows
+    locks: bool
+    db: str
 
 
 class ScopedQuery:
@@ -63,28 +76,122 @@ class ScopedQuery:
 
     def compile(self, db: str) -> Compiled | None:
         """The SQL both probe scopes share, or None when the scope is not all that differs."""
-        first, second = (self.build(scope) for scope in PROBES)
-        if first._iterable_class is not ValuesListIterable or first.db != db:
+        probed = probe(self.build, db)
+        if probed is None or probed[0]._iterable_class is not ValuesListIterable:
             return None
-        compiler = first.query.get_compiler(db)
-        sql, params = compiler.as_sql()
-        other_sql, other_params = second.query.get_compiler(db).as_sql()
-        if sql != other_sql or len(params) != len(other_params):
-            return None
-        slots = tuple(i for i, param in enumerate(params) if param != other_params[i])
-        if not slots or any((params[i], other_params[i]) != PROBES for i in slots):
-            return None
+        _queryset, compiler, sql, params, slots = probed
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         if compiler.has_composite_fields(fields):
             return None
         converters = compiler.get_converters(fields)
         return Compiled(
             sql=sql,
-            params=tuple(None if i in slots else param for i, param in enumerate(params)),
+            params=params,
             slots=slots,
             converters=tuple((i, tuple(c), e) for i, (c, e) in converters.items()),
             width=compiler.col_count,
         )
+
+
+class ScopedRows:
+    """The model instances of ``build(scope)`` (a queryset of ``model``, with its
+    ``select_related`` and ``select_for_update``), compiled once per database like
+    :class:`ScopedQuery`: for the rows a hot path reads or locks by key, where compiling the
+    joins costs more than running them. Built as the ORM builds them (``from_db``, the related
+    rows attached), counted like any query."""
+
+    def __init__(self, model, build: Callable[[int], QuerySet]):
+        self.model, self.build = model, build
+        self._compiled: CompiledInstances | object | None = UNCOMPILED
+        self._lock = threading.Lock()
+
+    def get(self, scope: int):
+        """The one instance for ``scope``; the model's ``DoesNotExist`` when there is none."""
+        found = self.all(scope)
+        if not found:
+            raise self.model.DoesNotExist(f"No {self.model.__name__} for {scope}.")
+        return found[0]
+
+    def all(self, scope: int) -> list:
+        """The instances for ``scope``: one query, the SQL compiled on the first call only."""
+        if self._compiled is UNCOMPILED:
+            with self._lock:
+                self._compiled = self.compile(self.build(PROBES[0]).db)
+        compiled = self._compiled
+        if compiled is None:
+            return list(self.build(scope))
+        db = compiled.db
+        connection = connections[db]
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = list(compiled.params)
+        for slot in compiled.slots:
+            params[slot] = scope
+        rows = fetch_converted(
+            connection, compiled.sql, params, compiled.width, compiled.converters
+        )
+        start, end = compiled.own_columns
+        instances = []
+        for row in rows:
+            instance = self.model.from_db(db, compiled.init_list, row[start:end])
+            for populator in compiled.related:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances
+
+    def compile(self, db: str) -> CompiledInstances | None:
+        probed = probe(self.build, db)
+        if probed is None:
+            return None
+        queryset, compiler, sql, params, slots = probed
+        plain = queryset._iterable_class is ModelIterable and not queryset._known_related_objects
+        if (
+            not plain
+            or compiler.annotation_col_map
+            or compiler.klass_info["model"] is not self.model
+        ):
+            return None
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        return CompiledInstances(
+            sql=sql,
+            params=params,
+            slots=slots,
+            converters=tuple((i, tuple(c), e) for i, (c, e) in converters.items()),
+            width=compiler.col_count,
+            own_columns=(start, end),
+            init_list=tuple(column[0].target.attname for column in select[start:end]),
+            related=tuple(get_related_populators(klass_info, select, db)),
+            locks=bool(queryset.query.select_for_update),
+            db=db,
+        )
+
+
+def probe(build: Callable[[int], QuerySet], db: str):
+    """``build`` compiled for the two probe scopes: (the first queryset, its compiler, the SQL,
+    the parameters with None where the scope goes, those positions), or None when the two
+    compilations differ by more than the scope or the queryset is not for ``db``."""
+    first, second = (build(scope) for scope in PROBES)
+    if first.db != db:
+        return None
+    compiler = first.query.get_compiler(db)
+    sql, params = compiler.as_sql()
+    other_sql, other_params = second.query.get_compiler(db).as_sql()
+    if sql != other_sql or len(params) != len(other_params):
+        return None
+    slots = tuple(i for i, param in enumerate(params) if param != other_params[i])
+    if not slots or any((params[i], other_params[i]) != PROBES for i in slots):
+        return None
+    return (
+        first,
+        compiler,
+        sql,
+        tuple(None if i in slots else p for i, p in enumerate(params)),
+        slots,
+    )
 
 
 def fetch_converted(connection, sql: str, params, width: int, converters) -> list[list]:

@@ -6,12 +6,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.saves import CompiledSaves
+
 
 class AppendOnlyError(Exception):
     """Raised on an attempt to change or delete an append-only row."""
 
 
-class AppendOnlyModel(models.Model):
+class AppendOnlyModel(CompiledSaves):
     """Rows are written once and never changed or deleted."""
 
     class Meta:

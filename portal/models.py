@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.saves import CompiledSaves
 
-class IdempotencyRecord(models.Model):
+
+class IdempotencyRecord(CompiledSaves):
     """The first response to a partner's POST with an Idempotency-Key, replayed for retries."""
 
     partner = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.money import currency_field, money_field
+from core.saves import CompiledSaves
 from core.state import TransitionMap
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
@@ -18,7 +19,7 @@ def new_order_number() -> str:
     return "PK-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
 
 
-class Order(models.Model):
+class Order(CompiledSaves):
     class Kind(models.TextChoices):
         PURCHASE = "purchase", _("New eSIM")
         RENEWAL = "renewal", _("Renewal")

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.money import currency_field, money_field, show_money
+from core.saves import CompiledSaves
 from core.state import TransitionMap
 
 
@@ -21,7 +22,7 @@ class Gateway(models.TextChoices):
 LOCAL_WALLET_GATEWAYS = (Gateway.JAZZCASH, Gateway.EASYPAISA)
 
 
-class Payment(models.Model):
+class Payment(CompiledSaves):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Succeeded")

@@ -5,11 +5,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.saves import CompiledSaves
 from core.state import TransitionMap
 from core.validators import validate_e164, validate_iccid
 
 
-class Sim(models.Model):
+class Sim(CompiledSaves):
     class Form(models.TextChoices):
         ESIM = "esim", _("eSIM")
         PHYSICAL = "physical", _("Physical SIM")
@@ -177,7 +178,7 @@ def activation_parts(activation_code: str) -> tuple[str, str]:
     return (parts[1], parts[2]) if len(parts) >= 3 else ("", "")
 
 
-class ProvisioningAttempt(models.Model):
+class ProvisioningAttempt(CompiledSaves):
     """One call to an upstream for an order: what we sent, what came back."""
 
     class Operation(models.TextChoices):

@@ -15,6 +15,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from core import audit
+from core.compiled import ScopedRows
 from core.state import transition
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.partner_webhooks import services as partner_webhooks
@@ -91,14 +92,30 @@ def provision_order(order_id: int) -> str:
     return Order.Status.FULFILLED
 
 
+# The rows provisioning locks by key, their SQL compiled once per process (core.compiled).
+ORDER_TO_CLAIM = ScopedRows(
+    Order,
+    lambda pk: (
+        Order.objects.select_for_update(of=("self",)).select_related("plan__provider").filter(pk=pk)
+    ),
+)
+ORDER_TO_RECORD = ScopedRows(
+    Order,
+    lambda pk: Order.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=pk),
+)
+ATTEMPT = ScopedRows(
+    ProvisioningAttempt, lambda pk: ProvisioningAttempt.objects.select_for_update().filter(pk=pk)
+)
+
+
 def _lock_order(order_id: int) -> Order:
     """The order under its lock, with its plan (not locked) for what is recorded."""
-    return Order.objects.select_for_update(of=("self",)).select_related("plan").get(pk=order_id)
+    return ORDER_TO_RECORD.get(order_id)
 
 
 def _lock_attempt(attempt_id: int, order: Order) -> ProvisioningAttempt:
     """The attempt under its lock (after its order's: the lock order), as it is now."""
-    attempt = ProvisioningAttempt.objects.select_for_update().get(pk=attempt_id)
+    attempt = ATTEMPT.get(attempt_id)
     attempt.order = order
     return attempt
 
@@ -145,8 +162,7 @@ def retry_delay(tries: int, retry_after: float | None = None) -> timedelta:
 def _claim(order_id: int) -> ProvisioningAttempt | None:
     busy_for = None
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("plan__provider")
-        order = order.get(pk=order_id)
+        order = ORDER_TO_CLAIM.get(order_id)
         if order.status not in (Order.Status.PAID, Order.Status.PROVISIONING):
             return None
         now = timezone.now()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Partner
 from core import audit
+from core.compiled import ScopedRows
 from orders.models import Order, WalletEntry
 from orders.partner_webhooks import services as partner_webhooks
 from orders.services.errors import OrderError
@@ -23,7 +24,12 @@ def lock_partner(partner: Partner) -> Partner:
     ``FOR NO KEY UPDATE``: a new order or ledger entry that refers to the partner (a key share
     lock) never waits on it, so two orders of one partner cannot deadlock (core/db.py).
     """
-    return Partner.objects.select_for_update(no_key=True).get(pk=partner.pk)
+    return LOCKED_PARTNER.get(partner.pk)
+
+
+LOCKED_PARTNER = ScopedRows(
+    Partner, lambda pk: Partner.objects.select_for_update(no_key=True).filter(pk=pk)
+)
 
 
 def available_funds(partner: Partner) -> Decimal:

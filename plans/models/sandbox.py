@@ -4,9 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.money import currency_field, money_field
+from core.saves import CompiledSaves
 
 
-class SandboxOrder(models.Model):
+class SandboxOrder(CompiledSaves):
     """One upstream order per request reference, as the sandbox provider keeps it.
 
     A row appears on the first call with a reference and counts every call after it;

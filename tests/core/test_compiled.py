@@ -90,3 +90,70 @@ def test_postgresql_binds_on_the_server_and_prepares_unless_turned_off(switch, t
     options = ast.literal_eval(printed)["default"]["OPTIONS"]
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == threshold
+
+
+def order_with_plan(pk: int):
+    from orders.models import Order
+
+    return (
+        Order.objects.select_for_update(of=("self",)).select_related("plan__provider").filter(pk=pk)
+    )
+
+
+def test_rows_by_key_are_the_orm_s_instances_with_their_related_rows(compilations):
+    from django.db import transaction
+
+    from core.compiled import ScopedRows
+    from orders.models import Order
+    from tests.factories import OrderFactory
+
+    orders = [OrderFactory(), OrderFactory()]
+    rows = ScopedRows(Order, order_with_plan)
+    compilations.clear()
+    with transaction.atomic():
+        found = [rows.get(order.pk) for order in orders]
+    assert compilations == [Order, Order]  # the two probes, once
+    for order, instance in zip(orders, found, strict=True):
+        expected = Order.objects.select_related("plan__provider").get(pk=order.pk)
+        assert instance.__dict__.keys() >= {"id", "status", "created_at"}
+        assert {f.attname: getattr(instance, f.attname) for f in Order._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in Order._meta.concrete_fields
+        }
+        assert instance.plan == expected.plan and instance.plan.provider == expected.plan.provider
+        assert not instance._state.adding and instance._state.db == "default"
+
+
+def test_rows_by_key_read_the_related_rows_in_the_same_query(django_assert_num_queries):
+    from django.db import transaction
+
+    from core.compiled import ScopedRows
+    from orders.models import Order
+    from tests.factories import OrderFactory
+
+    order = OrderFactory()
+    rows = ScopedRows(Order, order_with_plan)
+    with transaction.atomic():
+        rows.get(order.pk)
+        with django_assert_num_queries(1) as captured:
+            found = rows.get(order.pk)
+            assert found.plan.provider.name
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "orders_order"' in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_by_key_refuse_a_missing_row_and_a_lock_outside_a_transaction():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from core.compiled import ScopedRows
+    from orders.models import Order
+    from tests.factories import OrderFactory
+
+    rows = ScopedRows(Order, order_with_plan)
+    with transaction.atomic(), pytest.raises(Order.DoesNotExist):
+        rows.get(10**9)
+    with pytest.raises(TransactionManagementError):
+        rows.get(OrderFactory().pk)
+    unlocked = ScopedRows(Order, lambda pk: Order.objects.filter(pk=pk))
+    assert unlocked.all(10**9) == []

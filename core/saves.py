@@ -1,0 +1,114 @@
+"""A model whose ``save()`` reuses its INSERT and UPDATE SQL instead of compiling it each time.
+
+``Model.save()`` builds an insert or update query and compiles it on every call, though for a
+given model and set of fields the SQL is always the same: on the order path that costs Django
+more than PostgreSQL takes to run the statement. :class:`CompiledSaves` keeps the SQL that
+Django's compiler gave on the first save of each shape (model, database, fields) and runs it
+with each save's values, prepared by the fields as the compiler prepares them
+(``pre_save``, ``get_db_prep_save``). The first save of a shape checks that those values are
+the ones the compiler bound; any value that is an expression (``F()``, a database default),
+a raw save and a model with parents go through Django's own path. Signals, ``update_fields``
+and the other steps of ``save()`` are Django's: only the last step changes.
+"""
+
+import threading
+from dataclasses import dataclass
+
+from django.db import connections, models
+from django.db.models.sql import InsertQuery, UpdateQuery
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    converters: tuple  # (column, converters, expression) of the returned columns
+
+
+_statements: dict[tuple, _Statement | None] = {}
+
+
+class CompiledSaves(models.Model):
+    """``save()`` with its SQL compiled once per shape (see the module)."""
+
+    class Meta:
+        abstract = True
+
+    def _do_insert(self, manager, using, fields, returning_fields, raw):
+        connection = connections[using]
+        cacheable = not raw and not self._meta.parents
+        if cacheable and returning_fields:
+            cacheable = connection.features.can_return_columns_from_insert
+        values = [field.pre_save(self, True) for field in fields] if cacheable else ()
+        if not cacheable or any(hasattr(value, "resolve_expression") for value in values):
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        params = [
+            field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)
+        ]
+        key = ("insert", type(self), using, tuple(fields), tuple(returning_fields or ()))
+        if key not in _statements:
+            with _lock:
+                _statements[key] = self._compile_insert(using, fields, returning_fields, params)
+        statement = _statements[key]
+        if statement is None:
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            if not returning_fields:
+                return []
+            row = list(connection.ops.fetch_returned_insert_columns(cursor, ()))
+        for column, column_converters, expression in statement.converters:
+            for converter in column_converters:
+                row[column] = converter(row[column], expression, connection)
+        return [row]
+
+    def _compile_insert(self, using, fields, returning_fields, params) -> _Statement | None:
+        query = InsertQuery(type(self))
+        query.insert_values(fields, [self], raw=True)  # values as pre_save() just set them
+        compiler = query.get_compiler(using)
+        compiler.returning_fields = returning_fields
+        [(sql, bound)] = compiler.as_sql()
+        if not _same_shape(bound, params) or compiler.returning_params:
+            return None
+        columns = [field.get_col(self._meta.db_table) for field in returning_fields or ()]
+        converters = compiler.get_converters(columns)
+        return _Statement(sql, tuple((i, tuple(c), e) for i, (c, e) in converters.items()))
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        plain = (
+            values and not self._meta.parents and (forced_update or not self._meta.select_on_save)
+        )
+        if not plain or any(hasattr(value, "resolve_expression") for _f, _m, value in values):
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        connection = connections[using]
+        fields = tuple(field for field, _model, _value in values)
+        params = [field.get_db_prep_save(value, connection) for field, _m, value in values]
+        params.append(self._meta.pk.get_db_prep_value(pk_val, connection))
+        key = ("update", type(self), using, fields)
+        if key not in _statements:
+            with _lock:
+                _statements[key] = self._compile_update(base_qs, using, pk_val, values, params)
+        statement = _statements[key]
+        if statement is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            return cursor.rowcount > 0
+
+    def _compile_update(self, base_qs, using, pk_val, values, params) -> _Statement | None:
+        query = base_qs.filter(pk=pk_val).query.chain(UpdateQuery)
+        query.add_update_fields(values)
+        compiler = query.get_compiler(using)
+        sql, bound = compiler.as_sql()
+        if not _same_shape(bound, params) or query.related_updates:
+            return None
+        return _Statement(sql, ())
+
+
+def _same_shape(bound, params) -> bool:
+    """Whether the values we prepared line up with those the compiler bound: as many, each of
+    the same type (a JSON value is a fresh adapter object each time)."""
+    return len(bound) == len(params) and all(
+        type(ours) is type(theirs) for ours, theirs in zip(params, bound, strict=True)
+    )

@@ -1,0 +1,135 @@
+"""``save()`` with its INSERT and UPDATE compiled once per shape (``core.saves``): the rows and
+instances Django's own path gives, each statement counted, expressions and signals kept."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError
+from django.db.models import F
+from django.db.models.signals import post_save
+from django.db.models.sql.compiler import SQLInsertCompiler, SQLUpdateCompiler
+from django.forms.models import model_to_dict
+
+from core import saves
+from core.models import AuditEntry
+from core.saves import CompiledSaves
+from orders.models import Order
+from tests.factories import OrderFactory, PartnerFactory, PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The INSERTs and UPDATEs Django compiles, by model (none compiled before the test)."""
+    monkeypatch.setattr(saves, "_statements", {})
+    counted = []
+    for compiler in (SQLInsertCompiler, SQLUpdateCompiler):
+        original = compiler.as_sql
+
+        def counting(self, *args, _original=original, **kwargs):
+            counted.append((type(self).__name__, self.query.model))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(compiler, "as_sql", counting)
+    return counted
+
+
+def fresh_order(plan, partner, reference: str) -> Order:
+    return Order(
+        kind=Order.Kind.PURCHASE,
+        plan=plan,
+        partner=partner,
+        currency="PKR",
+        subtotal=Decimal("100.00"),
+        total=Decimal("100.00"),
+        cost=Decimal("80.00"),
+        customer_reference=reference,
+    )
+
+
+def test_the_models_on_the_order_path_save_through_it():
+    from orders.models import Payment, ProvisioningAttempt, Sim, WalletEntry
+    from plans.models import SandboxOrder
+    from portal.models import IdempotencyRecord
+
+    for model in (Order, Payment, WalletEntry, Sim, ProvisioningAttempt, AuditEntry):
+        assert issubclass(model, CompiledSaves), model
+    assert issubclass(SandboxOrder, CompiledSaves) and issubclass(IdempotencyRecord, CompiledSaves)
+
+
+def test_inserts_compile_once_and_write_what_the_instance_holds(compiled):
+    plan, partner = PlanFactory(), PartnerFactory()
+    compiled.clear()
+    orders = [fresh_order(plan, partner, f"ref-{i}") for i in range(3)]
+    for order in orders:
+        order.save()
+    assert [entry for entry in compiled if entry[1] is Order] == [("SQLInsertCompiler", Order)]
+    for order in orders:
+        stored = Order.objects.get(pk=order.pk)
+        assert model_to_dict(stored) == model_to_dict(order)
+        assert stored.created_at == order.created_at  # auto_now_add: the value written is kept
+        assert stored.number == order.number and not order._state.adding
+
+
+def test_updates_compile_once_per_set_of_fields_and_refuse_a_missing_row(compiled):
+    first, second = OrderFactory(), OrderFactory()
+    compiled.clear()
+    for order, reference in ((first, "a"), (second, "b")):
+        order.customer_reference = reference
+        order.save(update_fields=["customer_reference", "updated_at"])
+    assert compiled == [("SQLUpdateCompiler", Order)]
+    assert Order.objects.get(pk=second.pk).customer_reference == "b"
+    assert Order.objects.get(pk=second.pk).updated_at == second.updated_at
+    Order.objects.filter(pk=first.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        first.save(update_fields=["customer_reference"])
+
+
+def test_an_expression_goes_through_django(compiled):
+    order = OrderFactory(quantity=2)
+    order.quantity = F("quantity") + 1
+    order.save(update_fields=["quantity"])
+    order.refresh_from_db()
+    assert order.quantity == 3
+
+
+def test_json_values_and_signals_are_kept():
+    order = OrderFactory()
+    saved = []
+
+    def keep(sender, instance, created, **kwargs):
+        saved.append((instance.pk, created))
+
+    post_save.connect(keep, sender=AuditEntry, weak=False)
+    try:
+        entries = [
+            AuditEntry(
+                action="test.json",
+                target_type=ContentType.objects.get_for_model(order),
+                target_id=str(order.pk),
+                target_repr=str(order),
+                after={"total": str(n), "nested": {"list": [n, "文"]}},
+            )
+            for n in range(2)
+        ]
+        for entry in entries:
+            entry.save()
+    finally:
+        post_save.disconnect(keep, sender=AuditEntry)
+    assert saved == [(entry.pk, True) for entry in entries]
+    assert [AuditEntry.objects.get(pk=e.pk).after for e in entries] == [e.after for e in entries]
+
+
+def test_the_statements_are_counted(django_assert_num_queries):
+    plan, partner = PlanFactory(), PartnerFactory()
+    fresh_order(plan, partner, "warm").save()
+    order = fresh_order(plan, partner, "counted")
+    with django_assert_num_queries(2) as captured:
+        order.save()
+        order.status = Order.Status.PAID
+        order.save(update_fields=["status"])
+    inserted, updated = (query["sql"] for query in captured.captured_queries)
+    assert inserted.startswith('INSERT INTO "orders_order"') and "counted" in inserted
+    assert updated.startswith('UPDATE "orders_order" SET "status"')
