@@ -256,6 +256,11 @@ def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[d
 
 
 def rows(read: dict, orders: dict, noop: dict, half: dict) -> list[dict]:
+    """The table's rows: the reads (when they ran), then the pipeline."""
+    return (read_rows(read) if read else []) + pipeline_rows(orders, noop, half)
+
+
+def read_rows(read: dict) -> list[dict]:
     bare, twenty = "bare DRF view", "20-row list"
     return [
         table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["bare"], bare),
@@ -265,6 +270,11 @@ def rows(read: dict, orders: dict, noop: dict, half: dict) -> list[dict]:
         table.row("API SIMs, 20 of 10,000 × scale", read["sims"], read["list"], twenty),
         table.row("site `/plans/`", read["site_plans"], read["list"], twenty),
         table.row("My SIMs (25 SIMs)", read["my_sims"], read["list"], twenty),
+    ]
+
+
+def pipeline_rows(orders: dict, noop: dict, half: dict) -> list[dict]:
+    return [
         table.row(
             "orders placed + provisioned (POST p50/p99)",
             orders,
@@ -310,6 +320,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000, help="partner orders a round")
     parser.add_argument("--tasks", type=int, default=2000, help="no-op tasks a round")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--pipeline-only", action="store_true", help="skip the reads")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Run it on the services harness: scripts/bench (see the docstring).")
@@ -334,7 +345,7 @@ def main() -> None:
         app = "benchmarks.ceiling.wsgi:application"
         with gunicorn("ceiling-web", app, ceiling_port, ceiling_env, workdir):
             wait_for(f"{ceiling}/bare/")
-            read = reads(targets(portal, ceiling, data), args, wrk)
+            read = {} if args.pipeline_only else reads(targets(portal, ceiling, data), args, wrk)
         orders, noop, half = pipeline(portal, data, args, env, workdir)
     settings = {**machine(wrk), **{k: v for k, v in vars(args).items() if k != "json"}}
     results = rows(read, orders, noop, half)

@@ -57,7 +57,7 @@ def batched() -> Iterator[None]:
     finally:
         _batch.reset(token)
     if entries:
-        AuditEntry.objects.bulk_create(entries)
+        AuditEntry.insert_all(entries)
 
 
 def entries_for(target: models.Model):

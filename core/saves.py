@@ -5,16 +5,18 @@ given model and set of fields the SQL is always the same: on the order path that
 more than PostgreSQL takes to run the statement. :class:`CompiledSaves` keeps the SQL that
 Django's compiler gave on the first save of each shape (model, database, fields) and runs it
 with each save's values, prepared by the fields as the compiler prepares them
-(``pre_save``, ``get_db_prep_save``). The first save of a shape checks that those values are
-the ones the compiler bound; any value that is an expression (``F()``, a database default),
-a raw save and a model with parents go through Django's own path. Signals, ``update_fields``
-and the other steps of ``save()`` are Django's: only the last step changes.
+(``pre_save``, ``get_db_prep_save``). The first save of a shape checks that those values line
+up with the ones the compiler bound (as many, of the same types); any value that is an
+expression (``F()``, a database default), a raw save and a model with parents go through
+Django's own path. Signals, ``update_fields`` and the other steps of ``save()`` are Django's:
+only the last step changes. ``insert_all`` does the same for ``bulk_create`` (the audit trail's
+batches).
 """
 
 import threading
 from dataclasses import dataclass
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 _lock = threading.Lock()
@@ -74,6 +76,56 @@ class CompiledSaves(models.Model):
         columns = [field.get_col(self._meta.db_table) for field in returning_fields or ()]
         converters = compiler.get_converters(columns)
         return _Statement(sql, tuple((i, tuple(c), e) for i, (c, e) in converters.items()))
+
+    @classmethod
+    def insert_all(cls, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:
+        """``bulk_create(objs)`` (no signals; each gets its id), compiled once per shape: on
+        PostgreSQL several rows are one ``UNNEST`` of a list per column, whatever their number."""
+        connection, meta = connections[using], cls._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+        values = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+        if len(objs) == 1 and not meta.parents:  # the single row's statement, as save() runs it
+            objs[0]._save_table(cls=cls, force_insert=True, using=using)
+            objs[0]._state.adding, objs[0]._state.db = False, using
+            return
+        plain = len(objs) > 1 and connection.vendor == "postgresql" and not meta.parents
+        if not plain or any(hasattr(v, "resolve_expression") for row in values for v in row):
+            cls._base_manager.using(using).bulk_create(objs)
+            return
+        columns = [
+            [field.get_db_prep_save(value, connection) for value in column]
+            for field, column in zip(fields, zip(*values, strict=True), strict=True)
+        ]
+        returning = meta.db_returning_fields
+        key = ("insert_all", cls, using, tuple(fields))
+        if key not in _statements:
+            with _lock:
+                _statements[key] = cls._compile_insert_all(objs, using, fields, returning, columns)
+        statement = _statements[key]
+        if statement is None:
+            cls._base_manager.using(using).bulk_create(objs)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, columns)
+            returned = cursor.fetchall()
+        for obj, row in zip(objs, returned, strict=True):
+            for field, value in zip(returning, row, strict=True):
+                setattr(obj, field.attname, value)
+            obj._state.adding, obj._state.db = False, using
+
+    @classmethod
+    def _compile_insert_all(cls, objs, using, fields, returning, columns) -> _Statement | None:
+        query = InsertQuery(cls)
+        query.insert_values(fields, objs, raw=True)  # values as pre_save() just set them
+        compiler = query.get_compiler(using)
+        compiler.returning_fields = returning
+        [(sql, bound)] = compiler.as_sql()
+        unnest = "UNNEST(" in sql and not compiler.get_converters(
+            [field.get_col(cls._meta.db_table) for field in returning]
+        )
+        if not unnest or not _same_shape(bound, columns) or compiler.returning_params:
+            return None
+        return _Statement(sql, ())
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
         plain = (

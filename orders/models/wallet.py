@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.compiled import ScopedQuery
 from core.indexes import NullsLastIndex
 from core.models import AppendOnlyModel
 from core.money import currency_field, money_field, show_money
@@ -100,15 +101,11 @@ class WalletEntry(AppendOnlyModel):
 
         The sum of the ledger when the newest entry has none (written before running balances).
         """
-        newest = (
-            cls.objects.filter(partner=partner)
-            .order_by(NEWEST_FIRST)
-            .values_list("pk", "balance_after")
-            .first()
-        )
-        if newest is None:
+        newest = NEWEST_ENTRY.rows(getattr(partner, "pk", partner))
+        if not newest:
             return Decimal(0)
-        return newest[1] if newest[1] is not None else cls.ledger_sum(partner)
+        balance = newest[0][1]
+        return balance if balance is not None else cls.ledger_sum(partner)
 
     @classmethod
     def ledger_sum(cls, partner) -> Decimal:
@@ -140,3 +137,14 @@ class WalletEntry(AppendOnlyModel):
             .values("balance")[:1]
         )
         return Coalesce(Subquery(newest, output_field=money), Value(Decimal(0)), output_field=money)
+
+
+# A partner's newest entry (id, running balance): read on every wallet order, compiled once.
+NEWEST_ENTRY = ScopedQuery(
+    WalletEntry,
+    lambda partner_id: (
+        WalletEntry.objects.filter(partner_id=partner_id)
+        .order_by(NEWEST_FIRST)
+        .values_list("pk", "balance_after")[:1]
+    ),
+)

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from core import audit
+from core.compiled import ScopedRows
 from core.money import quantize
 from orders.models import Order, ReplacementTicket, Sim, WalletEntry
 from orders.models.partner_webhooks import (
@@ -114,6 +115,13 @@ def _iso(moment) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# A partner's active endpoints: read for every event it may be sent, compiled once.
+ACTIVE_ENDPOINTS = ScopedRows(
+    WebhookEndpoint,
+    lambda partner_id: WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True),
+)
+
+
 def emit(
     *,
     partner: Partner | int,
@@ -135,9 +143,7 @@ def emit(
     partner_id = getattr(partner, "pk", partner)
     batch = _batch.get()
     endpoints = (
-        batch.endpoints_of(partner_id)
-        if batch is not None
-        else WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+        batch.endpoints_of(partner_id) if batch is not None else ACTIVE_ENDPOINTS.all(partner_id)
     )
     targets = [(endpoint, endpoint.url) for endpoint in endpoints if endpoint.wants(event_type)]
     if order is not None and order.webhook_url:

@@ -75,11 +75,8 @@ def claim_key(partner_id: int, key: str, print_: str):
         now = timezone.now()
         until = now + lease()
         try:
-            with transaction.atomic():
-                claim = IdempotencyRecord.objects.create(
-                    partner_id=partner_id, key=key, fingerprint=print_, locked_until=until
-                )
-            return claim, None
+            fields = {"partner_id": partner_id, "key": key, "fingerprint": print_}
+            return _insert_claim(**fields, locked_until=until), None
         except IntegrityError:
             pass
         record = IdempotencyRecord.objects.filter(partner_id=partner_id, key=key).first()
@@ -101,6 +98,14 @@ def claim_key(partner_id: int, key: str, print_: str):
             record.locked_until = until
             return record, None
     return None, in_progress(timedelta(seconds=IN_PROGRESS_RETRY_AFTER))
+
+
+def _insert_claim(**fields) -> IdempotencyRecord:
+    """The claim's row; on its own it is one statement, committed by itself."""
+    if not transaction.get_connection().in_atomic_block:
+        return IdempotencyRecord.objects.create(**fields)
+    with transaction.atomic():  # a savepoint: a taken key leaves the caller's transaction usable
+        return IdempotencyRecord.objects.create(**fields)
 
 
 def settle(claim: IdempotencyRecord, response) -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import F
 from django.db.models.signals import post_save
 from django.db.models.sql.compiler import SQLInsertCompiler, SQLUpdateCompiler
@@ -133,3 +133,37 @@ def test_the_statements_are_counted(django_assert_num_queries):
     inserted, updated = (query["sql"] for query in captured.captured_queries)
     assert inserted.startswith('INSERT INTO "orders_order"') and "counted" in inserted
     assert updated.startswith('UPDATE "orders_order" SET "status"')
+
+
+def audit_entries(order, count: int) -> list[AuditEntry]:
+    target_type = ContentType.objects.get_for_model(order)
+    return [
+        AuditEntry(
+            action=f"test.batch.{n}",
+            target_type=target_type,
+            target_id=str(order.pk),
+            target_repr=str(order),
+            after={"n": n},
+        )
+        for n in range(count)
+    ]
+
+
+def test_insert_all_writes_every_row_and_gives_each_its_id(compiled):
+    order = OrderFactory()
+    compiled.clear()
+    batches = [audit_entries(order, count) for count in (2, 3, 1, 4)]
+    for batch in batches:
+        AuditEntry.insert_all(batch)
+    entries = [entry for batch in batches for entry in batch]
+    stored = {e.pk: e for e in AuditEntry.objects.filter(action__startswith="test.batch.")}
+    assert len(stored) == len(entries) == 10
+    for entry in entries:
+        assert not entry._state.adding
+        assert (stored[entry.pk].action, stored[entry.pk].after) == (entry.action, entry.after)
+        assert stored[entry.pk].created_at == entry.created_at
+    inserts = [entry for entry in compiled if entry[1] is AuditEntry]
+    if connection.vendor == "postgresql":  # one UNNEST for any number of rows; one row: save()
+        assert inserts == [("SQLInsertCompiler", AuditEntry)] * 2
+    else:
+        assert len(inserts) == 4  # bulk_create, each time

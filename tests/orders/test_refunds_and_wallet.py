@@ -10,6 +10,7 @@ from orders.services.errors import OrderError
 from orders.services.placing import place_purchase
 from orders.services.refunds import refund_order
 from orders.services.wallet import adjust_wallet
+from plans.models import Plan
 from tests.worlds import PARTNER_OPENING_BALANCE
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,41 @@ def test_same_idempotency_key_returns_the_same_order(world_partner, esim_plan):
     again = place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k1")
     assert first.pk == again.pk
     assert WalletEntry.objects.filter(kind="order_debit").count() == 1
+
+
+@pytest.mark.parametrize("change", ["plan withdrawn", "price above the maximum", "wallet empty"])
+def test_a_key_again_returns_its_order_whatever_changed_since(world_partner, esim_plan, change):
+    first = place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k2")
+    max_price = None
+    if change == "plan withdrawn":
+        Plan.objects.filter(pk=esim_plan.pk).update(is_active=False)
+        esim_plan.refresh_from_db()
+    elif change == "price above the maximum":
+        max_price = Decimal("0.01")
+    else:
+        adjust_wallet(
+            partner=world_partner,
+            amount=-(WalletEntry.balance_of(world_partner) + world_partner.credit_limit),
+            reason="emptied",
+            actor=None,
+        )
+    again = place_purchase(
+        plan=esim_plan, partner=world_partner, idempotency_key="k2", max_price=max_price
+    )
+    assert again.pk == first.pk
+    assert WalletEntry.objects.filter(kind="order_debit").count() == 1
+    with pytest.raises(OrderError) as refused:  # a new key meets the change
+        place_purchase(
+            plan=esim_plan, partner=world_partner, idempotency_key="k3", max_price=max_price
+        )
+    assert refused.value.code in {"plan_unavailable", "price_changed", "insufficient_funds"}
+
+
+def test_a_key_again_with_another_request_is_refused(world_partner, esim_plan):
+    place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k4")
+    with pytest.raises(OrderError) as refused:
+        place_purchase(plan=esim_plan, partner=world_partner, idempotency_key="k4", quantity=2)
+    assert refused.value.code == "idempotency_mismatch"
 
 
 def test_staff_wallet_changes_need_a_reason_and_are_audited(world_partner, staff_member):

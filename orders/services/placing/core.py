@@ -111,21 +111,12 @@ def place(
         "customer_reference": customer_reference,
         "webhook_url": webhook_url,
     }
-    if partner is not None and idempotency_key:
-        existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
-        if existing:
-            return _placed_by_same_request(existing, **same_request)
-    if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
-        raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
-    if not plan.is_supplied:  # refused before any money moves (plans.models.CAPABILITY_FOR_KIND)
-        raise OrderError(
-            "plan_not_supplied", _("This plan's provider cannot supply it: choose another plan.")
-        )
-    check_quantity(quantity, max_quantity)
-    fields = check(customer, partner) if check else {}
-    currency = partner.currency if partner else currency
-    subtotal = _subtotal(plan, quantity, partner, currency, max_price, catalog_version)
     try:
+        check_plan(plan, kind)
+        check_quantity(quantity, max_quantity)
+        fields = check(customer, partner) if check else {}
+        currency = partner.currency if partner else currency
+        subtotal = _subtotal(plan, quantity, partner, currency, max_price, catalog_version)
         with transaction.atomic(), audit.batched():
             if partner:  # the lock order: the partner's wallet first (core/db.py)
                 locked = wallet.lock_partner(partner)
@@ -168,12 +159,20 @@ def place(
             )
             if partner:
                 _pay_from_wallet(order, partner)
-    except IntegrityError:
-        existing = Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
-        if partner is None or not idempotency_key or existing is None:
+    except (OrderError, IntegrityError):
+        # The key placed an order already (its unique constraint): that order, when the request
+        # is the same, whatever the plan, its price or the wallet are now.
+        existing = _placed_with_key(partner, idempotency_key)
+        if existing is None:
             raise
         return _placed_by_same_request(existing, **same_request)
     return order
+
+
+def _placed_with_key(partner: Partner | None, idempotency_key: str) -> Order | None:
+    if partner is None or not idempotency_key:
+        return None
+    return Order.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
 
 
 def _subtotal(
@@ -200,6 +199,15 @@ def _subtotal(
             % {"total": subtotal, "currency": currency},
         )
     return subtotal
+
+
+def check_plan(plan: Plan, kind: str) -> None:
+    if not plan.is_active or plan.kind != PLAN_KIND_FOR_ORDER[kind]:
+        raise OrderError("plan_unavailable", _("This plan cannot be bought for this order."))
+    if not plan.is_supplied:  # refused before any money moves (plans.models.CAPABILITY_FOR_KIND)
+        raise OrderError(
+            "plan_not_supplied", _("This plan's provider cannot supply it: choose another plan.")
+        )
 
 
 def check_quantity(quantity: int, max_quantity: int) -> None:
