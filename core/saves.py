@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.sql import InsertQuery, UpdateQuery
 
+from core.compiled import converters_of
+
 _lock = threading.Lock()
 
 
@@ -74,8 +76,7 @@ class CompiledSaves(models.Model):
         if not _same_shape(bound, params) or compiler.returning_params:
             return None
         columns = [field.get_col(self._meta.db_table) for field in returning_fields or ()]
-        converters = compiler.get_converters(columns)
-        return _Statement(sql, tuple((i, tuple(c), e) for i, (c, e) in converters.items()))
+        return _Statement(sql, converters_of(compiler, columns))
 
     @classmethod
     def insert_all(cls, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:

@@ -157,3 +157,41 @@ def test_rows_by_key_refuse_a_missing_row_and_a_lock_outside_a_transaction():
         rows.get(OrderFactory().pk)
     unlocked = ScopedRows(Order, lambda pk: Order.objects.filter(pk=pk))
     assert unlocked.all(10**9) == []
+
+
+def test_a_scope_of_several_values_fills_each_of_its_places(owners, compilations):
+    first, second = owners
+    query = ScopedQuery(
+        Sim,
+        lambda owner_id, status: (
+            Sim.objects.filter(owner_id=owner_id, status=status)
+            .order_by("pk")
+            .values_list("iccid", "status")
+        ),
+        probes=((-1, "probe-a"), (-2, "probe-b")),
+    )
+    compilations.clear()
+    for owner in owners:
+        for status in (Sim.Status.ACTIVE, Sim.Status.ISSUED, Sim.Status.REPLACED):
+            expected = Sim.objects.filter(owner=owner, status=status).order_by("pk")
+            assert query.rows(owner.pk, status) == list(expected.values_list("iccid", "status"))
+    assert len(compilations) == 2 + 6  # the probes once; the expected rows through the ORM
+    assert [status for _iccid, status in query.rows(first.pk, Sim.Status.ACTIVE)] == ["active"]
+    assert query.rows(second.pk, Sim.Status.REPLACED) == []
+
+
+def test_probes_the_query_does_not_hold_where_they_differ_leave_it_to_the_orm(owners):
+    query = ScopedQuery(
+        Sim,
+        lambda owner_id, status: Sim.objects.filter(owner_id=owner_id).values_list("iccid"),
+        probes=((-1, "probe-a"), (-2, "probe-b")),
+    )
+    assert query.compile("default") is not None  # the status is unused: only the owner varies
+    mixed = ScopedQuery(
+        Sim,
+        lambda owner_id: Sim.objects.filter(owner_id=owner_id, status=str(owner_id)).values_list(
+            "iccid"
+        ),
+    )
+    assert mixed.compile("default") is None  # a value derived from the scope, not the scope
+    assert mixed.rows(owners[0].pk) == []

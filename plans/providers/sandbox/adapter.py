@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.compiled import ScopedQuery
 from core.validators import luhn_check_digit, normalize_pakistani_mobile
 from plans.models import Plan, SandboxOrder
 from plans.providers.base import (
@@ -285,11 +286,10 @@ class SandboxAdapter(
     def _plan(self, plan_sku: str) -> "Package":
         if plan_sku in (self.options.get("fail_skus") or []):
             raise PermanentProviderError(f"sandbox: SKU {plan_sku} is refused")
-        rows = Plan.objects.filter(provider=self.provider, provider_sku=plan_sku).order_by()
-        row = next(iter(rows.values_list(*PACKAGE_FIELDS)[:1]), None)
-        if row is None:
+        rows = PACKAGE_OF_SKU.rows(self.provider.pk, plan_sku)
+        if not rows:
             raise PermanentProviderError(f"sandbox: unknown SKU {plan_sku}")
-        return Package(*row)
+        return Package(*rows[0])
 
     def _mobile(self, msisdn: str) -> str:
         try:
@@ -420,3 +420,15 @@ def _catalog_entry(entry, items: dict[str, CatalogItem]) -> CatalogItem:
         return dataclasses.replace(known, **values) if known else CatalogItem(**values)
     except (ArithmeticError, TypeError, ValueError):
         raise PermanentProviderError(f"sandbox: malformed catalog entry {entry!r}") from None
+
+
+# The package of a SKU, read on every call: compiled once (core.compiled).
+PACKAGE_OF_SKU = ScopedQuery(
+    Plan,
+    lambda provider_id, sku: (
+        Plan.objects.filter(provider_id=provider_id, provider_sku=sku)
+        .order_by()
+        .values_list(*PACKAGE_FIELDS)[:1]
+    ),
+    probes=((-1, "probe-a"), (-2, "probe-b")),
+)
