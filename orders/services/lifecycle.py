@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.state import transition
+from core.state import moved_on_creation, transition
 from orders.models import Order, Payment
 from orders.services.errors import OrderError
 
@@ -69,21 +69,33 @@ def mark_held_order_paid(*, order: Order, paid_at: datetime | None = None, actor
 
     if order.status not in PAYABLE_STATES:
         return False
-    now = timezone.now()
+    changes = paid_fields(paid_at)
     transition(
-        order,
-        Order.Status.PAID,
-        actor=actor,
-        actor_label="payments",
-        changes={
-            "paid_at": paid_at or now,
-            # Sent at once below; due again (the dispatcher) if no worker takes it.
-            "next_attempt_at": now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
-        },
-        held=True,
+        order, Order.Status.PAID, actor=actor, actor_label="payments", changes=changes, held=True
     )
     tasks.provision_order.delay_on_commit(order.pk)
     return True
+
+
+def paid_fields(paid_at: datetime | None = None) -> dict:
+    """What a paid order's row holds besides its status."""
+    now = timezone.now()
+    return {
+        "paid_at": paid_at or now,
+        # Provisioning is sent at once; due again (the dispatcher) if no worker takes it.
+        "next_attempt_at": now + timedelta(seconds=settings.DISPATCH_LEASE_SECONDS),
+    }
+
+
+def record_created_paid(*, order: Order, actor=None) -> None:
+    """An order created paid (from a wallet, in the transaction that created it, written with
+    ``paid_fields()``): its move from created to paid audited, its provisioning queued."""
+    from orders import tasks
+
+    moved_on_creation(
+        order, Order.Status.CREATED, Order.Status.PAID, actor=actor, actor_label="payments"
+    )
+    tasks.provision_order.delay_on_commit(order.pk)
 
 
 def cancel_order(*, order: Order, actor=None, reason: str = "") -> None:

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 
+from core.audit import entries_for
 from orders.models import Order
 from portal.celery import app as celery_app
 
@@ -86,11 +87,11 @@ def describe(cost: Cost) -> str:
 
 
 # Placing: the Idempotency-Key's claim (one statement on its own, so a concurrent retry sees it),
-# then one transaction for the order, the wallet debit, the payment, the move to paid and the two
+# then one transaction for the order (written paid), the wallet debit, the payment and the two
 # audit entries (placed, paid: one INSERT); the answer stored under the claim (on its own).
 PLACING_TRANSACTIONS = 1
 PLACING_ON_THEIR_OWN = 2
-PLACING_WRITES = 7
+PLACING_WRITES = 6
 # Placing's reads: the partner locked, the wallet's balance. The key's earlier order is looked
 # up only when placing fails (its unique constraint, or a refusal a replay must not get). The
 # plan, its retail price and the partner's price rule come from the process's memo of the
@@ -120,6 +121,16 @@ def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner,
         run_all(queue)
     order = Order.objects.get(number=response.json()["number"])
     assert order.status == Order.Status.FULFILLED and order.issued_sims.count() == 1
+    moves = [
+        (entry.action, entry.before.get("status"), entry.after.get("status"))
+        for entry in entries_for(order).order_by("id")
+    ]
+    assert moves == [
+        ("order.placed", None, None),
+        ("order.status", "created", "paid"),  # written paid, audited as the move
+        ("order.status", "paid", "provisioning"),
+        ("order.status", "provisioning", "fulfilled"),
+    ]
 
     assert placing.tasks == ["orders.tasks.provision_order"], describe(placing)
     assert placing.transactions == PLACING_TRANSACTIONS, describe(placing)

@@ -192,3 +192,23 @@ def test_order_final_states_are_cancelled_and_refunded():
     final = {state for state in Order.Status.values if Order.TRANSITIONS.is_final(state)}
 
     assert final == {Order.Status.CANCELLED, Order.Status.REFUNDED}
+
+
+@pytest.mark.django_db
+def test_a_row_created_in_its_target_state_is_audited_as_the_move():
+    from django.db import transaction
+
+    from core.state import moved_on_creation
+
+    moved = OrderFactory(status=Order.Status.CREATED)
+    written = OrderFactory(status=Order.Status.PAID)
+    with transaction.atomic():
+        transition(moved, Order.Status.PAID, actor_label="payments", held=True)
+        moved_on_creation(written, Order.Status.CREATED, Order.Status.PAID, actor_label="payments")
+    fields = ("action", "actor_label", "before", "after", "note")
+    [by_move] = entries_for(moved).values(*fields)
+    assert list(entries_for(written).values(*fields)) == [by_move]
+    with pytest.raises(IllegalTransition):  # a move the map refuses
+        moved_on_creation(written, Order.Status.FULFILLED, Order.Status.PAID)
+    with pytest.raises(IllegalTransition):  # a row not written in the target state
+        moved_on_creation(written, Order.Status.CREATED, Order.Status.CANCELLED)

@@ -13,7 +13,6 @@ from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner
@@ -24,7 +23,7 @@ from core.validators import normalize_pakistani_mobile
 from orders.models import Gateway, Order, Payment, Sim
 from orders.services import wallet
 from orders.services.errors import OrderError
-from orders.services.lifecycle import mark_held_order_paid
+from orders.services.lifecycle import paid_fields, record_created_paid
 from orders.services.pricing import partner_price, promotion_discount, retail_price
 from plans.models import Plan, PlanKind
 
@@ -148,6 +147,8 @@ def place(
                 request_fingerprint=request_fingerprint if idempotency_key else "",
                 customer_reference=customer_reference,
                 webhook_url=webhook_url,
+                # A partner's order is paid from its wallet below, or not placed at all.
+                **(dict(status=Order.Status.PAID, **paid_fields()) if partner else {}),
                 **fields,
             )
             audit.record(
@@ -285,9 +286,10 @@ def _placed_by_same_request(
 
 
 def _pay_from_wallet(order: Order, partner: Partner) -> None:
-    """Pay the order, created in this transaction, from the wallet of ``partner`` (locked)."""
+    """Pay the order, created paid in this transaction, from the wallet of ``partner``
+    (locked)."""
+    record_created_paid(order=order)
     if order.total == 0:  # e.g. a free replacement: nothing to debit
-        mark_held_order_paid(order=order, paid_at=timezone.now())
         return
     entry = wallet.debit_for_order(order=order, partner=partner)
     Payment.objects.create(
@@ -300,4 +302,3 @@ def _pay_from_wallet(order: Order, partner: Partner) -> None:
         external_reference=f"wallet-{entry.pk}",
         idempotency_key=f"wallet-{order.number}",
     )
-    mark_held_order_paid(order=order, paid_at=timezone.now())
