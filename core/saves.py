@@ -83,12 +83,12 @@ class CompiledSaves(models.Model):
         """``bulk_create(objs)`` (no signals; each gets its id), compiled once per shape: on
         PostgreSQL several rows are one ``UNNEST`` of a list per column, whatever their number."""
         connection, meta = connections[using], cls._meta
-        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
-        values = [[field.pre_save(obj, True) for field in fields] for obj in objs]
         if len(objs) == 1 and not meta.parents:  # the single row's statement, as save() runs it
             objs[0]._save_table(cls=cls, force_insert=True, using=using)
             objs[0]._state.adding, objs[0]._state.db = False, using
             return
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+        values = [[field.pre_save(obj, True) for field in fields] for obj in objs]
         plain = len(objs) > 1 and connection.vendor == "postgresql" and not meta.parents
         if not plain or any(hasattr(v, "resolve_expression") for row in values for v in row):
             cls._base_manager.using(using).bulk_create(objs)
