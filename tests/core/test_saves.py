@@ -1,8 +1,6 @@
 """``save()`` with its INSERT and UPDATE compiled once per shape (``core.saves``): the rows and
 instances Django's own path gives, each statement counted, expressions and signals kept."""
 
-from decimal import Decimal
-
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection
@@ -37,15 +35,8 @@ def compiled(monkeypatch):
 
 
 def fresh_order(plan, partner, reference: str) -> Order:
-    return Order(
-        kind=Order.Kind.PURCHASE,
-        plan=plan,
-        partner=partner,
-        currency="PKR",
-        subtotal=Decimal("100.00"),
-        total=Decimal("100.00"),
-        cost=Decimal("80.00"),
-        customer_reference=reference,
+    return OrderFactory.build(
+        plan=plan, partner=partner, customer=None, customer_reference=reference
     )
 
 
