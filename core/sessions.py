@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
 from django.contrib.sessions.backends.db import SessionStore as DbStore
 
@@ -21,12 +23,17 @@ class SessionStore(CachedDbStore):
     """
 
     def load(self):
-        """The session from the cache, else from the database (and cached)."""
+        """The session from the cache, else from the database (and cached); signed in through
+        a backend since renamed (``RENAMED_AUTHENTICATION_BACKENDS``), through its new name."""
         try:
-            return super().load()
+            data = super().load()
         except CACHE_ERRORS as error:
             logger.warning("Session read from the database, the cache does not answer: %r", error)
-            return DbStore.load(self)
+            data = DbStore.load(self)
+        renamed = settings.RENAMED_AUTHENTICATION_BACKENDS.get(data.get(BACKEND_SESSION_KEY))
+        if renamed:
+            data[BACKEND_SESSION_KEY] = renamed
+        return data
 
     def exists(self, session_key):
         """Whether the key is taken, in the cache or the database."""

@@ -168,10 +168,12 @@ PORTAL_BRAND = {
     "zh-hant": env.str("PORTAL_BRAND_ZH_HANT", default="巴基斯坦 eSIM"),
 }
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend", "accounts.backends.AccountBackend"]
+# Sessions signed in through a backend before it moved keep their sign-in (core.sessions).
+RENAMED_AUTHENTICATION_BACKENDS = {
+    "django.contrib.auth.backends.ModelBackend": "accounts.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": "accounts.backends.AccountBackend",
+}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "sims:list"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
