@@ -1,6 +1,8 @@
-"""The site header's navigation, rendered once per process for what it shows."""
+"""The parts every page shares (head links, header, footer), each rendered once per process for
+what it shows."""
 
 from django import template
+from django.conf import settings
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
@@ -8,24 +10,29 @@ from django.utils.translation import get_language
 from core.brand import brand_name
 
 register = template.Library()
-# Rendered navigations by everything they show (the key below); started over when full.
-NAVS_KEPT = 256
-_navs: dict[tuple, str] = {}
+# Rendered fragments by everything they show (the key below); started over when full.
+FRAGMENTS_KEPT = 256
+_fragments: dict[tuple, str] = {}
 
 
-@register.simple_tag(takes_context=True)
-def site_nav(context) -> str:
-    """``portal/nav.html`` for the language, the brand, the links' prefix and URLconf, whether
-    someone is signed in and their unread count: equal keys, equal HTML."""
-    user = context.get("user")
-    signed_in = bool(user is not None and user.is_authenticated)
-    unread = context.get("unread_notifications", 0) if signed_in else 0
-    key = (get_language(), brand_name(), get_script_prefix(), get_urlconf(), signed_in, unread)
-    html = _navs.get(key)
+@register.simple_tag
+def fragment(template_name: str, **shown) -> str:
+    """``template_name`` rendered with ``shown`` as its only context, kept by those values and by
+    the language, the brand, the links' prefix, the URLconf and the static files' URL: equal
+    keys, equal HTML. A fragment reads nothing of the request but what it is given."""
+    key = (
+        template_name,
+        get_language(),
+        brand_name(),
+        get_script_prefix(),
+        get_urlconf(),
+        settings.STATIC_URL,
+        *sorted(shown.items()),
+    )
+    html = _fragments.get(key)
     if html is None:
-        nav = {"signed_in": signed_in, "unread_notifications": unread}
-        html = get_template("portal/nav.html").render(nav)
-        if len(_navs) >= NAVS_KEPT:
-            _navs.clear()
-        _navs[key] = html
+        html = get_template(template_name).render(shown)
+        if len(_fragments) >= FRAGMENTS_KEPT:
+            _fragments.clear()
+        _fragments[key] = html
     return html

@@ -1,10 +1,14 @@
-"""The header's navigation is kept per process by what it shows: language, sign-in, unread count."""
+"""The parts every page shares are kept per process by what they show (portal/templatetags/
+fragments.py): the navigation by language, sign-in and unread count; the head, the language picker
+and the footer by language and settings."""
+
+import re
 
 import pytest
 from django.test import Client
 
 from orders.models import Notification
-from portal.templatetags import site_nav
+from portal.templatetags import fragments
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,5 +36,37 @@ def test_each_visitor_gets_the_navigation_for_what_it_shows(client):
 def test_a_kept_navigation_is_the_one_rendered_afresh(client):
     client.force_login(CustomerFactory())
     kept = nav(client)
-    site_nav._navs.clear()
+    fragments._fragments.clear()
     assert nav(client) == kept
+
+
+def page(client, language="en") -> str:
+    """The home page, its CSRF token (new each time) left out."""
+    body = client.get("/", headers={"accept-language": language}).content.decode()
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+
+
+def test_a_kept_page_is_the_one_rendered_afresh(client):
+    kept = page(client)
+    fragments._fragments.clear()
+    assert page(client) == kept
+
+
+def test_the_language_picker_marks_each_visitor_s_language(client):
+    assert '<option value="en" selected>' in page(client)
+    chinese = page(Client(), "zh-hans")
+    assert '<option value="zh-hans" selected>' in chinese
+    assert '<option value="en" selected>' not in chinese
+    assert '<button type="submit">切换</button>' in chinese
+
+
+def test_the_footer_follows_the_support_address(client, settings):
+    assert f"Write to {settings.SUPPORT_EMAIL}" in page(client)
+    settings.SUPPORT_EMAIL = "help@karachi.example"
+    assert "Write to help@karachi.example" in page(client)
+
+
+def test_the_head_links_follow_the_static_files_url(client, settings):
+    assert 'href="/static/portal/site.css' in page(client)
+    settings.STATIC_URL = "/assets/"
+    assert 'href="/assets/portal/' in page(client)
