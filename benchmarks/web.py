@@ -148,6 +148,15 @@ def targets(portal: str, ceiling: str, data: dict) -> dict[str, tuple[str, dict,
     }
 
 
+READS = ("catalog", "catalog_304", "orders", "sims", "site_plans", "my_sims")
+CEILINGS = ("bare", "list")
+
+
+def chosen(urls: dict, names: list[str] | None) -> dict:
+    """The reads named (all when none are), always with the ceiling's two."""
+    return {name: url for name, url in urls.items() if not names or name in (*names, *CEILINGS)}
+
+
 def reads(urls: dict, args, wrk: str | None) -> dict[str, dict]:
     """Medians over interleaved rounds of every URL (each checked, and warmed up, first)."""
     for name, (url, headers, expected) in urls.items():
@@ -256,20 +265,27 @@ def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[d
 
 
 def rows(read: dict, orders: dict, noop: dict, half: dict) -> list[dict]:
-    """The table's rows: the reads (when they ran), then the pipeline."""
-    return (read_rows(read) if read else []) + pipeline_rows(orders, noop, half)
+    """The table's rows: the reads, then the pipeline (those that ran)."""
+    return (read_rows(read) if read else []) + (pipeline_rows(orders, noop, half) if orders else [])
+
+
+READ_ROWS = (
+    ("`GET /api/v1/plans/?page_size=20`", "catalog", "bare"),
+    ("`GET /api/v1/plans/?page_size=20`", "catalog", "list"),
+    ("same with `If-None-Match` (304)", "catalog_304", "bare"),
+    ("API orders, 20 of 10,000 × scale", "orders", "list"),
+    ("API SIMs, 20 of 10,000 × scale", "sims", "list"),
+    ("site `/plans/`", "site_plans", "list"),
+    ("My SIMs (25 SIMs)", "my_sims", "list"),
+)
+CEILING_LABELS = {"bare": "bare DRF view", "list": "20-row list"}
 
 
 def read_rows(read: dict) -> list[dict]:
-    bare, twenty = "bare DRF view", "20-row list"
     return [
-        table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["bare"], bare),
-        table.row("`GET /api/v1/plans/?page_size=20`", read["catalog"], read["list"], twenty),
-        table.row("same with `If-None-Match` (304)", read["catalog_304"], read["bare"], bare),
-        table.row("API orders, 20 of 10,000 × scale", read["orders"], read["list"], twenty),
-        table.row("API SIMs, 20 of 10,000 × scale", read["sims"], read["list"], twenty),
-        table.row("site `/plans/`", read["site_plans"], read["list"], twenty),
-        table.row("My SIMs (25 SIMs)", read["my_sims"], read["list"], twenty),
+        table.row(measure, read[name], read[ceiling], CEILING_LABELS[ceiling])
+        for measure, name, ceiling in READ_ROWS
+        if name in read
     ]
 
 
@@ -321,6 +337,10 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=2000, help="no-op tasks a round")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--pipeline-only", action="store_true", help="skip the reads")
+    parser.add_argument("--reads-only", action="store_true", help="skip the pipeline")
+    parser.add_argument(
+        "--read", action="append", choices=READS, help="only this read (and the ceiling's)"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Run it on the services harness: scripts/bench (see the docstring).")
@@ -345,8 +365,11 @@ def main() -> None:
         app = "benchmarks.ceiling.wsgi:application"
         with gunicorn("ceiling-web", app, ceiling_port, ceiling_env, workdir):
             wait_for(f"{ceiling}/bare/")
-            read = {} if args.pipeline_only else reads(targets(portal, ceiling, data), args, wrk)
-        orders, noop, half = pipeline(portal, data, args, env, workdir)
+            urls = chosen(targets(portal, ceiling, data), args.read)
+            read = {} if args.pipeline_only else reads(urls, args, wrk)
+        orders, noop, half = (
+            ({}, {}, {}) if args.reads_only else pipeline(portal, data, args, env, workdir)
+        )
     settings = {**machine(wrk), **{k: v for k, v in vars(args).items() if k != "json"}}
     results = rows(read, orders, noop, half)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in settings.items()))
