@@ -334,6 +334,9 @@ CELERY_BROKER_URL = env.str(
     if REDIS_URL
     else f"redis+socket://{EMBEDDED_REDIS_SOCKET}?virtual_host=0",
 )
+# kombu's Redis transport with its client kept between messages (portal/broker.py).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND",
     default=f"{REDIS_URL}/1"
