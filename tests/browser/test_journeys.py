@@ -10,7 +10,6 @@ from django.utils import timezone
 from orders.models import Order, Sim
 from plans.models import Plan, PlanKind
 from plans.providers import get_adapter
-from tests.accounts.test_site_accounts import current_code
 from tests.browser.conftest import screenshot
 from tests.browser.journeys import (
     ORDER_PAGE,
@@ -21,6 +20,7 @@ from tests.browser.journeys import (
     submit,
 )
 from tests.clock import site_date
+from tests.staff import totp_code
 from tests.worlds import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -163,7 +163,7 @@ def test_log_in_with_two_factor(open_page, world_customer):
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
     assert "/accounts/2fa/authenticate/" in page.url
     screenshot(page, "two-factor")
-    page.fill("#id_code", current_code(secret))
+    page.fill("#id_code", totp_code(secret))
     submit(page)
     page.goto("/account/")
     assert CUSTOMER_EMAIL in page.locator("main").inner_text()
