@@ -148,13 +148,24 @@ def targets(portal: str, ceiling: str, data: dict) -> dict[str, tuple[str, dict,
     }
 
 
-READS = ("catalog", "catalog_304", "orders", "sims", "site_plans", "my_sims")
-CEILINGS = ("bare", "list")
+READ_ROWS = (
+    ("`GET /api/v1/plans/?page_size=20`", "catalog", "bare"),
+    ("`GET /api/v1/plans/?page_size=20`", "catalog", "list"),
+    ("same with `If-None-Match` (304)", "catalog_304", "bare"),
+    ("API orders, 20 of 10,000 × scale", "orders", "list"),
+    ("API SIMs, 20 of 10,000 × scale", "sims", "list"),
+    ("site `/plans/`", "site_plans", "list"),
+    ("My SIMs (25 SIMs)", "my_sims", "list"),
+)
+CEILING_LABELS = {"bare": "bare DRF view", "list": "20-row list"}
+READS = tuple(dict.fromkeys(name for _measure, name, _ceiling in READ_ROWS))
 
 
 def chosen(urls: dict, names: list[str] | None) -> dict:
     """The reads named (all when none are), always with the ceiling's two."""
-    return {name: url for name, url in urls.items() if not names or name in (*names, *CEILINGS)}
+    return {
+        name: url for name, url in urls.items() if not names or name in (*names, *CEILING_LABELS)
+    }
 
 
 def reads(urls: dict, args, wrk: str | None) -> dict[str, dict]:
@@ -267,18 +278,6 @@ def pipeline(portal: str, data: dict, args, env: dict, workdir: Path) -> tuple[d
 def rows(read: dict, orders: dict, noop: dict, half: dict) -> list[dict]:
     """The table's rows: the reads, then the pipeline (those that ran)."""
     return (read_rows(read) if read else []) + (pipeline_rows(orders, noop, half) if orders else [])
-
-
-READ_ROWS = (
-    ("`GET /api/v1/plans/?page_size=20`", "catalog", "bare"),
-    ("`GET /api/v1/plans/?page_size=20`", "catalog", "list"),
-    ("same with `If-None-Match` (304)", "catalog_304", "bare"),
-    ("API orders, 20 of 10,000 × scale", "orders", "list"),
-    ("API SIMs, 20 of 10,000 × scale", "sims", "list"),
-    ("site `/plans/`", "site_plans", "list"),
-    ("My SIMs (25 SIMs)", "my_sims", "list"),
-)
-CEILING_LABELS = {"bare": "bare DRF view", "list": "20-row list"}
 
 
 def read_rows(read: dict) -> list[dict]:

@@ -75,8 +75,10 @@ def claim_key(partner_id: int, key: str, print_: str):
         now = timezone.now()
         until = now + lease()
         try:
-            fields = {"partner_id": partner_id, "key": key, "fingerprint": print_}
-            return _insert_claim(**fields, locked_until=until), None
+            claim = _insert_claim(
+                partner_id=partner_id, key=key, fingerprint=print_, locked_until=until
+            )
+            return claim, None
         except IntegrityError:
             pass
         record = IdempotencyRecord.objects.filter(partner_id=partner_id, key=key).first()
