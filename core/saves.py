@@ -10,10 +10,11 @@ up with the ones the compiler bound (as many, of the same types); any value that
 expression (``F()``, a database default), a raw save and a model with parents go through
 Django's own path. Signals, ``update_fields`` and the other steps of ``save()`` are Django's:
 only the last step changes. ``insert_all`` does the same for ``bulk_create`` (the audit trail's
-batches).
+batches), and :func:`update_if` for a conditional ``UPDATE`` of one row.
 """
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -136,9 +137,12 @@ class CompiledSaves(models.Model):
             return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
         connection = connections[using]
         fields = tuple(field for field, _model, _value in values)
-        params = [field.get_db_prep_save(value, connection) for field, _m, value in values]
+        prepared = [field.get_db_prep_save(value, connection) for field, _m, value in values]
+        # The compiler writes a None as NULL, not as a parameter: which are None is the shape.
+        nulls = tuple(value is None for value in prepared)
+        params = [value for value in prepared if value is not None]
         params.append(self._meta.pk.get_db_prep_value(pk_val, connection))
-        key = ("update", type(self), using, fields)
+        key = ("update", type(self), using, fields, nulls)
         if key not in _statements:
             with _lock:
                 _statements[key] = self._compile_update(base_qs, using, pk_val, values, params)
@@ -165,3 +169,51 @@ def _same_shape(bound, params) -> bool:
     return len(bound) == len(params) and all(
         type(ours) is type(theirs) for ours, theirs in zip(params, bound, strict=True)
     )
+
+
+def update_if(model, pk, *, where: Mapping, values: Mapping, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """``UPDATE`` the row ``pk`` of ``model`` with ``values`` if its fields equal ``where`` now
+    (None: is null); whether it did. One statement, no read first: ``where`` is its own fence.
+    Compiled once per shape; the SQL kept only if it binds exactly the values prepared here
+    (otherwise the ORM's ``update()`` each time). Fields Django sets on save (``auto_now``)
+    are not: name them in ``values``."""
+    if any(hasattr(value, "resolve_expression") for value in (*values.values(), *where.values())):
+        return model._base_manager.using(using).filter(pk=pk, **where).update(**values) > 0
+    connection, meta = connections[using], model._meta
+    sets = [
+        meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
+    fences = []
+    for name, value in where.items():
+        field = meta.get_field(name)
+        fences.append(field.get_db_prep_value(field.get_prep_value(value), connection, True))
+    pk_param = meta.pk.get_db_prep_value(pk, connection)
+    params = [v for v in sets if v is not None] + [pk_param] + [v for v in fences if v is not None]
+    key = (
+        "update_if",
+        model,
+        using,
+        tuple(zip(values, (v is None for v in sets), strict=True)),
+        tuple(zip(where, (v is None for v in fences), strict=True)),
+    )
+    if key not in _statements:
+        with _lock:
+            _statements[key] = _compile_update_if(model, pk, where, values, using, params)
+    statement = _statements[key]
+    if statement is None:
+        return model._base_manager.using(using).filter(pk=pk, **where).update(**values) > 0
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        return cursor.rowcount > 0
+
+
+def _compile_update_if(model, pk, where, values, using, params) -> _Statement | None:
+    rows = model._base_manager.using(using).filter(pk=pk)
+    for name, value in where.items():  # one filter each: their parameters in this order
+        rows = rows.filter(**{name: value})
+    query = rows.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, bound = query.get_compiler(using).as_sql()
+    if query.related_updates or not _same_shape(bound, params) or list(bound) != params:
+        return None
+    return _Statement(sql, ())

@@ -8,8 +8,10 @@ if the row is already in the target state, refuses illegal moves and writes an a
 from collections.abc import Iterable, Mapping
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from core import audit
+from core.saves import update_if
 
 
 class IllegalTransition(Exception):
@@ -91,6 +93,37 @@ def _move(locked, target, actor, actor_label, note, changes, field) -> bool:
         update_fields.append("updated_at")
     locked.save(update_fields=update_fields)
     _record(locked, current, target, actor, actor_label, note, field)
+    return True
+
+
+def transition_if(
+    instance: models.Model,
+    source: str,
+    target: str,
+    *,
+    actor=None,
+    actor_label: str = "",
+    note: str = "",
+    changes: Mapping | None = None,
+    field: str = "status",
+) -> bool:
+    """Move ``instance``'s row from ``source`` to ``target`` if it is in ``source`` now; returns
+    whether it moved. One conditional ``UPDATE``, without reading or locking the row first: the
+    state it must be in is the write's fence (for a row whose every change happens under a lock
+    the caller holds, or that needs no more). Checked against the model's map and audited as
+    :func:`transition` does; ``instance`` gets the values written."""
+    model = type(instance)
+    if not model.TRANSITIONS.allows(source, target):
+        raise IllegalTransition(model.__name__, source, target)
+    values = {field: target, **(changes or {})}
+    for auto in model._meta.concrete_fields:
+        if isinstance(auto, models.DateTimeField) and auto.auto_now:  # as save() would set it
+            values[auto.name] = timezone.now()
+    if not update_if(model, instance.pk, where={field: source}, values=values):
+        return False
+    for name, value in values.items():
+        setattr(instance, name, value)
+    _record(instance, source, target, actor, actor_label, note, field)
     return True
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core import audit
 from core.compiled import ScopedRows
-from core.state import transition
+from core.state import transition, transition_if
 from orders.models import Order, ProvisioningAttempt, Sim
 from orders.partner_webhooks import services as partner_webhooks
 from orders.services import effects
@@ -62,11 +62,9 @@ def provision_order(order_id: int) -> str:
     except PermanentProviderError as exc:
         return _record_failure(attempt, Outcome.PERMANENT_ERROR, exc.summary)
     with transaction.atomic(), audit.batched():
-        order = _lock_order(order_id)
-        attempt = _lock_attempt(attempt.pk, order)
+        order = attempt.order = _lock_order(order_id)
         changes = {"finished_at": timezone.now(), "response_summary": _summary(results)}
-        if attempt.outcome == Outcome.IN_PROGRESS:
-            transition(attempt, Outcome.SUCCEEDED, field="outcome", changes=changes, held=True)
+        _finish(attempt, Outcome.SUCCEEDED, changes)
         if order.status == Order.Status.REFUNDED:
             _record_after_refund(order, results)
             return order.status
@@ -103,9 +101,6 @@ ORDER_TO_RECORD = ScopedRows(
     Order,
     lambda pk: Order.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=pk),
 )
-ATTEMPT = ScopedRows(
-    ProvisioningAttempt, lambda pk: ProvisioningAttempt.objects.select_for_update().filter(pk=pk)
-)
 
 
 def _lock_order(order_id: int) -> Order:
@@ -113,11 +108,11 @@ def _lock_order(order_id: int) -> Order:
     return ORDER_TO_RECORD.get(order_id)
 
 
-def _lock_attempt(attempt_id: int, order: Order) -> ProvisioningAttempt:
-    """The attempt under its lock (after its order's: the lock order), as it is now."""
-    attempt = ATTEMPT.get(attempt_id)
-    attempt.order = order
-    return attempt
+def _finish(attempt: ProvisioningAttempt, outcome: str, changes: dict) -> None:
+    """The attempt's outcome, unless it has one already (a worker that took the order over
+    after this attempt's lease ended gave it one). Its every change happens under its order's
+    lock, which the caller holds."""
+    transition_if(attempt, Outcome.IN_PROGRESS, outcome, field="outcome", changes=changes)
 
 
 def _record_after_refund(order: Order, results: list) -> None:
@@ -216,16 +211,8 @@ def _tries(order: Order) -> dict:
 
 def _record_failure(attempt, outcome, summary, reraise=None) -> str:
     with transaction.atomic():
-        order = _lock_order(attempt.order_id)
-        attempt = _lock_attempt(attempt.pk, order)
-        if attempt.outcome == Outcome.IN_PROGRESS:
-            transition(
-                attempt,
-                outcome,
-                field="outcome",
-                changes={"finished_at": timezone.now(), "error": summary[:1000]},
-                held=True,
-            )
+        order = attempt.order = _lock_order(attempt.order_id)
+        _finish(attempt, outcome, {"finished_at": timezone.now(), "error": summary[:1000]})
         # Top-ups of a replacement share the numbering but are not tries of the order itself.
         tries = order.provisioning_attempts.exclude(operation=ProvisioningAttempt.Operation.TOP_UP)
         give_up = outcome == Outcome.PERMANENT_ERROR or (

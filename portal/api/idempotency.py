@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.api.keys import check_presented_key
 from core.api.errors import error_body
 from core.api.idempotency import fingerprint, is_views_answer
+from core.saves import update_if
 from portal.models import IdempotencyRecord
 
 API_PREFIX = "/api/"
@@ -116,18 +117,17 @@ def settle(claim: IdempotencyRecord, response) -> None:
     Nothing is written when the claim was taken over meanwhile (this request outlived its
     lease): the request that holds it now answers for the key.
     """
-    still_mine = IdempotencyRecord.objects.filter(
-        pk=claim.pk, completed=False, locked_until=claim.locked_until
-    )
+    still_mine = {"completed": False, "locked_until": claim.locked_until}
     if not is_views_answer(response):
-        still_mine.delete()
+        IdempotencyRecord.objects.filter(pk=claim.pk, **still_mine).delete()
         return
-    still_mine.update(
-        completed=True,
-        response_status=response.status_code,
-        response_body=response.content,
-        response_content_type=response.get("Content-Type", ""),
-    )
+    answer = {
+        "completed": True,
+        "response_status": response.status_code,
+        "response_body": response.content,
+        "response_content_type": response.get("Content-Type", ""),
+    }
+    update_if(IdempotencyRecord, claim.pk, where=still_mine, values=answer)
 
 
 def mismatch() -> JsonResponse:

@@ -103,9 +103,10 @@ PLACING_READS = 2
 PROVISIONING_TRANSACTIONS = 3
 PROVISIONING_WRITES = 8
 # Provisioning's reads: the order locked with its plan and provider (paid: no attempt yet to
-# look up), the sandbox's plan by SKU, the order and the attempt locked again, the SIMs already
-# known by ICCID, the partner's webhook endpoints (none: the ICCIDs are not read for an event).
-PROVISIONING_READS = 6
+# look up), the sandbox's plan by SKU, the order locked again (the attempt is not read: its
+# outcome is written only if it is still in progress), the SIMs already known by ICCID, the
+# partner's webhook endpoints (none: the ICCIDs are not read for an event).
+PROVISIONING_READS = 5
 
 
 def test_one_order_placed_and_provisioned_within_budget(api_client, api_partner, plan_by_sku):

@@ -8,10 +8,11 @@ from django.db.models import F
 from django.db.models.signals import post_save
 from django.db.models.sql.compiler import SQLInsertCompiler, SQLUpdateCompiler
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from core import saves
 from core.models import AuditEntry
-from core.saves import CompiledSaves
+from core.saves import CompiledSaves, update_if
 from orders.models import Order
 from tests.factories import OrderFactory, PartnerFactory, PlanFactory
 
@@ -76,6 +77,24 @@ def test_updates_compile_once_per_set_of_fields_and_refuse_a_missing_row(compile
     Order.objects.filter(pk=first.pk).delete()
     with pytest.raises(DatabaseError, match="did not affect any rows"):
         first.save(update_fields=["customer_reference"])
+
+
+def test_a_none_written_as_null_is_its_own_shape_compiled_once(compiled):
+    """Django's compiler writes a None as ``NULL`` rather than a parameter: an update setting a
+    field to None is compiled once for that shape, not handed to Django every time."""
+    orders = [OrderFactory(next_attempt_at=timezone.now()) for _ in range(3)]
+    compiled.clear()
+    for order in orders:
+        order.next_attempt_at = None
+        order.save(update_fields=["next_attempt_at", "updated_at"])
+    orders[0].next_attempt_at = timezone.now()
+    orders[0].save(update_fields=["next_attempt_at", "updated_at"])
+    assert compiled == [("SQLUpdateCompiler", Order)] * 2
+    assert [Order.objects.get(pk=o.pk).next_attempt_at is None for o in orders] == [
+        False,
+        True,
+        True,
+    ]
 
 
 def test_an_expression_goes_through_django(compiled):
@@ -158,3 +177,34 @@ def test_insert_all_writes_every_row_and_gives_each_its_id(compiled):
         assert inserts == [("SQLInsertCompiler", AuditEntry)] * 2
     else:
         assert len(inserts) == 4  # bulk_create, each time
+
+
+def test_update_if_writes_only_a_row_that_matches_its_fence(compiled):
+    """``update_if``: a conditional UPDATE of one row, compiled once per shape (which fence and
+    set values are None included); a row that no longer matches is left as it is."""
+    moment = timezone.now()
+    orders = [OrderFactory(next_attempt_at=moment, customer_reference=f"r{i}") for i in range(3)]
+    compiled.clear()
+    fence = {"next_attempt_at": moment, "customer_reference": "r0"}
+    assert update_if(Order, orders[0].pk, where=fence, values={"customer_reference": "done"})
+    assert not update_if(Order, orders[0].pk, where=fence, values={"customer_reference": "again"})
+    fence = {"next_attempt_at": moment, "customer_reference": "r1"}
+    assert update_if(Order, orders[1].pk, where=fence, values={"next_attempt_at": None})
+    assert update_if(
+        Order, orders[1].pk, where={"next_attempt_at": None}, values={"customer_reference": "null"}
+    )
+    assert not update_if(
+        Order, orders[2].pk, where={"next_attempt_at": None}, values={"customer_reference": "x"}
+    )
+    stored = {o.pk: o for o in Order.objects.filter(pk__in=[o.pk for o in orders])}
+    assert [stored[o.pk].customer_reference for o in orders] == ["done", "null", "r2"]
+    assert [stored[o.pk].next_attempt_at for o in orders] == [moment, None, moment]
+    assert compiled == [("SQLUpdateCompiler", Order)] * 3  # three shapes, each compiled once
+
+
+def test_update_if_with_an_expression_goes_through_django(compiled):
+    order = OrderFactory(quantity=2)
+    assert update_if(Order, order.pk, where={"quantity": 2}, values={"quantity": F("quantity") + 1})
+    assert not update_if(Order, order.pk, where={"quantity": 2}, values={"quantity": 9})
+    order.refresh_from_db()
+    assert order.quantity == 3

@@ -2,6 +2,7 @@
 
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from accounts.models import IdentityCheck
@@ -212,3 +213,38 @@ def test_a_row_created_in_its_target_state_is_audited_as_the_move():
         moved_on_creation(written, Order.Status.FULFILLED, Order.Status.PAID)
     with pytest.raises(IllegalTransition):  # a row not written in the target state
         moved_on_creation(written, Order.Status.CREATED, Order.Status.CANCELLED)
+
+
+@pytest.mark.django_db
+def test_a_move_fenced_by_its_source_state_happens_once_and_is_audited_as_a_move(
+    django_assert_num_queries,
+):
+    from core.state import transition_if
+
+    moved, stale = OrderFactory(status=Order.Status.PAID), OrderFactory(status=Order.Status.PAID)
+    Order.objects.filter(pk=stale.pk).update(status=Order.Status.CANCELLED)  # stale in memory
+    due = timezone.now()
+    before = moved.updated_at
+    ContentType.objects.get_for_model(Order)  # cached by the process, as in a worker
+    with django_assert_num_queries(2):  # the conditional UPDATE and the audit entry: no read
+        assert transition_if(
+            moved,
+            Order.Status.PAID,
+            Order.Status.PROVISIONING,
+            actor_label="worker",
+            changes={"next_attempt_at": due},
+        )
+    stored = Order.objects.get(pk=moved.pk)
+    assert (stored.status, stored.next_attempt_at) == (Order.Status.PROVISIONING, due)
+    assert stored.updated_at == moved.updated_at > before  # auto_now set, as save() sets it
+    assert moved.status == Order.Status.PROVISIONING
+    by_move = OrderFactory(status=Order.Status.PAID)
+    transition(by_move, Order.Status.PROVISIONING, actor_label="worker")
+    fields = ("action", "actor_label", "before", "after")
+    assert list(entries_for(moved).values(*fields)) == list(entries_for(by_move).values(*fields))
+    assert not transition_if(moved, Order.Status.PAID, Order.Status.PROVISIONING)  # moved once
+    assert not transition_if(stale, Order.Status.PAID, Order.Status.PROVISIONING)
+    assert Order.objects.get(pk=stale.pk).status == Order.Status.CANCELLED
+    assert stale.status == Order.Status.PAID and not entries_for(stale).exists()
+    with pytest.raises(IllegalTransition):  # a move the map refuses, whatever the row holds
+        transition_if(stale, Order.Status.CANCELLED, Order.Status.PAID)
