@@ -68,11 +68,21 @@ PATTERNS: list[tuple[re.Pattern, str, tuple[str, ...]]] = [
 ]
 
 
+# Every hint found in one pass, overlapping ones included: the lookahead is tried at each
+# position, and no hint begins another, so at most one can start at a position.
+_ALL_HINTS = [hint for _pattern, _replacement, hints in PATTERNS for hint in hints]
+if any(a != b and b.startswith(a) for a in _ALL_HINTS for b in _ALL_HINTS):
+    raise ValueError("A redaction hint begins another: one of them would go unseen.")
+_HINTS = re.compile("(?=({}))".format("|".join(map(re.escape, _ALL_HINTS))))
+
+
 def redact(text: str) -> str:
     """``text`` with every known secret shape replaced (redacting twice changes nothing)."""
-    lower = text.lower() if text.isascii() else None
+    found = set(_HINTS.findall(text.lower())) if text.isascii() else None
+    if found is not None and not found:
+        return text
     for pattern, replacement, hints in PATTERNS:
-        if lower is None or any(hint in lower for hint in hints):
+        if found is None or not found.isdisjoint(hints):
             text = pattern.sub(replacement, text)
     return text
 

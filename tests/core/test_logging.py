@@ -12,7 +12,7 @@ import time_machine
 from core.logging.config import log_format
 from core.logging.context import request_id_var, task_id_var, task_name_var
 from core.logging.formatting import ContextFilter, JsonFormatter, PlainFormatter, RedactFilter
-from core.logging.redaction import redact
+from core.logging.redaction import PATTERNS, redact
 
 # 10:31 in Karachi (UTC+5), where Django puts the process's local time
 NOON_IN_KARACHI = datetime(2026, 12, 2, 5, 31, 7, 123456, tzinfo=UTC)
@@ -171,6 +171,22 @@ def test_secret_shapes_are_redacted(text, expected):
 def test_secret_shapes_are_redacted_in_chinese_text_too(text, expected):
     text, expected = f"订单 {text}", f"订单 {text if expected is None else expected}"
     assert redact(text) == expected
+
+
+def test_patterns_are_skipped_only_when_they_cannot_match():
+    """``redact`` runs a pattern only when the text holds one of its hints: the same result as
+    every pattern run on the text, for the shapes joined in every order and case."""
+
+    def every_pattern(text: str) -> str:
+        for pattern, replacement, _hints in PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    texts = [text for text, _expected in SHAPES] + ["whsec_test_AbC123", "x@89", "a.b://c"]
+    for first in texts:
+        for second in texts:
+            for joined in (first + second, f"{first} {second}", first.upper() + second.lower()):
+                assert redact(joined) == every_pattern(joined), joined
 
 
 def test_a_header_spelled_with_a_dotless_i_is_redacted():
