@@ -183,19 +183,20 @@ def update_if(model, pk, *, where: Mapping, values: Mapping, using: str = DEFAUL
     sets = [
         meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
     ]
-    fences = []
+    # The compiler binds no parameter for a null fence (IS NULL) nor a boolean one (the column
+    # or NOT the column): those values are part of the shape instead.
+    fences, fence_shape = [], []
     for name, value in where.items():
         field = meta.get_field(name)
+        if value is None or isinstance(value, bool):
+            fence_shape.append((name, value))
+            continue
         fences.append(field.get_db_prep_value(field.get_prep_value(value), connection, True))
+        fence_shape.append((name, "bound"))
     pk_param = meta.pk.get_db_prep_value(pk, connection)
-    params = [v for v in sets if v is not None] + [pk_param] + [v for v in fences if v is not None]
-    key = (
-        "update_if",
-        model,
-        using,
-        tuple(zip(values, (v is None for v in sets), strict=True)),
-        tuple(zip(where, (v is None for v in fences), strict=True)),
-    )
+    params = [v for v in sets if v is not None] + [pk_param] + fences
+    set_shape = tuple(zip(values, (v is None for v in sets), strict=True))
+    key = ("update_if", model, using, set_shape, tuple(fence_shape))
     if key not in _statements:
         with _lock:
             _statements[key] = _compile_update_if(model, pk, where, values, using, params)
@@ -214,6 +215,15 @@ def _compile_update_if(model, pk, where, values, using, params) -> _Statement | 
     query = rows.query.chain(UpdateQuery)
     query.add_update_values(values)
     sql, bound = query.get_compiler(using).as_sql()
-    if query.related_updates or not _same_shape(bound, params) or list(bound) != params:
+    if query.related_updates or not _same_values(bound, params):
         return None
     return _Statement(sql, ())
+
+
+def _same_values(bound, params) -> bool:
+    """Whether the compiler bound our values in our order: each equal, or of the same type
+    where that type cannot tell (an adapter such as a binary value's compares by identity)."""
+    return _same_shape(bound, params) and all(
+        ours == theirs or type(ours).__eq__ is object.__eq__
+        for ours, theirs in zip(params, bound, strict=True)
+    )

@@ -208,3 +208,23 @@ def test_update_if_with_an_expression_goes_through_django(compiled):
     assert not update_if(Order, order.pk, where={"quantity": 2}, values={"quantity": 9})
     order.refresh_from_db()
     assert order.quantity == 3
+
+
+def test_update_if_keeps_the_sql_for_a_value_bound_through_an_adapter(compiled):
+    """A binary value reaches the driver wrapped (compared by identity): compiled once still."""
+    from portal.models import IdempotencyRecord
+    from tests.factories import IdempotencyRecordFactory
+
+    records = IdempotencyRecordFactory.create_batch(3)
+    compiled.clear()
+    for number, record in enumerate(records):
+        body = f'{{"n": {number}}}'.encode()
+        assert update_if(
+            IdempotencyRecord,
+            record.pk,
+            where={"completed": False},
+            values={"completed": True, "response_body": body},
+        )
+    assert compiled == [("SQLUpdateCompiler", IdempotencyRecord)]
+    stored = IdempotencyRecord.objects.get(pk=records[2].pk)
+    assert stored.completed and bytes(stored.response_body) == b'{"n": 2}'
