@@ -1,15 +1,17 @@
 """Load generators for benchmarks/web.py: ``wrk`` (installed with apt-get when missing and we are
-root), else threads with keep-alive ``http.client`` connections; and N POSTs over C connections."""
+root), else threads with keep-alive ``http.client`` connections; and N POSTs over C connections
+from one thread (:func:`post`)."""
 
 import http.client
 import os
 import re
+import selectors
 import shutil
+import socket
 import statistics
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -130,36 +132,105 @@ def get(url: str, headers: dict, seconds: float, connections: int, wrk_binary: s
     return threads(url, headers, seconds, connections)
 
 
-def post_all(url: str, requests: list[tuple[dict, bytes]], connections: int):
-    """POST each (headers, body) once over ``connections`` keep-alive connections; returns
-    [(status, milliseconds)] in order."""
-    local = threading.local()
-
-    def send(item):
-        if not hasattr(local, "conn"):
-            local.conn = _connection(url)
-        started = time.perf_counter()
-        status, _ = request(local.conn, "POST", url, *item)
-        return status, (time.perf_counter() - started) * 1000
-
-    with ThreadPoolExecutor(connections) as pool:
-        return list(pool.map(send, requests))
+TIMEOUT_SECONDS = 10
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close", re.IGNORECASE)
 
 
-def post_paced(url: str, requests: list[tuple[dict, bytes]], rate: float, connections: int):
-    """POST each (headers, body) at ``rate`` a second (open loop: request i is due at i / rate
-    seconds whatever the answers before it); returns [(status, milliseconds)], each latency
-    counted from when the request was due, so a stalled server is not hidden."""
-    local, started = threading.local(), time.perf_counter()
+@dataclass
+class _Slot:
+    """One of the connections: its socket (None: closed) and the request it waits on."""
 
-    def send(numbered):
-        number, item = numbered
-        if not hasattr(local, "conn"):
-            local.conn = _connection(url)
-        due = started + number / rate
-        time.sleep(max(0.0, due - time.perf_counter()))
-        status, _ = request(local.conn, "POST", url, *item)
-        return status, (time.perf_counter() - due) * 1000
+    sock: socket.socket | None = None
+    number: int = -1
+    since: float = 0.0
+    received: bytes = b""
 
-    with ThreadPoolExecutor(connections) as pool:
-        return list(pool.map(send, enumerate(requests)))
+
+def post(url: str, requests: list[tuple[dict, bytes]], connections: int, rate: float = 0):
+    """POST each (headers, body) once, at most ``connections`` at a time; returns
+    [(status, milliseconds)] in order (status 0: no answer).
+
+    One thread, each request's bytes built beforehand and only the status line and
+    Content-Length of each answer read: the load generator runs on the portal's machine, so its
+    own CPU per request is kept to a small part of the portal's. With ``rate``, request i is due
+    i / rate seconds after the start whatever the answers before it (open loop), and its time
+    counts from then, so a stalled server is not hidden.
+    """
+    parts = urlsplit(url)
+    address = (parts.hostname, parts.port or 80)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    wire = [_post_bytes(parts.netloc, path, headers, body) for headers, body in requests]
+    answers: list[tuple[int, float]] = [(0, 0.0)] * len(wire)
+    slots = [_Slot() for _ in range(connections)]
+    selector, started, sent, done = selectors.DefaultSelector(), time.perf_counter(), 0, 0
+    while done < len(wire):
+        now = time.perf_counter()
+        for slot in slots:
+            due = started + sent / rate if rate else now
+            if slot.number < 0 and sent < len(wire) and due <= now:
+                if not _send(selector, slot, address, sent, wire[sent], due):
+                    slot.number, done = -1, done + 1  # not sent: counted as failed
+                sent += 1
+        waits = [started + sent / rate - now] if rate and sent < len(wire) else []
+        events = selector.select(max(0.0, min([TIMEOUT_SECONDS, *waits])))
+        for key, _mask in events:
+            slot = key.data
+            status = _read(selector, slot)
+            if status is not None:
+                answers[slot.number] = (status, (time.perf_counter() - slot.since) * 1000)
+                slot.number, done = -1, done + 1
+        for slot in slots:  # no answer within the timeout: counted as failed
+            if slot.number >= 0 and time.perf_counter() - slot.since > TIMEOUT_SECONDS:
+                _close(selector, slot)
+                slot.number, done = -1, done + 1
+    selector.close()
+    return answers
+
+
+def _post_bytes(host: str, path: str, headers: dict, body: bytes) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _send(selector, slot: _Slot, address, number: int, data: bytes, due: float) -> bool:
+    """Send request ``number`` on ``slot`` (connecting first when closed): whether it went."""
+    slot.number, slot.since, slot.received = number, due, b""
+    try:
+        if slot.sock is None:
+            slot.sock = socket.create_connection(address, timeout=TIMEOUT_SECONDS)
+            selector.register(slot.sock, selectors.EVENT_READ, slot)
+        slot.sock.sendall(data)
+    except OSError:
+        _close(selector, slot)
+        return False
+    return True
+
+
+def _read(selector, slot: _Slot) -> int | None:
+    """The answer's status once it is complete (0: the connection failed), else None."""
+    try:
+        chunk = slot.sock.recv(65536)
+    except OSError:
+        chunk = b""
+    slot.received += chunk
+    head_end = slot.received.find(b"\r\n\r\n")
+    head = slot.received[:head_end] if head_end > 0 else b""
+    length = _CONTENT_LENGTH.search(head)
+    whole = head and (length is None or len(slot.received) >= head_end + 4 + int(length[1]))
+    if not chunk:  # closed: the end of an answer without a length, or a failure
+        _close(selector, slot)
+        return int(head[9:12]) if whole else 0
+    if not whole or length is None:
+        return None
+    if _CLOSE.search(head):
+        _close(selector, slot)
+    return int(head[9:12])
+
+
+def _close(selector, slot: _Slot) -> None:
+    if slot.sock is not None:
+        selector.unregister(slot.sock)
+        slot.sock.close()
+        slot.sock = None

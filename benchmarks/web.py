@@ -204,10 +204,7 @@ def place_orders(
     ]
     started = time.monotonic()
     url = f"{portal}/api/v1/orders/"
-    if rate:
-        answers = load.post_paced(url, requests, rate, connections)
-    else:
-        answers = load.post_all(url, requests, connections)
+    answers = load.post(url, requests, connections, rate or 0)
     refused = [status for status, _ in answers if status != 201]
     deadline = time.monotonic() + 600
     while (done := finished_orders(label))[0] < count - len(refused):

@@ -80,6 +80,44 @@ def test_the_table_shows_medians_and_ratios():
     ]
 
 
+def test_posts_are_each_sent_once_and_their_answers_read_whatever_their_framing():
+    """Answers with a length on a kept connection, with a length then closed (gunicorn's sync
+    workers), and without a length (the body ends when the server closes)."""
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            number = int(self.headers["X-Number"])
+            received.append((number, body))
+            answer = b'{"number": %d}' % number
+            self.send_response((201, 400, 200)[number % 3])
+            if number % 3 != 2:
+                self.send_header("Content-Length", str(len(answer)))
+            if number % 3 != 0:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    requests = [({"X-Number": str(n)}, b"order %d" % n) for n in range(12)]
+    try:
+        answers = load.post(f"http://127.0.0.1:{server.server_port}/o/", requests, connections=4)
+    finally:
+        server.shutdown()
+    assert [status for status, _ in answers] == [201, 400, 200] * 4
+    assert sorted(received) == [(n, b"order %d" % n) for n in range(12)]
+    unanswered = load.post("http://127.0.0.1:9/o/", requests[:2], connections=2)  # refused
+    assert [status for status, _ in unanswered] == [0, 0]
+
+
 def test_paced_posts_are_sent_on_schedule_and_timed_from_it():
     """Request i leaves no earlier than i / rate after the start, whatever the connections."""
     arrivals = []
@@ -103,7 +141,7 @@ def test_paced_posts_are_sent_on_schedule_and_timed_from_it():
     requests = [({"X-Number": str(n)}, b"{}") for n in range(6)]
     before = time.perf_counter()
     try:
-        answers = load.post_paced(url, requests, rate=20, connections=3)
+        answers = load.post(url, requests, connections=3, rate=20)
     finally:
         server.shutdown()
     assert [status for status, _ in answers] == [201] * 6
