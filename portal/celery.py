@@ -104,7 +104,7 @@ class Task(DjangoTask):
 
 
 app = Celery("portal", task_cls=Task)
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("portal.celery_settings:config")
 app.conf.update(
     task_serializer="json",
     result_serializer="json",

@@ -20,6 +20,25 @@ def test_celery_is_configured_for_safe_delivery():
     assert conf.broker_transport_options["visibility_timeout"] > MAX_TASK_RUN_SECONDS
 
 
+def test_the_django_celery_settings_are_celerys_read_once_as_a_plain_mapping(monkeypatch):
+    """Every ``CELERY_*`` setting under Celery's name; a look-up Celery makes on each task sent
+    (``task_send_sent_event`` is not set here) does not go through Django's settings object."""
+    from django.conf import LazySettings, settings
+
+    from portal.celery_settings import config
+
+    names = [name for name in dir(settings) if name.startswith("CELERY_")]
+    assert set(config) == {name.removeprefix("CELERY_").lower() for name in names}
+    assert {"broker_url", "result_backend", "worker_max_tasks_per_child"} <= set(config)
+    limit = settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD  # one the tests leave as it is
+    assert config["worker_max_memory_per_child"] == app.conf.worker_max_memory_per_child == limit
+    asked = []
+    with monkeypatch.context() as patched:
+        patched.setattr(LazySettings, "__getattr__", lambda self, name: asked.append(name))
+        assert app.conf.task_send_sent_event is False and app.conf.task_repr_maxlevels
+    assert asked == []
+
+
 def test_tasks_can_be_sent_after_commit(django_capture_on_commit_callbacks, db):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ping.delay_on_commit()
