@@ -10,7 +10,8 @@ up with the ones the compiler bound (as many, of the same types); any value that
 expression (``F()``, a database default), a raw save and a model with parents go through
 Django's own path. Signals, ``update_fields`` and the other steps of ``save()`` are Django's:
 only the last step changes. ``insert_all`` does the same for ``bulk_create`` (the audit trail's
-batches), and :func:`update_if` for a conditional ``UPDATE`` of one row.
+batches), ``insert_new`` for ``bulk_create(ignore_conflicts=True)`` and :func:`update_if` for
+a conditional ``UPDATE`` of one row.
 """
 
 import threading
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 from core.compiled import converters_of
@@ -116,6 +118,42 @@ class CompiledSaves(models.Model):
             obj._state.adding, obj._state.db = False, using
 
     @classmethod
+    def insert_new(cls, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:
+        """``bulk_create(objs, ignore_conflicts=True)``: each row written unless a row already
+        holds its unique values (``ON CONFLICT DO NOTHING``: no read first), compiled once per
+        shape and number of rows. No signals and no ``save()``; the ids are not read back."""
+        connection, meta = connections[using], cls._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+        values = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+        if meta.parents or any(hasattr(v, "resolve_expression") for row in values for v in row):
+            cls._base_manager.using(using).bulk_create(objs, ignore_conflicts=True)
+            return
+        rows = [
+            [field.get_db_prep_save(v, connection) for field, v in zip(fields, row, strict=True)]
+            for row in values
+        ]
+        key = ("insert_new", cls, using, tuple(fields), len(objs))
+        if key not in _statements:
+            with _lock:
+                _statements[key] = cls._compile_insert_new(objs, using, fields, rows)
+        statement = _statements[key]
+        if statement is None:
+            cls._base_manager.using(using).bulk_create(objs, ignore_conflicts=True)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, _insert_params(statement.sql, rows))
+
+    @classmethod
+    def _compile_insert_new(cls, objs, using, fields, rows) -> _Statement | None:
+        query = InsertQuery(cls, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, objs, raw=True)  # values as pre_save() just set them
+        statements = query.get_compiler(using).as_sql()
+        if len(statements) != 1:
+            return None
+        [(sql, bound)] = statements
+        return _Statement(sql, ()) if _same_values(bound, _insert_params(sql, rows)) else None
+
+    @classmethod
     def _compile_insert_all(cls, objs, using, fields, returning, columns) -> _Statement | None:
         query = InsertQuery(cls)
         query.insert_values(fields, objs, raw=True)  # values as pre_save() just set them
@@ -161,6 +199,14 @@ class CompiledSaves(models.Model):
         if not _same_shape(bound, params) or query.related_updates:
             return None
         return _Statement(sql, ())
+
+
+def _insert_params(sql: str, rows: list) -> list:
+    """An INSERT's parameters as the compiler binds them: one list per column for PostgreSQL's
+    ``UNNEST`` of several rows, else each row's values in turn."""
+    if "UNNEST(" in sql:
+        return [list(column) for column in zip(*rows, strict=True)]
+    return [value for row in rows for value in row]
 
 
 def _same_shape(bound, params) -> bool:

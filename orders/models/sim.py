@@ -1,7 +1,7 @@
 """SIMs (lines) we issued or serve, and the provider calls that set them up."""
 
 from django.conf import settings
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -157,10 +157,20 @@ class Sim(CompiledSaves):
 
     def save(self, *args, **kwargs):
         """Refuse a malformed ICCID or MSISDN whatever path writes the row."""
+        self.check_numbers()
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def insert_new(cls, objs: list, using: str = DEFAULT_DB_ALIAS) -> None:
+        for sim in objs:
+            sim.check_numbers()
+        super().insert_new(objs, using)
+
+    def check_numbers(self) -> None:
+        """Refuse a malformed ICCID or MSISDN."""
         validate_iccid(self.iccid)
         if self.msisdn:
             validate_e164(self.msisdn)
-        super().save(*args, **kwargs)
 
     @property
     def smdp_address(self) -> str:

@@ -22,7 +22,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import audit
-from core.compiled import ScopedQuery
 from core.state import transition
 from orders.models import Order, ProvisioningAttempt, ReplacementTicket, Sim
 from plans.providers import Capability
@@ -142,25 +141,13 @@ def apply(order: Order, results: list) -> str:
 
 
 def _new_sims(order: Order, profiles: list[IssuedProfile]) -> None:
-    """A purchase's eSIMs, each once: those already recorded (by ICCID) are left as they are.
-
-    The caller holds the order's lock, so no other worker records this order's SIMs meanwhile.
-    """
-    iccids = [profile.iccid for profile in profiles]
-    if len(iccids) == 1:  # most purchases: the one ICCID through SQL compiled once
-        known = {iccid for (iccid,) in KNOWN_ICCID.rows(iccids[0])}
-    else:
-        known = set(Sim.objects.filter(iccid__in=iccids).order_by().values_list("iccid", flat=True))
-    for unit, profile in enumerate(profiles, 1):
-        if profile.iccid not in known:
-            Sim(**_sim_fields(order, profile, unit_reference(order, unit))).save()
-
-
-KNOWN_ICCID = ScopedQuery(
-    Sim,
-    lambda iccid: Sim.objects.filter(iccid=iccid).order_by().values_list("iccid"),
-    probes=(("probe-a",), ("probe-b",)),
-)
+    """A purchase's eSIMs, each once: one whose ICCID is already recorded is left as it is
+    (the insert skips it, so a second worker recording the same result writes nothing)."""
+    sims = [
+        Sim(**_sim_fields(order, profile, unit_reference(order, unit)))
+        for unit, profile in enumerate(profiles, 1)
+    ]
+    Sim.insert_new(sims)
 
 
 def _new_sim(order: Order, profile: IssuedProfile, reference: str, **overrides) -> Sim:

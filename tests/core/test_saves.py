@@ -228,3 +228,27 @@ def test_update_if_keeps_the_sql_for_a_value_bound_through_an_adapter(compiled):
     assert compiled == [("SQLUpdateCompiler", IdempotencyRecord)]
     stored = IdempotencyRecord.objects.get(pk=records[2].pk)
     assert stored.completed and bytes(stored.response_body) == b'{"n": 2}'
+
+
+def test_insert_new_skips_a_row_whose_unique_value_is_taken_without_reading_first(
+    compiled, django_assert_num_queries
+):
+    from django.core.exceptions import ValidationError
+
+    from orders.models import Sim
+    from tests.factories import SimFactory
+
+    taken = SimFactory()
+    compiled.clear()
+    fresh = [SimFactory.build(operator=taken.operator) for _ in range(3)]
+    twin = SimFactory.build(operator=taken.operator, iccid=taken.iccid, msisdn="")
+    with django_assert_num_queries(2):
+        Sim.insert_new([fresh[0]])
+        Sim.insert_new([twin])  # the same shape: taken, skipped
+    Sim.insert_new([fresh[1], fresh[2], twin])
+    stored = Sim.objects.filter(iccid__in=[sim.iccid for sim in fresh]).count()
+    assert stored == 3 and Sim.objects.filter(iccid=taken.iccid).get() == taken
+    sims = [entry for entry in compiled if entry[1] is Sim]
+    assert sims == [("SQLInsertCompiler", Sim)] * 2  # one row, then three: each compiled once
+    with pytest.raises(ValidationError):  # Sim's own checks, as save() makes them
+        Sim.insert_new([SimFactory.build(operator=taken.operator, iccid="123")])
