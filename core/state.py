@@ -1,8 +1,10 @@
 """Explicit state machines for stateful models (ARCHITECTURE.md, rule 1).
 
 A model declares its states as ``TextChoices`` and its legal moves as a :class:`TransitionMap`.
-:func:`transition` is the only way a status changes: it locks the row, re-reads it, does nothing
-if the row is already in the target state, refuses illegal moves and writes an audit entry.
+:func:`transition` is the way a status changes: it locks the row, re-reads it, does nothing if the
+row is already in the target state, refuses illegal moves and writes an audit entry.
+:func:`transition_if` makes a move from one given state in a single conditional write (nothing
+if the row is no longer in it), with the same checks and audit entry.
 """
 
 from collections.abc import Iterable, Mapping
