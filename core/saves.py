@@ -54,10 +54,9 @@ class CompiledSaves(models.Model):
             field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)
         ]
         key = ("insert", type(self), using, tuple(fields), tuple(returning_fields or ()))
-        if key not in _statements:
-            with _lock:
-                _statements[key] = self._compile_insert(using, fields, returning_fields, params)
-        statement = _statements[key]
+        statement = _kept(
+            key, lambda: self._compile_insert(using, fields, returning_fields, params)
+        )
         if statement is None:
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         with connection.cursor() as cursor:
@@ -102,10 +101,9 @@ class CompiledSaves(models.Model):
         ]
         returning = meta.db_returning_fields
         key = ("insert_all", cls, using, tuple(fields))
-        if key not in _statements:
-            with _lock:
-                _statements[key] = cls._compile_insert_all(objs, using, fields, returning, columns)
-        statement = _statements[key]
+        statement = _kept(
+            key, lambda: cls._compile_insert_all(objs, using, fields, returning, columns)
+        )
         if statement is None:
             cls._base_manager.using(using).bulk_create(objs)
             return
@@ -133,10 +131,7 @@ class CompiledSaves(models.Model):
             for row in values
         ]
         key = ("insert_new", cls, using, tuple(fields), len(objs))
-        if key not in _statements:
-            with _lock:
-                _statements[key] = cls._compile_insert_new(objs, using, fields, rows)
-        statement = _statements[key]
+        statement = _kept(key, lambda: cls._compile_insert_new(objs, using, fields, rows))
         if statement is None:
             cls._base_manager.using(using).bulk_create(objs, ignore_conflicts=True)
             return
@@ -181,10 +176,7 @@ class CompiledSaves(models.Model):
         params = [value for value in prepared if value is not None]
         params.append(self._meta.pk.get_db_prep_value(pk_val, connection))
         key = ("update", type(self), using, fields, nulls)
-        if key not in _statements:
-            with _lock:
-                _statements[key] = self._compile_update(base_qs, using, pk_val, values, params)
-        statement = _statements[key]
+        statement = _kept(key, lambda: self._compile_update(base_qs, using, pk_val, values, params))
         if statement is None:
             return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
         with connection.cursor() as cursor:
@@ -199,6 +191,15 @@ class CompiledSaves(models.Model):
         if not _same_shape(bound, params) or query.related_updates:
             return None
         return _Statement(sql, ())
+
+
+def _kept(key: tuple, compile_statement) -> _Statement | None:
+    """The statement kept for ``key``, compiled by ``compile_statement`` the first time (None:
+    the shape goes through Django's own path)."""
+    if key not in _statements:
+        with _lock:
+            _statements[key] = compile_statement()
+    return _statements[key]
 
 
 def _insert_params(sql: str, rows: list) -> list:
@@ -223,8 +224,9 @@ def update_if(model, pk, *, where: Mapping, values: Mapping, using: str = DEFAUL
     Compiled once per shape; the SQL kept only if it binds exactly the values prepared here
     (otherwise the ORM's ``update()`` each time). Fields Django sets on save (``auto_now``)
     are not: name them in ``values``."""
+    orm = model._base_manager.using(using).filter(pk=pk, **where)
     if any(hasattr(value, "resolve_expression") for value in (*values.values(), *where.values())):
-        return model._base_manager.using(using).filter(pk=pk, **where).update(**values) > 0
+        return orm.update(**values) > 0
     connection, meta = connections[using], model._meta
     sets = [
         meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()
@@ -243,12 +245,9 @@ def update_if(model, pk, *, where: Mapping, values: Mapping, using: str = DEFAUL
     params = [v for v in sets if v is not None] + [pk_param] + fences
     set_shape = tuple(zip(values, (v is None for v in sets), strict=True))
     key = ("update_if", model, using, set_shape, tuple(fence_shape))
-    if key not in _statements:
-        with _lock:
-            _statements[key] = _compile_update_if(model, pk, where, values, using, params)
-    statement = _statements[key]
+    statement = _kept(key, lambda: _compile_update_if(model, pk, where, values, using, params))
     if statement is None:
-        return model._base_manager.using(using).filter(pk=pk, **where).update(**values) > 0
+        return orm.update(**values) > 0
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         return cursor.rowcount > 0
