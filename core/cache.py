@@ -37,6 +37,26 @@ class _GuardedRedis(redis.Redis):
         self.breaker.succeeded()
         return result
 
+    def call(self, *args):
+        """Send one command on a pooled connection and return the server's reply as sent, for
+        a path that runs on every request: none of ``execute_command``'s reply callbacks,
+        timing or retry policy. An error reply raises as in ``execute_command``."""
+        if not self.breaker.allows():
+            raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")
+        pool, connection = self.connection_pool, None
+        try:
+            connection = pool.get_connection()  # opened again if the server closed it
+            connection.send_command(*args)
+            reply = connection.read_response()  # redis-py closes it when either fails
+        except UNREACHABLE:
+            self.breaker.failed()
+            raise
+        finally:
+            if connection is not None:
+                pool.release(connection)
+        self.breaker.succeeded()
+        return reply
+
     def pipeline(self, *args, **kwargs):
         if not self.breaker.allows():
             raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")

@@ -2,9 +2,9 @@
 
 It reads the client address's failed authentications and the presented credential's cached
 record and, when the record is there, counts the request against the credential's rate limit
-and marks its first use in the clock minute. On Redis this is one Lua script (atomic, one round
-trip); on any other cache (locmem in development and tests) the same steps through Django's cache
-API.
+(the clock minute's first count is the credential's first use in it). On the portal's Redis
+cache this is one Lua script (atomic, one round trip, sent past redis-py's command layer); on any
+other cache (locmem in development and tests) the same steps through Django's cache API.
 
 A record is a string the caller builds (``fill`` stores it only when no record and no stale mark
 is there). ``mark_stale`` writes a short-lived mark over records whose credential changed: a
@@ -32,16 +32,15 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import NoScriptError
 
-from core.cache import CACHE_ERRORS
+from core.cache import CACHE_ERRORS, RedisCache
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 STALE = 0  # the mark written over a changed credential's record
 STALE_SECONDS = 60  # longer than any request takes between its database read and its fill
-USED_SECONDS = 2 * WINDOW_SECONDS
 GATE_ATTRIBUTE = "api_gate"
 READ_ALONG_ATTRIBUTE = "api_gate_read_along"
 KEYED_ATTRIBUTE = "api_gate_keyed"
@@ -49,26 +48,26 @@ KEYED_ATTRIBUTE = "api_gate_keyed"
 PASS_SCRIPT = """
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if failures >= tonumber(ARGV[1]) then return {1} end
-local answer, parts, prefix = {0, '', 0, 0, '', ''}, {}, ARGV[5]
-for i = 5, #KEYS do
+local answer, parts, prefix = {0, '', 0, '', ''}, {}, ARGV[4]
+for i = 4, #KEYS do
   local value = redis.call('GET', KEYS[i]) or ''
-  answer[i + 2], parts[i - 4] = value, #value .. ':' .. value
+  answer[i + 2], parts[i - 3] = value, #value .. ':' .. value
   if value == '' then prefix = '' end
 end
 local record = redis.call('GET', KEYS[2])
-if not record or record == ARGV[4] then return answer end
+if not record or record == ARGV[3] then return answer end
 local count = redis.call('INCR', KEYS[3])
 if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
-local first = redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[3])
-answer[2], answer[3], answer[4] = record, count, first and 1 or 0
+answer[2], answer[3] = record, count
 if prefix ~= '' then
   table.insert(parts, #record .. ':' .. record)
-  table.insert(parts, #ARGV[6] .. ':' .. ARGV[6])
-  answer[5] = prefix .. redis.sha1hex(table.concat(parts))
-  if ARGV[7] == '1' then answer[6] = redis.call('GET', answer[5]) or '' end
+  table.insert(parts, #ARGV[5] .. ':' .. ARGV[5])
+  answer[4] = prefix .. redis.sha1hex(table.concat(parts))
+  if ARGV[6] == '1' then answer[5] = redis.call('GET', answer[4]) or '' end
 end
 return answer
 """
+PASS_SCRIPT_SHA = hashlib.sha1(PASS_SCRIPT.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,7 @@ class Names:
 
     failures: str
     record: str
-    rate: str
-    used: str
+    rate: str  # the credential's count of requests this clock minute
     read_along: tuple[str, ...] = ()  # other entries read in the same round trip
     keyed: "Keyed | None" = None  # an entry named after what the round trip reads
 
@@ -128,7 +126,6 @@ def names(
         failures=failures_key(address, failure_window),
         record=record_key,
         rate=f"api-rate:{credential}:{window}",
-        used=f"api-used:{credential}:{window}",
         read_along=read_along,
         keyed=keyed,
     )
@@ -252,8 +249,6 @@ def _backend():
 class _RedisBackend:
     """One Lua script; keys named as Django names them, counters stored as Django stores ints."""
 
-    script = None
-
     def __init__(self, cache: RedisCache):
         self.cache = cache
         self.client = cache._cache.get_client(write=True)
@@ -264,31 +259,32 @@ class _RedisBackend:
         return self.cache.make_key(name)
 
     def pass_gate(self, names: Names) -> Gate:
-        if _RedisBackend.script is None:
-            _RedisBackend.script = self.client.register_script(PASS_SCRIPT)
-        keys = [self.key(names.failures), self.key(names.record)]
-        keys += [self.key(names.rate), self.key(names.used)]
+        keys = [self.key(names.failures), self.key(names.record), self.key(names.rate)]
         keys += [self.key(name) for name in names.read_along]
-        args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, USED_SECONDS, STALE]
+        args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, STALE]
         keyed = names.keyed
         args += [self.key(keyed.prefix), keyed.salt, int(keyed.fetch)] if keyed else ["", "", 0]
-        answer = _RedisBackend.script(keys=keys, args=args, client=self.client)
+        try:
+            answer = self.client.call("EVALSHA", PASS_SCRIPT_SHA, len(keys), *keys, *args)
+        except NoScriptError:  # the server's script cache was emptied: EVAL loads it again
+            answer = self.client.call("EVAL", PASS_SCRIPT, len(keys), *keys, *args)
         if answer[0] == 1:
             return Gate(blocked=True)
         loads = self.cache._cache._serializer.loads
         read = tuple(
             (name, loads(value))
-            for name, value in zip(names.read_along, answer[6:], strict=True)
+            for name, value in zip(names.read_along, answer[5:], strict=True)
             if value
         )
+        count = int(answer[2])
         return Gate(
             record=answer[1].decode() or None,
-            count=int(answer[2]),
-            first_use=bool(answer[3]),
+            count=count,
+            first_use=count == 1,
             read=read,
-            keyed=answer[4].decode() or None,
-            keyed_value=loads(answer[5]) if answer[5] else None,
-            raw=tuple(answer[6:]),
+            keyed=answer[3].decode() or None,
+            keyed_value=loads(answer[4]) if answer[4] else None,
+            raw=tuple(answer[5:]),
         )
 
     def prefix(self, name: str) -> str:
@@ -300,9 +296,8 @@ class _RedisBackend:
         pipe.set(self.key(names.record), record, nx=True, ex=timeout)
         pipe.incr(rate)
         pipe.expire(rate, 2 * WINDOW_SECONDS)
-        pipe.set(self.key(names.used), 1, nx=True, ex=USED_SECONDS)
-        _stored, count, _expiry, first = pipe.execute()
-        return Gate(record=record, count=int(count), first_use=bool(first))
+        _stored, count, _expiry = pipe.execute()
+        return Gate(record=record, count=int(count), first_use=count == 1)
 
     def store(self, name: str, value, timeout: int) -> None:
         self.client.set(name, self.cache._cache._serializer.dumps(value), ex=timeout)
@@ -344,8 +339,7 @@ class _CacheBackend:
     def count(self, names: Names) -> Gate:
         self.cache.add(names.rate, 0, timeout=2 * WINDOW_SECONDS)
         count = self.cache.incr(names.rate)
-        first = self.cache.add(names.used, 1, timeout=USED_SECONDS)
-        return Gate(count=count, first_use=first)
+        return Gate(count=count, first_use=count == 1)
 
     def store(self, name: str, value, timeout: int) -> None:
         self.cache.set(name, value, timeout=timeout)

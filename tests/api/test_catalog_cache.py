@@ -173,7 +173,7 @@ def test_a_lost_version_never_comes_back(api_client):
 def test_the_catalog_answers_without_a_cache(api_client, settings, caplog):
     settings.CACHES = {  # a Redis that refuses every connection
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }

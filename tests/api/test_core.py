@@ -106,7 +106,7 @@ def test_rate_limits_let_requests_through_when_the_cache_does_not_answer(key, se
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     settings.CACHES = {  # a Redis that refuses every connection
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }

@@ -203,3 +203,17 @@ def test_a_revocation_in_another_process_is_seen_by_the_next_request(world_partn
     done = manage("shell", "-c", revoke, env=service_env(tmp_path))
     assert done.returncode == 0, done.stderr
     assert client.get(WALLET).status_code == 401
+
+
+@pytest.mark.services
+def test_a_key_is_checked_after_redis_forgot_the_script(
+    key, settings, caplog, django_assert_num_queries
+):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    assert authenticate_and_throttle(key.plaintext)[1]
+    cache._cache.get_client(write=True).script_flush()  # as after a restart of the server
+    with django_assert_num_queries(0):  # the cached record read, as before
+        user, allowed = authenticate_and_throttle(key.plaintext)
+    assert allowed and user.partner_id == key.api_key.partner_id
+    assert "the cache does not answer" not in caplog.text
+    assert not authenticate_and_throttle(key.plaintext)[1]  # the count went on

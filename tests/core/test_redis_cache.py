@@ -1,9 +1,12 @@
-"""The Redis cache backend reuses its clients (one per connection pool)."""
+"""The Redis cache backend reuses its clients (one per connection pool); its raw call for
+the hot paths answers, reconnects and trips the breaker like its commands."""
 
 import pytest
 from django.core.cache import caches
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
-from core.cache import RedisCache
+from core.cache import CacheUnavailable, RedisCache
 
 
 @pytest.mark.services
@@ -18,3 +21,35 @@ def test_the_redis_cache_reuses_its_client():
 def test_a_redis_cache_builds_its_client_once():
     backend = RedisCache("redis://127.0.0.1:1/0", {})
     assert backend._cache.get_client() is backend._cache.get_client()
+
+
+def _client():
+    return caches["default"]._cache.get_client(write=True)
+
+
+@pytest.mark.services
+def test_a_raw_call_answers_as_the_server_sends():
+    client = _client()
+    client.call("SET", "raw-call", "1", "EX", 10)
+    assert client.call("INCR", "raw-call") == 2
+    assert client.call("GET", "raw-call") == b"2"  # no reply callback: bytes as sent
+    with pytest.raises(ResponseError):
+        client.call("INCR", "no-such-command-takes-this", "extra")
+
+
+@pytest.mark.services
+def test_a_raw_call_opens_a_connection_the_server_closed():
+    client = _client()
+    client.call("PING")
+    client.client_kill_filter(_type="normal", skipme=False)  # every pooled connection
+    assert client.call("PING") == b"PONG"
+    assert client.breaker.allows()
+
+
+def test_a_raw_call_to_a_server_that_does_not_answer_opens_the_breaker():
+    client = RedisCache("redis://127.0.0.1:1/0", {})._cache.get_client(write=True)
+    with pytest.raises(RedisConnectionError):
+        client.call("PING")
+    assert not client.breaker.allows()
+    with pytest.raises(CacheUnavailable):  # not tried again until the breaker's pause ends
+        client.call("PING")

@@ -87,7 +87,7 @@ def test_each_catalog_change_shows_on_the_very_next_request(client, catalog, cha
 def test_the_catalog_renders_without_a_cache(client, catalog, settings, caplog):
     settings.CACHES = {  # a Redis that refuses every connection
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
