@@ -4,6 +4,8 @@ schema) skip what only the site and the admin use.
 Partner API calls are authenticated by their API key (DRF, ``accounts.api``), never by a session
 or a cookie, and DRF's views are exempt from CSRF: sessions, CSRF, Django's authentication,
 messages, allauth and staff two-factor (``settings.SITE_ONLY_MIDDLEWARE``) only cost them time.
+Some take a leaner middleware in place of the site's (``settings.PARTNER_API_MIDDLEWARE_INSTEAD``:
+the language from ``Accept-Language`` alone).
 :class:`PartnerApiLane` sits after the middleware every request needs (probes, request id,
 metrics, security) and sends a partner API request through its own chain of the middleware
 listed after it, in the same order, without the site-only ones, to the view;
@@ -40,7 +42,8 @@ def lane_middleware() -> list[str]:
     if LANE not in middleware or middleware[-1] != LANE_END:
         raise ImproperlyConfigured(f"MIDDLEWARE needs {LANE} and, last, {LANE_END}.")
     after = middleware[middleware.index(LANE) + 1 : -1]
-    return [path for path in after if path not in settings.SITE_ONLY_MIDDLEWARE]
+    instead = settings.PARTNER_API_MIDDLEWARE_INSTEAD
+    return [instead.get(path, path) for path in after if path not in settings.SITE_ONLY_MIDDLEWARE]
 
 
 class PartnerApiLaneEnd:

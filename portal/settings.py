@@ -108,6 +108,10 @@ SITE_ONLY_MIDDLEWARE = {
     "allauth.account.middleware.AccountMiddleware",
     "portal.staff_mfa.StaffTwoFactorMiddleware",
 }
+# What API-key calls take in place of the site's: no language cookie or path prefix to look for.
+PARTNER_API_MIDDLEWARE_INSTEAD = {
+    "django.middleware.locale.LocaleMiddleware": "core.api.language.AcceptLanguageMiddleware",
+}
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

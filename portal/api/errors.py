@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -50,7 +51,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        code, message, details = "validation_error", "The request is not valid.", exc.detail
+        code, message, details = "validation_error", _("The request is not valid."), exc.detail
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
@@ -63,7 +64,7 @@ def exception_handler(exc, context):
 @csrf_exempt
 def json_not_found(request, *args, **kwargs):
     """Unknown API paths answer in the API's error format."""
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

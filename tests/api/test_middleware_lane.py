@@ -39,6 +39,7 @@ def answers(plaintext: str) -> list:
         client.get("/api/v1/no-such-thing/"),
         client_for("nobody.wrong").get(WALLET, HTTP_X_FORWARDED_PROTO="https"),
         client.post("/api/v1/orders/", {}, format="json"),
+        client.post("/api/v1/orders/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9"),
     ]
 
 
@@ -48,7 +49,7 @@ def test_the_lane_answers_as_the_whole_chain_does(api_key, settings, https):
         path for path in django_settings.MIDDLEWARE if path not in (lanes.LANE, lanes.LANE_END)
     ]
     whole = answers(api_key.plaintext)
-    assert [r.status_code for r in lane] == [200, 200, 404, 401, 400]
+    assert [r.status_code for r in lane] == [200, 200, 404, 401, 400, 400]
     for through_lane, through_all in zip(lane, whole, strict=True):
         assert through_lane.status_code == through_all.status_code
         assert through_lane.content == through_all.content
@@ -86,9 +87,25 @@ def test_the_site_and_the_api_docs_keep_the_whole_chain(client, monkeypatch):
     assert seen == ["/", "/api/v1/docs/", "/api/v1/schema/", "/api/"]
 
 
+def test_partner_api_calls_are_answered_in_the_language_they_ask_for(api_key):
+    client = client_for(api_key.plaintext)
+    english = client.post("/api/v1/orders/", {}, format="json")
+    chinese = client.post("/api/v1/orders/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    by_cookie = client_for(api_key.plaintext)
+    by_cookie.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"  # as the site's
+    assert english["Content-Language"] == "en"
+    assert english.json()["error"]["message"] == "The request is not valid."
+    assert chinese["Content-Language"] == "zh-hans" and "Accept-Language" in chinese["Vary"]
+    assert chinese.json()["error"]["message"] == "请求无效。"
+    assert by_cookie.post("/api/v1/orders/", {}, format="json").json() == chinese.json()
+    assert client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="zh-CN").json() == {
+        "error": {"code": "not_found", "message": "未找到。", "details": {}}
+    }
+
+
 def test_the_lane_keeps_the_order_of_the_rest():
     assert lanes.lane_middleware() == [
-        "django.middleware.locale.LocaleMiddleware",
+        "core.api.language.AcceptLanguageMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "portal.middleware.ContentSecurityPolicyMiddleware",
