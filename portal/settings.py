@@ -152,6 +152,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         server_side_binding=True,
         prepare_threshold=5 if DATABASE_PREPARED_STATEMENTS else None,
     )
+    # Django's backend, checking a reused connection without a round trip (core/postgresql).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -77,7 +77,7 @@ def pytest_sessionstart(session):
     """Under the real-services harness, refuse to run silently on anything else."""
     if SERVICES_REQUIRED:
         engine = settings.DATABASES["default"]["ENGINE"]
-        assert engine == "django.db.backends.postgresql", f"expected PostgreSQL, got {engine}"
+        assert engine == "core.postgresql", f"expected PostgreSQL, got {engine}"
         assert os.environ.get("REDIS_URL"), "REDIS_URL is not set"
 
 
