@@ -1,7 +1,10 @@
 """The Redis cache backend reuses its clients (one per connection pool); its raw call for
 the hot paths answers, reconnects and trips the breaker like its commands."""
 
+import os
+
 import pytest
+import redis
 from django.core.cache import caches
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -40,8 +43,13 @@ def test_a_raw_call_answers_as_the_server_sends():
 @pytest.mark.services
 def test_a_raw_call_opens_a_connection_the_server_closed():
     client = _client()
-    client.call("PING")
-    client.client_kill_filter(_type="normal", skipme=False)  # every pooled connection
+    pooled = client.connection_pool.get_connection()
+    pooled.send_command("CLIENT", "ID")
+    number = pooled.read_response()
+    client.connection_pool.release(pooled)
+    other = redis.Redis(connection_pool=redis.ConnectionPool.from_url(os.environ["REDIS_URL"]))
+    assert other.client_kill_filter(_id=number) == 1  # as a server restart would
+    other.close()
     assert client.call("PING") == b"PONG"
     assert client.breaker.allows()
 
