@@ -37,6 +37,8 @@ pillow_heif.register_heif_opener()
 
 STORAGE_DIR = "identity"
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}\.bin$")
+ORPHAN_AGE = timedelta(days=1)  # a stored file without its row is deleted after this
+ORPHAN_BATCH = 500  # stored names looked up per query
 _HEIF_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"hevc"}
 # Polyglot traces. Tags need a delimiter and zip headers a sane version: photo data rarely matches.
 _SUSPICIOUS_TEXT = re.compile(rb"<(?:script|svg|html)[\s/>]|<\?(?:php|xml)", re.IGNORECASE)
@@ -263,20 +265,30 @@ def _purge_check(check, documents, now) -> int:
     return purged
 
 
-def delete_orphan_files(*, older_than=timedelta(days=1), now=None) -> int:
+def delete_orphan_files(*, older_than=ORPHAN_AGE, now=None) -> int:
     """Delete stored files no document points to (e.g. from a rolled-back request)."""
+    return delete_unreferenced_files(STORAGE_DIR, IdentityDocument, older_than=older_than, now=now)
+
+
+def delete_unreferenced_files(directory: str, model, *, older_than=ORPHAN_AGE, now=None) -> int:
+    """Delete the files stored under ``directory`` as this module names them (32 hex digits,
+    ``.bin``) that no row of ``model`` names in its ``file`` field and that are older than
+    ``older_than`` (a request may still be about to commit its row); others are left alone."""
     now = now or timezone.now()
     try:
-        _, names = default_storage.listdir(STORAGE_DIR)
+        _, names = default_storage.listdir(directory)
     except FileNotFoundError:
         return 0
-    known = set(IdentityDocument.objects.exclude(file="").values_list("file", flat=True))
-    paths = [f"{STORAGE_DIR}/{name}" for name in names if _STORED_NAME.match(name)]
-    orphans = [path for path in paths if path not in known]
-    old = [path for path in orphans if default_storage.get_modified_time(path) < now - older_than]
-    for path in old:
-        default_storage.delete(path)
-    return len(old)
+    paths = [f"{directory}/{name}" for name in names if _STORED_NAME.match(name)]
+    deleted = 0
+    for start in range(0, len(paths), ORPHAN_BATCH):
+        batch = paths[start : start + ORPHAN_BATCH]
+        known = set(model.objects.filter(file__in=batch).values_list("file", flat=True))
+        for path in batch:
+            if path not in known and default_storage.get_modified_time(path) < now - older_than:
+                default_storage.delete(path)
+                deleted += 1
+    return deleted
 
 
 def rotate_document_keys() -> int:

@@ -49,6 +49,7 @@ TASK_ROUTES = {
     "support.tasks.notify_customer": "notifications",
     "support.tasks.notify_staff": "notifications",
     "support.tasks.send_unsent_emails": "periodic",
+    "support.tasks.delete_orphan_screenshots": "periodic",
     "accounts.tasks.deliver_webhook": "webhooks",
     "orders.tasks.dispatch_due": "periodic",
     "orders.tasks.reconcile_orders": "periodic",
@@ -161,6 +162,10 @@ app.conf.update(
         "send-unsent-support-emails": {
             "task": "support.tasks.send_unsent_emails",
             "schedule": 60.0,
+        },
+        "delete-orphan-screenshots": {
+            "task": "support.tasks.delete_orphan_screenshots",
+            "schedule": 86400.0,
         },
     },
 )

@@ -8,7 +8,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
-from accounts.documents import DocumentRejected, SanitizedImage, decrypt, encrypt, sanitize_image
+from accounts.documents import (
+    DocumentRejected,
+    SanitizedImage,
+    decrypt,
+    delete_unreferenced_files,
+    encrypt,
+    sanitize_image,
+)
 from support.errors import SupportError
 from support.models import Attachment, Message
 
@@ -32,7 +39,8 @@ def sanitize_screenshots(uploads) -> list[SanitizedImage]:
 
 
 def store_screenshots(message: Message, images: list[SanitizedImage]) -> None:
-    """Encrypt and store sanitized images for ``message``; files are removed if the rows fail."""
+    """Encrypt and store sanitized images for ``message``; files are removed if the rows fail
+    (and by :func:`delete_orphan_screenshots` if the surrounding transaction rolls back later)."""
     saved = []
     try:
         for image in images:
@@ -57,3 +65,9 @@ def read_screenshot(attachment: Attachment) -> bytes:
     """The sanitized JPEG of ``attachment``."""
     with default_storage.open(attachment.file.name, "rb") as stored:
         return decrypt(stored.read())
+
+
+def delete_orphan_screenshots() -> int:
+    """Delete stored screenshots no attachment points to: a message's transaction that rolled
+    back after they were stored, or a process that died before it committed."""
+    return delete_unreferenced_files(STORAGE_DIR, Attachment)

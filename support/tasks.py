@@ -4,7 +4,7 @@ broker)."""
 
 from celery import shared_task
 
-from support import notifications
+from support import attachments, notifications
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
@@ -23,3 +23,9 @@ def notify_staff(message_id: int) -> bool:
 def send_unsent_emails() -> int:
     """Periodic: send the messages' emails that were not sent (a failed send, a lost task)."""
     return notifications.send_unsent()
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def delete_orphan_screenshots() -> int:
+    """Daily: delete stored screenshots whose message was never committed."""
+    return attachments.delete_orphan_screenshots()

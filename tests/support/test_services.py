@@ -1,13 +1,18 @@
 """The support services: opening, replying, notes, assignment, closing, rating, and emails."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from core.audit import entries_for
 from orders.models import Notification
-from support import services
+from support import services, tasks
+from support.attachments import read_screenshot
 from support.errors import SupportError
 from support.models import Attachment, Conversation, Message
 from tests.factories import CustomerFactory, OrderFactory, PartnerFactory, SimFactory, UserFactory
@@ -228,3 +233,20 @@ def test_partners_open_about_their_own_orders_only(django_capture_on_commit_call
         partner=partner, category="payment", body="Where is it?", order_number=own.number
     )
     assert conversation.partner == partner and conversation.customer is None
+
+
+@pytest.mark.real_clock  # a file's age comes from its modification time, on the machine's clock
+def test_screenshots_of_a_message_that_rolled_back_are_swept_after_a_day(customer, tmp_path):
+    kept = open_one(customer, screenshots=[screenshot_file()])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        open_one(customer, screenshots=[screenshot_file(), screenshot_file()])
+        raise RuntimeError("a later step of the same request failed")
+    stored = sorted(path.name for path in (tmp_path / "media" / "support").iterdir())
+    attachment = Attachment.objects.get()
+    assert len(stored) == 3 and attachment.message.conversation == kept
+    assert tasks.delete_orphan_screenshots() == 0  # a request may still be committing them
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
+        assert tasks.delete_orphan_screenshots() == 2
+    remaining = [path.name for path in (tmp_path / "media" / "support").iterdir()]
+    assert remaining == [attachment.file.name.split("/")[1]]
+    assert read_screenshot(attachment)
