@@ -5,7 +5,7 @@ Partner API calls are authenticated by their API key (DRF, ``accounts.api``), ne
 or a cookie, and DRF's views are exempt from CSRF: sessions, CSRF, Django's authentication,
 messages, allauth and staff two-factor (``settings.SITE_ONLY_MIDDLEWARE``) only cost them time.
 Some take a leaner middleware in place of the site's (``settings.PARTNER_API_MIDDLEWARE_INSTEAD``:
-the language from ``Accept-Language`` alone).
+the language picked without looking for a language prefix in the path).
 :class:`PartnerApiLane` sits after the middleware every request needs (probes, request id,
 metrics, security) and sends a partner API request through its own chain of the middleware
 listed after it, in the same order, without the site-only ones, to the view;
