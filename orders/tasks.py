@@ -98,6 +98,12 @@ def send_order_ready_email(order_id: int) -> None:
     notifications.send_order_ready_email(order_id)
 
 
+@shared_task(soft_time_limit=120, time_limit=180)
+def send_unsent_ready_emails() -> int:
+    """Periodic: send the order-ready emails that were not sent (a lost task, a failed send)."""
+    return notifications.send_unsent_ready_emails()
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def send_replacement_email(ticket_id: int, event: str) -> None:
     notifications.send_replacement_email(ticket_id, event)

@@ -45,6 +45,7 @@ TASK_ROUTES = {
     "orders.tasks.cancel_refunded_sims": "provisioning",
     "orders.tasks.cancel_replaced_profile": "provisioning",
     "orders.tasks.send_order_ready_email": "notifications",
+    "orders.tasks.send_unsent_ready_emails": "periodic",
     "orders.tasks.send_replacement_email": "notifications",
     "support.tasks.notify_customer": "notifications",
     "support.tasks.notify_staff": "notifications",
@@ -159,6 +160,10 @@ app.conf.update(
         },
         "send-due-webhooks": {"task": "accounts.tasks.send_due_webhooks", "schedule": 10.0},
         "send-reminders": {"task": "accounts.tasks.send_reminders", "schedule": 900.0},
+        "send-unsent-ready-emails": {
+            "task": "orders.tasks.send_unsent_ready_emails",
+            "schedule": 60.0,
+        },
         "send-unsent-support-emails": {
             "task": "support.tasks.send_unsent_emails",
             "schedule": 60.0,

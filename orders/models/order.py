@@ -156,6 +156,13 @@ class Order(CompiledSaves):
         blank=True,
         help_text=_("When provisioning is next sent to a worker; empty when nothing is due."),
     )
+    ready_email_claimed_at = models.DateTimeField(
+        verbose_name=_("ready email claimed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When a worker took on the order-ready email; empty until then."),
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -185,6 +192,12 @@ class Order(CompiledSaves):
                 name="order_next_attempt_idx",
             ),
             models.Index(fields=["customer", "-created_at"]),
+            # The sweep of order-ready emails: customers' orders fulfilled in the last days.
+            models.Index(
+                fields=["fulfilled_at"],
+                condition=Q(customer__isnull=False),
+                name="order_customer_fulfilled_idx",
+            ),
             # The partner API's order list: the partner's, in the cursor's order, no sort.
             models.Index(
                 fields=["partner", "-created_at", "-id"], name="order_partner_created_idx"

@@ -1,5 +1,13 @@
-"""Customer emails about orders, in Chinese (the customer's script) and English in one message."""
+"""Customer emails about orders, in Chinese (the customer's script) and English in one message.
 
+The order-ready email is sent once: the send claims the order (``ready_email_claimed_at``, a
+conditional UPDATE) and a failed send gives the claim back. The task queued when the order is
+fulfilled sends it; :func:`send_unsent_ready_emails` sends the ones whose task was lost or whose
+send failed.
+"""
+
+import logging
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -17,6 +25,12 @@ from orders.notifications import unread
 from orders.services import posting_notices
 
 READY_EMAIL_ACTION = "order.ready_email_sent"
+# The sweep sends an order's ready email once the order has been fulfilled this long (its own
+# task has had its chance); after GIVE_UP_AFTER it leaves it (the order page still shows it).
+READY_EMAIL_RESEND_AFTER = timedelta(minutes=2)
+READY_EMAIL_GIVE_UP_AFTER = timedelta(days=2)
+SWEEP_BATCH = 100
+logger = logging.getLogger(__name__)
 IOS_INSTALL_URL = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
 ANDROID_INSTALL_URL = "https://esimsetup.android.com/esim_qrcode_provisioning?carddata="
 
@@ -40,6 +54,8 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
     ``force`` sends it again (the customer, or staff as ``actor``, asked for a resend); every
     send is audited.
     """
+    if not force and not _claim_ready_email(order_id):
+        return False
     order = Order.objects.select_related("customer", "plan__operator", "sim").get(pk=order_id)
     if order.customer is None or (
         not force and audit.entries_for(order).filter(action=READY_EMAIL_ACTION).exists()
@@ -48,6 +64,30 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
     issued = list(order.issued_sims.order_by("pk"))
     if issued and all(sim.form == Sim.Form.PHYSICAL for sim in issued):
         return False  # a SIM card goes by post: its own emails say when it is shipped
+    try:
+        _ready_email(order, issued).send()
+    except Exception:
+        if not force:
+            Order.objects.filter(pk=order_id).update(ready_email_claimed_at=None)
+        raise
+    audit.record(
+        action=READY_EMAIL_ACTION,
+        target=order,
+        actor=actor or (order.customer if force else None),
+        actor_label="" if force else "worker",
+        note=order.customer.email,
+    )
+    return True
+
+
+def _claim_ready_email(order_id: int) -> bool:
+    claimed = Order.objects.filter(pk=order_id, ready_email_claimed_at__isnull=True).update(
+        ready_email_claimed_at=timezone.now()
+    )
+    return claimed > 0
+
+
+def _ready_email(order: Order, issued: list[Sim]) -> EmailMultiAlternatives:
     sims = [{"sim": sim, "links": install_links(sim.activation_code)} for sim in issued]
     context = {"order": order, "sims": sims, "support_email": settings.SUPPORT_EMAIL}
     chinese = chinese_of(order.customer)
@@ -73,15 +113,27 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
         {"bodies": [part["html"] for part in parts], "subject": subject},
     )
     message.attach_alternative(html, "text/html")
-    message.send()
-    audit.record(
-        action=READY_EMAIL_ACTION,
-        target=order,
-        actor=actor or (order.customer if force else None),
-        actor_label="" if force else "worker",
-        note=order.customer.email,
-    )
-    return True
+    return message
+
+
+def send_unsent_ready_emails() -> int:
+    """Send the ready emails of customers' orders fulfilled lately that nobody has claimed (the
+    task was lost, or a send failed and gave its claim back), oldest first; how many went."""
+    now = timezone.now()
+    unsent = Order.objects.filter(
+        customer__isnull=False,
+        status=Order.Status.FULFILLED,
+        fulfilled_at__lte=now - READY_EMAIL_RESEND_AFTER,
+        fulfilled_at__gte=now - READY_EMAIL_GIVE_UP_AFTER,
+        ready_email_claimed_at__isnull=True,
+    ).order_by("fulfilled_at")
+    sent = 0
+    for order_id in unsent.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        try:
+            sent += send_order_ready_email(order_id)
+        except Exception:
+            logger.exception("Order %s: ready email not sent, tried again later", order_id)
+    return sent
 
 
 def send_replacement_email(ticket_id: int, event: str) -> None:
