@@ -31,6 +31,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from accounts.models import IdentityCheck, IdentityDocument
 from core import audit
+from core.sweeps import item_failure_logged
 
 logger = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
@@ -239,10 +240,8 @@ def purge_decided_documents(*, now=None) -> int:
     )
     purged = 0
     for check, documents in groupby(due, key=attrgetter("check_request")):
-        try:
+        with item_failure_logged(logger, "Could not purge identity check %s's documents", check.pk):
             purged += _purge_check(check, list(documents), now)
-        except Exception:
-            logger.exception("Could not purge the documents of identity check %s", check.pk)
     return purged
 
 

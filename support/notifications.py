@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.brand import brand_name, sender
+from core.sweeps import item_failure_logged
 from support.models import Message
 
 STAFF_LANGUAGE = "zh-hans"  # the admin's language
@@ -107,11 +108,9 @@ def send_unsent() -> int:
         created_at__lte=now - RESEND_AFTER,
         created_at__gte=now - GIVE_UP_AFTER,
     ).order_by("created_at")
-    sent = 0
+    sent, failed = 0, "Support message %s: email not sent, tried again later"
     for message_id, author in unsent.values_list("pk", "author_kind")[:SWEEP_BATCH]:
         send = email_customer if author == Message.Author.STAFF else email_staff
-        try:
+        with item_failure_logged(logger, failed, message_id):
             sent += send(message_id)
-        except Exception:
-            logger.exception("Support message %s: email not sent, tried again later", message_id)
     return sent

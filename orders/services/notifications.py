@@ -20,6 +20,7 @@ from accounts.models import User
 from core import audit
 from core.brand import sender
 from core.chinese import SIMPLIFIED, TRADITIONAL, for_language
+from core.sweeps import item_failure_logged
 from orders.models import Notification, Order, Sim
 from orders.notifications import unread
 from orders.services import posting_notices
@@ -129,10 +130,8 @@ def send_unsent_ready_emails() -> int:
     ).order_by("fulfilled_at")
     sent = 0
     for order_id in unsent.values_list("pk", flat=True)[:SWEEP_BATCH]:
-        try:
+        with item_failure_logged(logger, "Order %s: ready email not sent, tried again", order_id):
             sent += send_order_ready_email(order_id)
-        except Exception:
-            logger.exception("Order %s: ready email not sent, tried again later", order_id)
     return sent
 
 

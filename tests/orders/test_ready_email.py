@@ -5,6 +5,7 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
@@ -81,3 +82,22 @@ def test_a_resend_asked_for_goes_even_after_the_first():
     tasks.send_order_ready_email(order.pk)
     assert send_order_ready_email(order.pk, force=True)
     assert emails_of(order) == 2
+
+
+def test_the_sweep_stops_when_its_time_is_up_and_goes_on_past_other_errors(monkeypatch):
+    first, second = fulfilled(minutes_ago=6), fulfilled(minutes_ago=5)
+    original = EmailMultiAlternatives.send
+    failures = [SMTPException("421 try again later")]  # the next send's, if any
+
+    def send(self, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", send)
+    assert tasks.send_unsent_ready_emails() == 1  # the first refused and skipped, the second sent
+    assert emails_of(first) == 0 and emails_of(second) == 1
+    failures.append(SoftTimeLimitExceeded())
+    with pytest.raises(SoftTimeLimitExceeded):  # the task's time is up: not an item's failure
+        tasks.send_unsent_ready_emails()
+    assert tasks.send_unsent_ready_emails() == 1 and emails_of(first) == 1
