@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Exists, F, OuterRef, Q
@@ -476,6 +477,8 @@ def _deliver(
         try:
             _email(notification, contact, url, mailer)
             notification.channels.append(Notification.Channel.EMAIL)
+        except SoftTimeLimitExceeded:  # the task's time is up: the row is claimed again later
+            raise
         except Exception as exc:  # one failed email must not stop the SMS or the sweep
             logger.warning("Reminder email %s failed: %s", notification.pk, exc)
             errors.append(f"email: {exc}")

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -248,6 +249,17 @@ def test_a_failing_email_does_not_stop_the_sms_or_the_next_reminder():
     first, second = Notification.objects.order_by("pk")
     assert first.channels == ["sms"] and "SMTP down" in first.error
     assert second.channels == ["email"] and len(mail.outbox) == 1 and len(sms.outbox) == 1
+
+
+def test_a_sweep_whose_time_is_up_stops_and_its_rows_are_sent_later():
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    SimFactory(owner=customer(), expires_at=EXPIRES)
+    time_up = mock.patch.object(reminders, "_email", side_effect=SoftTimeLimitExceeded())
+    with time_up as email, pytest.raises(SoftTimeLimitExceeded):
+        sweep_at(EXPIRES - timedelta(days=2))
+    assert email.call_count == 1 and mail.outbox == []  # not one failed email, the whole run
+    assert sent(sweep_at(EXPIRES - timedelta(days=2) + timedelta(minutes=11))) == {"resent": 2}
+    assert len(mail.outbox) == 2
 
 
 # At-least-once delivery: a row not recorded as sent is claimed again after the grace period.
