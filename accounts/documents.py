@@ -181,8 +181,19 @@ def decrypt(token: bytes) -> bytes:
     return _fernet().decrypt(token)
 
 
-def _new_name() -> str:
-    return f"{STORAGE_DIR}/{uuid.uuid4().hex}.bin"
+def save_encrypted(directory: str, content: bytes) -> str:
+    """Encrypt ``content`` with the first key and store it under a new name in ``directory``
+    (32 hex digits, ``.bin``); the stored name."""
+    return _save_token(directory, encrypt(content))
+
+
+def read_encrypted(name: str) -> bytes:
+    """The content stored encrypted under ``name`` (raises ``FileNotFoundError`` when gone)."""
+    return decrypt(_read_stored(name))
+
+
+def _save_token(directory: str, token: bytes) -> str:
+    return default_storage.save(f"{directory}/{uuid.uuid4().hex}.bin", ContentFile(token))
 
 
 def store_document(*, check, kind, upload) -> IdentityDocument:
@@ -190,7 +201,7 @@ def store_document(*, check, kind, upload) -> IdentityDocument:
     if kind not in IdentityDocument.Kind.values:
         raise ValueError(f"Unknown document kind: {kind!r}")
     image = upload if isinstance(upload, SanitizedImage) else sanitize_image(upload)
-    name = default_storage.save(_new_name(), ContentFile(encrypt(image.content)))
+    name = save_encrypted(STORAGE_DIR, image.content)
     try:
         with transaction.atomic():
             return IdentityDocument.objects.create(
@@ -291,20 +302,24 @@ def delete_unreferenced_files(directory: str, model, *, older_than=ORPHAN_AGE, n
 
 
 def rotate_document_keys() -> int:
-    """Re-encrypt every stored file with the first key; returns how many were re-encrypted."""
+    """Re-encrypt every stored identity document with the first key; how many were."""
+    return rotate_files(IdentityDocument.objects.filter(purged_at__isnull=True), STORAGE_DIR)
+
+
+def rotate_files(stored, directory: str) -> int:
+    """Re-encrypt with the first key the files the rows of ``stored`` (a queryset of a model
+    with a ``file`` field) name, each under a new name in ``directory``; how many moved. A row
+    changed meanwhile keeps its file (the new copy is deleted)."""
     fernet = _fernet()
-    stored = IdentityDocument.objects.filter(purged_at__isnull=True).exclude(file="")
     rotated = 0
-    for pk, old_name in list(stored.values_list("pk", "file")):
+    for pk, old_name in list(stored.exclude(file="").values_list("pk", "file")):
         try:
             token = _read_stored(old_name)
         except FileNotFoundError:
-            logger.warning("Identity document %s has no stored file", pk)
+            logger.warning("%s %s has no stored file", stored.model.__name__, pk)
             continue
-        new_name = default_storage.save(_new_name(), ContentFile(fernet.rotate(token)))
-        moved = IdentityDocument.objects.filter(
-            pk=pk, file=old_name, purged_at__isnull=True
-        ).update(file=new_name)
+        new_name = _save_token(directory, fernet.rotate(token))
+        moved = stored.filter(pk=pk, file=old_name).update(file=new_name)
         default_storage.delete(old_name if moved else new_name)
         rotated += moved
     return rotated

@@ -1,20 +1,18 @@
 """Screenshots sent to support: checked and re-encoded by the identity documents' sanitizer,
 encrypted with the same keys, stored under our own names."""
 
-import uuid
-
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
 from accounts.documents import (
     DocumentRejected,
     SanitizedImage,
-    decrypt,
     delete_unreferenced_files,
-    encrypt,
+    read_encrypted,
+    rotate_files,
     sanitize_image,
+    save_encrypted,
 )
 from support.errors import SupportError
 from support.models import Attachment, Message
@@ -44,9 +42,7 @@ def store_screenshots(message: Message, images: list[SanitizedImage]) -> None:
     saved = []
     try:
         for image in images:
-            name = default_storage.save(
-                f"{STORAGE_DIR}/{uuid.uuid4().hex}.bin", ContentFile(encrypt(image.content))
-            )
+            name = save_encrypted(STORAGE_DIR, image.content)
             saved.append(name)
             Attachment.objects.create(
                 message=message,
@@ -63,11 +59,15 @@ def store_screenshots(message: Message, images: list[SanitizedImage]) -> None:
 
 def read_screenshot(attachment: Attachment) -> bytes:
     """The sanitized JPEG of ``attachment``."""
-    with default_storage.open(attachment.file.name, "rb") as stored:
-        return decrypt(stored.read())
+    return read_encrypted(attachment.file.name)
 
 
 def delete_orphan_screenshots() -> int:
     """Delete stored screenshots no attachment points to: a message's transaction that rolled
     back after they were stored, or a process that died before it committed."""
     return delete_unreferenced_files(STORAGE_DIR, Attachment)
+
+
+def rotate_screenshot_keys() -> int:
+    """Re-encrypt every stored screenshot with the first of the identity documents' keys."""
+    return rotate_files(Attachment.objects.all(), STORAGE_DIR)

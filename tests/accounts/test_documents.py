@@ -240,7 +240,7 @@ def test_keys_rotate(check, settings):
     settings.IDENTITY_DOCUMENT_KEYS = [key_b, key_a]
     out = io.StringIO()
     call_command("rotate_document_keys", stdout=out)
-    assert "Re-encrypted 1 identity documents" in out.getvalue()
+    assert "Re-encrypted 1 identity documents and 0 support screenshots" in out.getvalue()
     assert not default_storage.exists(old_name)
     document.refresh_from_db()
     settings.IDENTITY_DOCUMENT_KEYS = [key_b]

@@ -1,11 +1,15 @@
 """The support services: opening, replying, notes, assignment, closing, rating, and emails."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import mail
+from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -250,3 +254,19 @@ def test_screenshots_of_a_message_that_rolled_back_are_swept_after_a_day(custome
     remaining = [path.name for path in (tmp_path / "media" / "support").iterdir()]
     assert remaining == [attachment.file.name.split("/")[1]]
     assert read_screenshot(attachment)
+
+
+def test_screenshots_are_re_encrypted_when_the_keys_rotate(customer, settings):
+    key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.IDENTITY_DOCUMENT_KEYS = [key_a]
+    open_one(customer, screenshots=[screenshot_file()])
+    attachment = Attachment.objects.get()
+    plain, old_name = read_screenshot(attachment), attachment.file.name
+    settings.IDENTITY_DOCUMENT_KEYS = [key_b, key_a]
+    out = io.StringIO()
+    call_command("rotate_document_keys", stdout=out)
+    assert "0 identity documents and 1 support screenshots" in out.getvalue()
+    attachment.refresh_from_db()
+    assert attachment.file.name != old_name and not default_storage.exists(old_name)
+    settings.IDENTITY_DOCUMENT_KEYS = [key_b]  # the old key dropped: still readable
+    assert read_screenshot(attachment) == plain
