@@ -20,6 +20,7 @@ from accounts.models import User
 from core import audit
 from core.brand import sender
 from core.chinese import SIMPLIFIED, TRADITIONAL, for_language
+from core.saves import update_if
 from core.sweeps import item_failure_logged
 from orders.models import Notification, Order, Sim
 from orders.notifications import unread
@@ -69,7 +70,7 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
         _ready_email(order, issued).send()
     except Exception:
         if not force:
-            Order.objects.filter(pk=order_id).update(ready_email_claimed_at=None)
+            update_if(Order, order_id, where={}, values={"ready_email_claimed_at": None})
         raise
     audit.record(
         action=READY_EMAIL_ACTION,
@@ -82,10 +83,8 @@ def send_order_ready_email(order_id: int, *, force: bool = False, actor=None) ->
 
 
 def _claim_ready_email(order_id: int) -> bool:
-    claimed = Order.objects.filter(pk=order_id, ready_email_claimed_at__isnull=True).update(
-        ready_email_claimed_at=timezone.now()
-    )
-    return claimed > 0
+    unclaimed, claim = {"ready_email_claimed_at": None}, {"ready_email_claimed_at": timezone.now()}
+    return update_if(Order, order_id, where=unclaimed, values=claim)
 
 
 def _ready_email(order: Order, issued: list[Sim]) -> EmailMultiAlternatives:
