@@ -30,7 +30,7 @@ CUSTOMER_SIMS = 25
 ORDER_COLUMNS = [
     *("id", "number", "kind", "status", "partner_id", "customer_id", "plan_id", "currency"),
     *("subtotal", "total", "customer_reference", "created_at", "updated_at", "paid_at"),
-    "fulfilled_at",
+    *("fulfilled_at", "issued_iccids"),
 ]
 SIM_COLUMNS = [
     *("id", "iccid", "msisdn", "operator_id", "provider_id", "owner_id", "partner_id"),
@@ -41,8 +41,8 @@ WALLET_COLUMNS = ["partner_id", "kind", "amount", "currency", "order_id", "creat
 
 
 def issued(plan: Plan, count: int, *, partner=None, customer=None, first: int = 0) -> None:
-    """``count`` fulfilled orders of ``plan``, one a minute up to now, each with its SIM (and
-    its wallet debit for a partner's)."""
+    """``count`` fulfilled orders of ``plan``, one a minute up to now, each with its SIM
+    (recorded on the order, as fulfilment does) and, for a partner's, its wallet debit."""
     order_base, sim_base = next_id(Order), next_id(Sim)
     price = plan.prices.get(currency="PKR").amount
     now = timezone.now()
@@ -52,7 +52,7 @@ def issued(plan: Plan, count: int, *, partner=None, customer=None, first: int = 
         (
             *(order_base + i, order_number(first + i), Order.Kind.PURCHASE, Order.Status.FULFILLED),
             *(*holder, plan.pk, "PKR", price, price, f"old-{first + i}", at[i], at[i], at[i]),
-            at[i],
+            *(at[i], iccid(first + i)),
         )
         for i in range(count)
     )

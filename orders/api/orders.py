@@ -6,6 +6,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.models import Partner
@@ -18,7 +19,6 @@ from orders.api.serializers import (
     RechargeSerializer,
     order_list_rows,
     order_rows,
-    orders_with_sims,
     placed_order_row,
 )
 from orders.models import Order
@@ -69,10 +69,10 @@ def partner_of(principal) -> Partner:
 def as_answered(order: Order) -> dict:
     """The order's answer. A paid order that is not for a SIM has issued nothing yet (its SIMs
     are recorded with its fulfilment): its row is built from the order as placed, without
-    reading it again; any other is read with its SIMs and serialized."""
+    reading it again; any other is read as the list reads it."""
     if order.status == Order.Status.PAID and order.sim_id is None:
         return order_rows([placed_order_row(order)])[0]
-    return OrderSerializer(orders_with_sims().get(pk=order.pk)).data
+    return order_rows([order_list_rows(Order.objects.filter(pk=order.pk)).get()])[0]
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -126,8 +126,9 @@ class OrderListCreateView(RowsListMixin, PartnerOrdersMixin, generics.ListCreate
 class OrderDetailView(PartnerOrdersMixin, generics.RetrieveAPIView):
     lookup_field = "number"
 
-    def base_queryset(self):
-        return orders_with_sims()
+    def retrieve(self, request, *args, **kwargs):
+        rows = order_list_rows(self.get_queryset().filter(number=kwargs["number"]))
+        return Response(order_rows([get_object_or_404(rows)])[0])
 
 
 @extend_schema(

@@ -1,12 +1,12 @@
 """Serializers of the partner API (orders, SIMs, webhook endpoints and their delivery log):
 validated here, written by the services."""
 
-import json
 from datetime import datetime
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, Prefetch, Subquery, TextField
+from django.db.models import OuterRef, Subquery, TextField
+from django.db.models.functions import Coalesce
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -36,14 +36,6 @@ WRONG_KIND = {
 }
 
 
-def orders_with_sims():
-    """Orders with what the order serializer reads, in a fixed number of queries."""
-    issued = Sim.objects.only("iccid", "issued_by_order_id").order_by("id")
-    return Order.objects.select_related("sim").prefetch_related(
-        Prefetch("issued_sims", queryset=issued)
-    )
-
-
 class OrderSerializer(serializers.ModelSerializer):
     """An order as the partner sees it; every field is read-only."""
 
@@ -61,10 +53,9 @@ class OrderSerializer(serializers.ModelSerializer):
     msisdn = serializers.CharField(
         source="recharge_msisdn", read_only=True, help_text="The number recharged (recharges)."
     )
-    sims = serializers.SlugRelatedField(
-        source="issued_sims",
-        slug_field="iccid",
-        many=True,
+    sims = serializers.ListField(
+        child=serializers.CharField(),
+        source="issued_iccid_list",
         read_only=True,
         help_text="ICCIDs of the eSIMs this order issued.",
     )
@@ -138,35 +129,35 @@ class SimSerializer(serializers.ModelSerializer):
 # row's detail answer in tests/api).
 
 
-class IssuedIccids(Subquery):
-    """The ICCIDs of the SIMs an order issued, oldest first, as a list in the order's own row
-    (an array on PostgreSQL, a JSON array on SQLite): the page needs no second query."""
+class IccidsOfSims(Subquery):
+    """The ICCIDs of the SIMs an order issued, oldest first, read from them: text separated by
+    spaces, as the order records them (empty when none)."""
 
     def __init__(self):
         issued = Sim.objects.filter(issued_by_order=OuterRef("pk")).order_by("id")
         super().__init__(issued.values("iccid"), output_field=TextField())
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="ARRAY(%(subquery)s)", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        template = "(SELECT json_group_array(iccid) FROM (%(subquery)s))"
+        template = "array_to_string(ARRAY(%(subquery)s), ' ')"
         return self.as_sql(compiler, connection, template=template, **extra)
 
-    def convert_value(self, value, expression, connection):
-        return json.loads(value) if isinstance(value, str) else value
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "COALESCE((SELECT group_concat(iccid, ' ') FROM (%(subquery)s)), '')"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 @cache
-def issued_iccids() -> IssuedIccids:
-    """One ``IssuedIccids`` for every page: a query copies an expression as it resolves it, so
-    the subquery is built once instead of per request."""
-    return IssuedIccids()
+def issued_iccids() -> Coalesce:
+    """The ICCIDs an order issued, in its own row: as recorded with its fulfilment, else (not
+    fulfilled yet, or fulfilled before they were recorded) from its SIMs, a subquery the
+    database runs for those rows only. Built once: a query copies an expression as it resolves
+    it."""
+    return Coalesce("issued_iccids", IccidsOfSims(), output_field=TextField())
 
 
 def order_list_rows(orders):
     """``orders`` as the values() rows ``order_rows`` formats."""
-    return orders.values(*ORDER_LIST_COLUMNS, issued_iccids=issued_iccids())
+    return orders.values(*ORDER_LIST_COLUMNS, sims=issued_iccids())
 
 
 ORDER_LIST_COLUMNS = (
@@ -185,7 +176,7 @@ def placed_order_row(order: Order) -> dict:
     """The ``order_list_rows`` row of an order just placed, from the instance: one not for a SIM
     that has issued none yet."""
     row = {column: getattr(order, column) for column in ORDER_LIST_COLUMNS if "__" not in column}
-    return {**row, "sim__iccid": None, "issued_iccids": []}
+    return {**row, "sim__iccid": None, "sims": ""}
 
 
 @cache
@@ -234,7 +225,7 @@ def order_rows(rows: list[dict]) -> list[dict]:
             "webhook_url": row["webhook_url"],
             "sim": row["sim__iccid"],
             "msisdn": row["recharge_msisdn"],
-            "sims": row["issued_iccids"],
+            "sims": row["sims"].split(),
             "created_at": time(row["created_at"]),
             "paid_at": time(row["paid_at"]),
             "fulfilled_at": time(row["fulfilled_at"]),

@@ -163,6 +163,17 @@ class Order(CompiledSaves):
         editable=False,
         help_text=_("When a worker took on the order-ready email; empty until then."),
     )
+    # NULL (not yet recorded: read them from the SIMs) is not "" (recorded: none issued).
+    issued_iccids = models.TextField(  # noqa: DJ001
+        verbose_name=_("issued ICCIDs"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The ICCIDs of the SIMs it issued, oldest first, separated by spaces (empty: none), "
+            "recorded with its fulfilment; unknown before."
+        ),
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -225,3 +236,10 @@ class Order(CompiledSaves):
     def provider_reference(self) -> str:
         """Our reference sent with every upstream call for this order (stable across retries)."""
         return f"ord-{self.number}"
+
+    def issued_iccid_list(self) -> list[str]:
+        """The ICCIDs of the SIMs this order issued, oldest first: as recorded with its
+        fulfilment, else read from its SIMs."""
+        if self.issued_iccids is not None:
+            return self.issued_iccids.split()
+        return list(self.issued_sims.order_by("id").values_list("iccid", flat=True))

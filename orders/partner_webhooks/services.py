@@ -190,8 +190,7 @@ def emit_order_event(order: Order) -> None:
             "customer_reference": order.customer_reference,
         }
         if order.status == Order.Status.FULFILLED:
-            iccids = order.issued_sims.order_by("id").values_list("iccid", flat=True)
-            fields["sims"] = list(iccids)
+            fields["sims"] = order.issued_iccid_list()
             if order.sim_id:
                 fields["sim"] = Sim.objects.values_list("iccid", flat=True).get(pk=order.sim_id)
         return fields

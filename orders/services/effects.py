@@ -128,16 +128,22 @@ def call_upstream(adapter, order: Order) -> list:
     ]
 
 
-def apply(order: Order, results: list) -> str:
-    """Record the upstream results here; returns the upstream reference to keep on the order."""
-    if order.kind == Order.Kind.PURCHASE:
+def apply(order: Order, results: list) -> dict:
+    """Record the upstream results here; returns what the order keeps of them with its
+    fulfilment: the upstream reference and the ICCIDs of the SIMs it issued."""
+    kind = order.kind
+    if kind == Order.Kind.PURCHASE:
         _new_sims(order, results)
-    elif order.kind == Order.Kind.REPLACEMENT:
+    elif kind == Order.Kind.REPLACEMENT:
         _replace(order, results[0], results[1] if len(results) > 1 else None)
-        return results[0].upstream_reference[:100]
-    elif order.kind == Order.Kind.RENEWAL:
+        results = results[:1]  # the second is the carry-over worked out, not an upstream result
+    elif kind == Order.Kind.RENEWAL:
         _renew(order, results[0])
-    return ", ".join(result.upstream_reference for result in results)[:100]
+    issued = results if kind in (Order.Kind.PURCHASE, Order.Kind.REPLACEMENT) else []
+    return {
+        "upstream_reference": ", ".join(result.upstream_reference for result in results)[:100],
+        "issued_iccids": " ".join(profile.iccid for profile in issued),
+    }
 
 
 def _new_sims(order: Order, profiles: list[IssuedProfile]) -> None:

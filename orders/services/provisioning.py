@@ -70,16 +70,12 @@ def provision_order(order_id: int) -> str:
             return order.status
         if order.status != Order.Status.PROVISIONING:
             return order.status
-        upstream_reference = effects.apply(order, results)
+        recorded = effects.apply(order, results)
         transition(
             order,
             Order.Status.FULFILLED,
             actor_label="worker",
-            changes={
-                "fulfilled_at": timezone.now(),
-                "upstream_reference": upstream_reference,
-                "next_attempt_at": None,
-            },
+            changes={"fulfilled_at": timezone.now(), **recorded, "next_attempt_at": None},
             held=True,
         )
         if order.customer_id:

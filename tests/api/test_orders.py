@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/orders/"
 RECHARGES = "/api/v1/recharges/"
-LIST_BUDGET = 3  # key lookup, last-used stamp, the page (its issued SIMs in a subquery)
+LIST_BUDGET = 3  # key lookup, last-used stamp, the page (with the ICCIDs each order issued)
 CACHED_KEY_LIST_BUDGET = 1  # the page
 
 
@@ -316,3 +316,20 @@ def test_an_orders_webhook_url_follows_the_webhook_endpoints_rule(
     endpoint = api_client.post("/api/v1/webhook-endpoints/", {"url": url}, format="json")
     assert (order.status_code, endpoint.status_code) == ((201, 201) if accepted else (400, 400))
     assert Order.objects.filter(webhook_url=url).exists() is accepted
+
+
+def test_orders_answer_their_recorded_iccids_else_their_sims(
+    api_client, api_partner, make_sims, plan_by_sku
+):
+    plan = plan_by_sku("jazz-esim-week-10gb")
+    fields = {"partner": api_partner, "plan": plan, "kind": Order.Kind.PURCHASE, "currency": "PKR"}
+    done = {"status": Order.Status.FULFILLED, "subtotal": Decimal(1), "total": Decimal(1)}
+    before = Order.objects.create(**fields, **done)  # fulfilled before they were recorded
+    issued = [sim.iccid for sim in make_sims(2, start=900, issued_by_order=before)]
+    recorded = Order.objects.create(**fields, **done, issued_iccids="89920000000000000017 8992X")
+    for sims, order in ((issued, before), (["89920000000000000017", "8992X"], recorded)):
+        detail = api_client.get(f"{ORDERS}{order.number}/").json()
+        row = next(
+            r for r in api_client.get(ORDERS).json()["results"] if r["number"] == order.number
+        )
+        assert detail == row and row["sims"] == sims
