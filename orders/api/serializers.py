@@ -1,7 +1,9 @@
 """Serializers of the partner API (orders, SIMs, webhook endpoints and their delivery log):
 validated here, written by the services."""
 
+import decimal
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -208,9 +210,29 @@ def iso_times(field: serializers.DateTimeField):
     return represent
 
 
+def decimal_texts(field: serializers.DecimalField):
+    """``field.to_representation`` for a page of amounts: each rounded to the field's places in
+    a context copied once, and written as the field would; any other value, or setting, goes
+    through the field."""
+    coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    plain = coerce and not (field.localize or field.normalize_output)
+    if not plain or field.decimal_places is None or field.max_digits is None:
+        return field.to_representation
+    places = Decimal(".1") ** field.decimal_places
+    context = decimal.getcontext().copy()
+    context.prec = field.max_digits
+
+    def represent(value):
+        if type(value) is not Decimal:
+            return field.to_representation(value)
+        return f"{value.quantize(places, rounding=field.rounding, context=context):f}"
+
+    return represent
+
+
 def order_rows(rows: list[dict]) -> list[dict]:
     """``OrderSerializer``'s representation of ``order_list_rows`` rows."""
-    total = declared_field(OrderSerializer, "total").to_representation
+    total = decimal_texts(declared_field(OrderSerializer, "total"))
     time = iso_times(declared_field(OrderSerializer, "created_at"))
     return [
         {

@@ -1,16 +1,24 @@
 """The list endpoints' shortcuts answer as the long way would: the filter set skipped when no
-filter parameter is given, times formatted as the declared field formats them."""
+filter parameter is given, times and amounts formatted as the declared field formats them."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_DOWN, Decimal
 from unittest import mock
 
 import django_filters
 import pytest
 from django.utils import timezone as django_timezone
+from rest_framework import serializers
 
 from core.api.filters import any_filter_given
 from orders.api.orders import OrderFilter
-from orders.api.serializers import SimSerializer, declared_field, iso_times
+from orders.api.serializers import (
+    OrderSerializer,
+    SimSerializer,
+    decimal_texts,
+    declared_field,
+    iso_times,
+)
 from plans.api.filters import PlanFilter
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +80,28 @@ def test_iso_times_are_the_fields_representation(zone, settings):
                     represent(value)
             else:
                 assert represent(value) == expected
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        declared_field(OrderSerializer, "total"),
+        serializers.DecimalField(max_digits=5, decimal_places=1, rounding=ROUND_DOWN),
+        serializers.DecimalField(max_digits=12, decimal_places=2, normalize_output=True),
+        serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=False),
+    ],
+)
+def test_decimal_texts_are_the_fields_representation(field):
+    values = [
+        *(None, 7, 2.5, Decimal("517.96"), Decimal("517.9600"), Decimal("0.005")),
+        *(Decimal("-0.015"), Decimal("1E+3"), Decimal("123456.789"), Decimal("9999999999.999")),
+    ]
+    represent = decimal_texts(field)
+    for value in values:
+        try:
+            expected = field.to_representation(value)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                represent(value)
+        else:
+            assert represent(value) == expected
