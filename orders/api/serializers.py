@@ -2,7 +2,7 @@
 validated here, written by the services."""
 
 import decimal
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 
@@ -188,19 +188,17 @@ def declared_field(serializer_class, name: str) -> serializers.Field:
 
 
 def iso_times(field: serializers.DateTimeField):
-    """``field.to_representation`` for a page of aware times: the time zone looked up once, each
-    time converted and written as the field would (ISO 8601, ``Z`` for UTC); any other value, or
-    format, goes through the field."""
+    """``field.to_representation`` for a page of times in UTC (as the database's are read): the
+    time zone looked up once, each time converted and written as the field would (ISO 8601,
+    ``Z`` for UTC); any other value, or format, goes through the field."""
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
     if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
         return field.to_representation
 
     def represent(value):
-        if value is None:
-            return None
-        if type(value) is not datetime or value.utcoffset() is None:
-            return field.to_representation(value)
+        if value.__class__ is not datetime or value.tzinfo is not UTC:
+            return None if value is None else field.to_representation(value)
         try:
             text = value.astimezone(zone).isoformat()
         except OverflowError:
