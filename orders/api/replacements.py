@@ -166,7 +166,8 @@ class ReplacementCreateView(PartnerAPIView):
             "Send the end customer's identity data and three photos as multipart/form-data. "
             "Staff review the request (usually within 24 to 48 hours); follow it with "
             "GET /replacements/{id}/ or the replacement.approved and replacement.rejected "
-            "webhooks. Any operator fee is taken from the wallet on approval."
+            "webhooks (a physical SIM's new card: replacement.shipped, then "
+            "replacement.activated). Any operator fee is taken from the wallet on approval."
         ),
         parameters=[
             OpenApiParameter(

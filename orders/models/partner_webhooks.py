@@ -57,6 +57,8 @@ class EventType(models.TextChoices):
     SIM_EXPIRING = "sim.expiring", _("SIM expiring")
     REPLACEMENT_APPROVED = "replacement.approved", _("Replacement approved")
     REPLACEMENT_REJECTED = "replacement.rejected", _("Replacement rejected")
+    REPLACEMENT_SHIPPED = "replacement.shipped", _("Replacement SIM card shipped")
+    REPLACEMENT_ACTIVATED = "replacement.activated", _("Replacement SIM card activated")
     WALLET_LOW_BALANCE = "wallet.low_balance", _("Wallet balance low")
 
 

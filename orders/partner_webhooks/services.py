@@ -28,6 +28,7 @@ from accounts.models import Partner
 from core import audit
 from core.compiled import ScopedRows
 from core.money import quantize
+from orders import couriers
 from orders.models import Order, ReplacementTicket, Sim, WalletEntry
 from orders.models.partner_webhooks import (
     EventType,
@@ -48,6 +49,8 @@ ORDER_EVENTS = {
 REPLACEMENT_EVENTS = {
     ReplacementTicket.Status.APPROVED: EventType.REPLACEMENT_APPROVED,
     ReplacementTicket.Status.REJECTED: EventType.REPLACEMENT_REJECTED,
+    ReplacementTicket.Status.SHIPPED: EventType.REPLACEMENT_SHIPPED,
+    ReplacementTicket.Status.ACTIVATED: EventType.REPLACEMENT_ACTIVATED,
 }
 
 
@@ -199,12 +202,19 @@ def emit_order_event(order: Order) -> None:
 
 
 def emit_replacement_event(ticket: ReplacementTicket) -> None:
-    """``replacement.approved`` / ``replacement.rejected`` for a partner's SIM."""
+    """``replacement.approved`` / ``.rejected`` for a partner's SIM; for a card sent by post,
+    ``replacement.shipped`` (with the courier's tracking) and ``replacement.activated``."""
     event_type = REPLACEMENT_EVENTS.get(ticket.status)
     partner_id = ticket.partner_id or ticket.sim.partner_id
     if not partner_id or event_type is None:
         return
     data = {"replacement": ticket.pk, "sim": ticket.sim.iccid, "status": ticket.status}
+    if ticket.status in (ReplacementTicket.Status.SHIPPED, ReplacementTicket.Status.ACTIVATED):
+        data["new_sim"] = Sim.objects.values_list("iccid", flat=True).get(pk=ticket.new_sim_id)
+    if ticket.status == ReplacementTicket.Status.SHIPPED:
+        data["courier"] = ticket.courier
+        data["tracking_number"] = ticket.tracking_number
+        data["tracking_url"] = couriers.tracking_url(ticket.courier, ticket.tracking_number)
     emit(partner=partner_id, event_type=event_type, data=data)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.state import transition
 from orders.couriers import COURIERS
 from orders.models import ReplacementTicket, Sim
+from orders.partner_webhooks import services as partner_webhooks
 from orders.services.effects import retire_replaced_sim
 from orders.services.errors import OrderError
 
@@ -64,6 +65,7 @@ def ship_replacement(*, ticket: ReplacementTicket, courier: str, tracking_number
                 held=True,
             )
             _notify(locked, "shipped")
+            partner_webhooks.emit_replacement_event(locked)  # partner SIMs only
     ticket.refresh_from_db()
     return moved
 
@@ -99,6 +101,7 @@ def confirm_activation(*, ticket: ReplacementTicket, customer=None, staff=None) 
         if old.status in LIVE_STATES:
             retire_replaced_sim(old, new, note=f"replaced by {new.iccid} ({note})", actor=actor)
         _notify(locked, "activated")
+        partner_webhooks.emit_replacement_event(locked)  # partner SIMs only
     ticket.refresh_from_db()
     return True
 

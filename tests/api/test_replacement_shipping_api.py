@@ -4,9 +4,11 @@ courier's tracking link."""
 import pytest
 
 from orders.models import ReplacementTicket, Sim
+from orders.models.partner_webhooks import WebhookEndpoint
 from orders.services.replacement import approve_replacement
 from orders.services.shipping import confirm_activation, ship_replacement
 from tests.api.test_replacements_api import LIST, ask, partner_sim, reviewer
+from tests.api.test_webhook_events import sent
 from tests.fixtures.posting import ADDRESS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
@@ -66,3 +68,30 @@ def test_the_list_of_shipped_tickets_keeps_its_query_budget(
     with django_assert_max_num_queries(1):
         rows = api_client.get(LIST).json()["results"]
     assert rows[0]["tracking_url"] == "https://www.tcsexpress.com/track/77012345"
+
+
+def test_the_partner_is_told_when_the_card_ships_and_when_it_works(
+    api_client, api_partner, partner_card, support, django_capture_on_commit_callbacks
+):
+    ticket = ReplacementTicket.objects.get(
+        pk=ask(api_client, partner_card, delivery_address=ADDRESS).json()["id"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_replacement(ticket=ticket, reviewer=reviewer())
+    WebhookEndpoint.objects.create(partner=api_partner, url="https://hooks.partner.example/p")
+    ticket.refresh_from_db()
+    new_sim = ticket.new_sim.iccid
+    for _ in range(2):  # the second time changes nothing and tells nothing
+        ship_replacement(ticket=ticket, courier="tcs", tracking_number="77012345", actor=support)
+        confirm_activation(ticket=ticket, staff=support)
+    common = {"replacement": ticket.pk, "sim": partner_card.iccid, "new_sim": new_sim}
+    assert sent("replacement.shipped") == [
+        {
+            **common,
+            "status": "shipped",
+            "courier": "tcs",
+            "tracking_number": "77012345",
+            "tracking_url": "https://www.tcsexpress.com/track/77012345",
+        }
+    ]
+    assert sent("replacement.activated") == [{**common, "status": "activated"}]

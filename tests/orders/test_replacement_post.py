@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied
 from core.models import AuditEntry
 from orders import tasks
 from orders.models import Notification, ReplacementTicket, Sim
+from orders.models.partner_webhooks import WebhookDelivery, WebhookEndpoint
 from orders.services.errors import OrderError
 from orders.services.replacement import ineligibility
 from orders.services.shipping import confirm_activation, ship_replacement
 from plans.models import SandboxOrder
-from tests.factories import ReplacementTicketFactory, UserFactory
+from tests.factories import PartnerFactory, ReplacementTicketFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 Status = ReplacementTicket.Status
@@ -189,3 +190,10 @@ def test_the_approval_email_says_the_card_is_posted(requested_card, identity_rev
     tasks.send_replacement_email(requested_card.pk, "approved")
     body = mail.outbox[-1].body
     assert "post your new SIM card" in body and "eSIM" not in body
+
+
+def test_a_customers_card_by_post_tells_no_partner(support, issued_card):
+    WebhookEndpoint.objects.create(partner=PartnerFactory(), url="https://hooks.partner.example/p")
+    ship_replacement(ticket=issued_card, courier="tcs", tracking_number="77012345", actor=support)
+    confirm_activation(ticket=issued_card, staff=support)
+    assert not WebhookDelivery.objects.exists()
