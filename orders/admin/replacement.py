@@ -1,6 +1,7 @@
 """Replacement tickets in the admin: requested through the site or the API and decided on the
-identity review page; here staff ship a SIM card by post (courier and tracking number) and mark
-it activated, each through a form that calls ``orders.services.shipping``."""
+identity review page; here staff ship a SIM card by post (courier and tracking number), correct
+a mistyped tracking and mark it activated, each through a form that calls
+``orders.services.shipping``."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +17,12 @@ from core.admin.audit import AuditedModelAdmin
 from orders import couriers
 from orders.models import ReplacementTicket, Sim
 from orders.services.errors import OrderError
-from orders.services.shipping import SHIP_PERMISSION, confirm_activation, ship_replacement
+from orders.services.shipping import (
+    SHIP_PERMISSION,
+    confirm_activation,
+    correct_tracking,
+    ship_replacement,
+)
 
 Status = ReplacementTicket.Status
 
@@ -85,6 +91,11 @@ class ReplacementTicketAdmin(AuditedModelAdmin):
         return [
             path("<int:pk>/ship/", view(self.ship_view), name="orders_replacementticket_ship"),
             path(
+                "<int:pk>/tracking/",
+                view(self.tracking_view),
+                name="orders_replacementticket_tracking",
+            ),
+            path(
                 "<int:pk>/activate/",
                 view(self.activate_view),
                 name="orders_replacementticket_activate",
@@ -100,6 +111,7 @@ class ReplacementTicketAdmin(AuditedModelAdmin):
                 **(extra_context or {}),
                 "can_ship": by_post and ticket.status == Status.ISSUED,
                 "can_activate": by_post and ticket.status == Status.SHIPPED,
+                "can_correct_tracking": by_post and ticket.status == Status.SHIPPED,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -119,6 +131,25 @@ class ReplacementTicketAdmin(AuditedModelAdmin):
                     messages.info(request, self._already_shipped(ticket))
                 return redirect(self._change_url(ticket))
         return self._page(request, ticket, form, _("Ship the new SIM card"), _("Ship"))
+
+    def tracking_view(self, request, pk):
+        """Correct the courier or tracking number of a SIM card on its way."""
+        ticket = self._ticket(request, pk)
+        initial = {"courier": ticket.courier, "tracking_number": ticket.tracking_number}
+        form = ShipForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                corrected = correct_tracking(ticket=ticket, actor=request.user, **form.cleaned_data)
+            except OrderError as error:
+                form.add_error(None, error.message)
+            else:
+                if corrected:
+                    messages.success(request, _("Corrected: the customer has the new tracking."))
+                else:
+                    messages.info(request, _("The tracking was already this; nothing changed."))
+                return redirect(self._change_url(ticket))
+        title = _("Correct the tracking")
+        return self._page(request, ticket, form, title, _("Correct"))
 
     def activate_view(self, request, pk):
         """Mark the new SIM card activated (the customer says it works): the old SIM is retired."""

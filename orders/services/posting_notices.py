@@ -1,9 +1,11 @@
-"""Telling a customer where their new SIM card is: shipped (with the courier's tracking link)
-and activated, by email and in-site.
+"""Telling a customer where their new SIM card is: shipped (with the courier's tracking link),
+its tracking corrected, and activated, by email and in-site.
 
 Once per step: the in-site ``Notification`` (unique per SIM, kind and period key) is inserted
 first, and only the run that inserted it sends the email, so a task run twice sends once.
 """
+
+import hashlib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,10 +23,12 @@ from orders.services.autorenew.notices import customer_language
 
 KINDS = {
     "shipped": Notification.Kind.REPLACEMENT_SHIPPED,
+    "tracking_corrected": Notification.Kind.REPLACEMENT_SHIPPED,
     "activated": Notification.Kind.REPLACEMENT_ACTIVATED,
 }
 SUBJECTS = {
     "shipped": ("新 SIM 卡已寄出", "Your new SIM card is on its way"),
+    "tracking_corrected": ("新 SIM 卡的物流单号已更正", "Your new SIM card's tracking, corrected"),
     "activated": ("新 SIM 卡已激活", "Your new SIM card is active"),
 }
 
@@ -44,7 +48,7 @@ def send_posting_notice(ticket: ReplacementTicket, event: str) -> bool:
                 user=customer,
                 sim=ticket.sim,
                 kind=KINDS[event],
-                period_key=f"replacement-{ticket.pk}",
+                period_key=_period_key(ticket, event),
                 title=title,
                 body=body,
             )
@@ -71,6 +75,14 @@ def send_posting_notice(ticket: ReplacementTicket, event: str) -> bool:
     return True
 
 
+def _period_key(ticket: ReplacementTicket, event: str) -> str:
+    """Once per step; a corrected tracking once per number it is corrected to."""
+    if event == "tracking_corrected":
+        tracking = hashlib.sha256(f"{ticket.courier} {ticket.tracking_number}".encode())
+        return f"replacement-{ticket.pk}-{tracking.hexdigest()[:16]}"
+    return f"replacement-{ticket.pk}"
+
+
 def _context(ticket: ReplacementTicket) -> dict:
     return {
         "ticket": ticket,
@@ -94,6 +106,12 @@ def _texts(ticket: ReplacementTicket, event: str, language: str) -> tuple[str, s
                 "We sent your new SIM card with %(courier)s, tracking number %(number)s. "
                 "Track it: %(url)s Your old SIM keeps working until you confirm the new one "
                 "works: %(status_url)s"
+            )
+        elif event == "tracking_corrected":
+            title = _("Your new SIM card's tracking, corrected")
+            body = _(
+                "We corrected the tracking of your new SIM card: it is on its way with "
+                "%(courier)s, tracking number %(number)s. Track it: %(url)s"
             )
         else:
             title = _("Your new SIM card is active")

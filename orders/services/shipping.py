@@ -4,7 +4,9 @@ Staff record the courier and the tracking number when the new card leaves (the c
 told, with the courier's tracking link); the customer confirms on the site that the new card
 works, or staff mark it. The old SIM keeps working until then and is retired at activation.
 Each step is a state-machine move with an audit entry; doing a step again changes nothing and
-returns False; a step out of order is refused with a clear message.
+returns False; a step out of order is refused with a clear message. A mistyped courier or
+tracking number is corrected while the card is on its way (audited; the customer and a partner
+are told the corrected tracking).
 """
 
 import re
@@ -14,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
 from core.state import transition
 from orders.couriers import COURIERS
 from orders.models import ReplacementTicket, Sim
@@ -41,11 +44,7 @@ def normalize_tracking_number(number: str) -> str:
 def ship_replacement(*, ticket: ReplacementTicket, courier: str, tracking_number: str, actor):
     """Record that the new SIM card left with ``courier``; False when it had already been sent
     (nothing is changed then)."""
-    if not actor.has_perm(SHIP_PERMISSION):
-        raise PermissionDenied(_("You may not ship replacement SIMs."))
-    if courier not in COURIERS:
-        raise OrderError("courier_invalid", _("Choose a courier from the list."))
-    number = normalize_tracking_number(tracking_number)
+    number = _checked_tracking(actor, courier, tracking_number)
     with transaction.atomic():
         locked = _lock(ticket)
         if locked.status in {Status.SHIPPED, Status.ACTIVATED}:
@@ -68,6 +67,33 @@ def ship_replacement(*, ticket: ReplacementTicket, courier: str, tracking_number
             partner_webhooks.emit_replacement_event(locked)  # partner SIMs only
     ticket.refresh_from_db()
     return moved
+
+
+def correct_tracking(*, ticket: ReplacementTicket, courier: str, tracking_number: str, actor):
+    """Correct the courier or tracking number of a SIM card on its way (a mistyped receipt): the
+    customer is told the corrected tracking, as is the partner of a partner's SIM. False when
+    they are already these (nothing is changed then)."""
+    number = _checked_tracking(actor, courier, tracking_number)
+    with transaction.atomic():
+        locked = _lock(ticket)
+        _require(locked, Status.SHIPPED)
+        before = {"courier": locked.courier, "tracking_number": locked.tracking_number}
+        after = {"courier": courier, "tracking_number": number}
+        corrected = before != after
+        if corrected:
+            locked.courier, locked.tracking_number = courier, number
+            locked.save(update_fields=[*after, "updated_at"])
+            audit.record(
+                action="replacement.tracking_corrected",
+                target=locked,
+                actor=actor,
+                before=before,
+                after=after,
+            )
+            _notify(locked, "tracking_corrected")
+            partner_webhooks.emit_replacement_event(locked)  # partner SIMs only
+    ticket.refresh_from_db()
+    return corrected
 
 
 def confirm_activation(*, ticket: ReplacementTicket, customer=None, staff=None) -> bool:
@@ -106,6 +132,15 @@ def confirm_activation(*, ticket: ReplacementTicket, customer=None, staff=None) 
     return True
 
 
+def _checked_tracking(actor, courier: str, tracking_number: str) -> str:
+    """The tracking number as stored, once ``actor`` may ship and ``courier`` is known."""
+    if not actor.has_perm(SHIP_PERMISSION):
+        raise PermissionDenied(_("You may not ship replacement SIMs."))
+    if courier not in COURIERS:
+        raise OrderError("courier_invalid", _("Choose a courier from the list."))
+    return normalize_tracking_number(tracking_number)
+
+
 def _lock(ticket: ReplacementTicket) -> ReplacementTicket:
     locked = (
         ReplacementTicket.objects.select_for_update(of=("self",))
@@ -131,6 +166,7 @@ def _require(ticket: ReplacementTicket, needed: str) -> None:
         Status.ISSUED: _("The new SIM has not been shipped yet."),
         Status.REJECTED: _("The request was rejected."),
         Status.CANCELLED: _("The request was cancelled."),
+        Status.ACTIVATED: _("The new SIM card is already activated."),
     }
     raise OrderError("wrong_state", reasons.get(ticket.status, _("This step is not possible now.")))
 

@@ -6,7 +6,7 @@ import pytest
 from orders.models import ReplacementTicket, Sim
 from orders.models.partner_webhooks import WebhookEndpoint
 from orders.services.replacement import approve_replacement
-from orders.services.shipping import confirm_activation, ship_replacement
+from orders.services.shipping import confirm_activation, correct_tracking, ship_replacement
 from tests.api.test_replacements_api import LIST, ask, partner_sim, reviewer
 from tests.api.test_webhook_events import sent
 from tests.fixtures.posting import ADDRESS
@@ -70,7 +70,7 @@ def test_the_list_of_shipped_tickets_keeps_its_query_budget(
     assert rows[0]["tracking_url"] == "https://www.tcsexpress.com/track/77012345"
 
 
-def test_the_partner_is_told_when_the_card_ships_and_when_it_works(
+def test_the_partner_is_told_when_the_card_ships_its_tracking_is_corrected_and_it_works(
     api_client, api_partner, partner_card, support, django_capture_on_commit_callbacks
 ):
     ticket = ReplacementTicket.objects.get(
@@ -83,6 +83,8 @@ def test_the_partner_is_told_when_the_card_ships_and_when_it_works(
     new_sim = ticket.new_sim.iccid
     for _ in range(2):  # the second time changes nothing and tells nothing
         ship_replacement(ticket=ticket, courier="tcs", tracking_number="77012345", actor=support)
+    correct_tracking(ticket=ticket, courier="leopards", tracking_number="KH123", actor=support)
+    for _ in range(2):
         confirm_activation(ticket=ticket, staff=support)
     common = {"replacement": ticket.pk, "sim": partner_card.iccid, "new_sim": new_sim}
     assert sent("replacement.shipped") == [
@@ -92,6 +94,13 @@ def test_the_partner_is_told_when_the_card_ships_and_when_it_works(
             "courier": "tcs",
             "tracking_number": "77012345",
             "tracking_url": "https://www.tcsexpress.com/track/77012345",
-        }
+        },
+        {
+            **common,
+            "status": "shipped",
+            "courier": "leopards",
+            "tracking_number": "KH123",
+            "tracking_url": "https://www.leopardscourier.com/tracking?cn_number=KH123",
+        },
     ]
     assert sent("replacement.activated") == [{**common, "status": "activated"}]
