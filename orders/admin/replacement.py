@@ -118,56 +118,62 @@ class ReplacementTicketAdmin(AuditedModelAdmin):
     def ship_view(self, request, pk):
         """The courier and tracking number of a SIM card sent by post."""
         ticket = self._ticket(request, pk)
-        form = ShipForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                shipped = ship_replacement(ticket=ticket, actor=request.user, **form.cleaned_data)
-            except OrderError as error:
-                form.add_error(None, error.message)
-            else:
-                if shipped:
-                    messages.success(request, _("Shipped: the customer has the tracking link."))
-                else:
-                    messages.info(request, self._already_shipped(ticket))
-                return redirect(self._change_url(ticket))
-        return self._page(request, ticket, form, _("Ship the new SIM card"), _("Ship"))
+        return self._step(
+            request,
+            ticket,
+            ShipForm(request.POST or None),
+            lambda **data: ship_replacement(ticket=ticket, actor=request.user, **data),
+            done=_("Shipped: the customer has the tracking link."),
+            unchanged=lambda: self._already_shipped(ticket),
+            title=_("Ship the new SIM card"),
+            submit=_("Ship"),
+        )
 
     def tracking_view(self, request, pk):
         """Correct the courier or tracking number of a SIM card on its way."""
         ticket = self._ticket(request, pk)
         initial = {"courier": ticket.courier, "tracking_number": ticket.tracking_number}
-        form = ShipForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            try:
-                corrected = correct_tracking(ticket=ticket, actor=request.user, **form.cleaned_data)
-            except OrderError as error:
-                form.add_error(None, error.message)
-            else:
-                if corrected:
-                    messages.success(request, _("Corrected: the customer has the new tracking."))
-                else:
-                    messages.info(request, _("The tracking was already this; nothing changed."))
-                return redirect(self._change_url(ticket))
-        title = _("Correct the tracking")
-        return self._page(request, ticket, form, title, _("Correct"))
+        return self._step(
+            request,
+            ticket,
+            ShipForm(request.POST or None, initial=initial),
+            lambda **data: correct_tracking(ticket=ticket, actor=request.user, **data),
+            done=_("Corrected: the customer has the new tracking."),
+            unchanged=lambda: _("The tracking was already this; nothing changed."),
+            title=_("Correct the tracking"),
+            submit=_("Correct"),
+        )
 
     def activate_view(self, request, pk):
         """Mark the new SIM card activated (the customer says it works): the old SIM is retired."""
         ticket = self._ticket(request, pk)
-        form = forms.Form(request.POST if request.method == "POST" else None)
+        return self._step(
+            request,
+            ticket,
+            forms.Form(request.POST if request.method == "POST" else None),
+            lambda: confirm_activation(ticket=ticket, staff=request.user),
+            done=_("Activated: the old SIM is retired."),
+            unchanged=lambda: _("Already activated; nothing changed."),
+            title=_("Mark the new SIM card activated"),
+            submit=_("Mark activated"),
+            activating=True,
+        )
+
+    def _step(self, request, ticket, form, run, *, done, unchanged, **page):
+        """On a valid POST, ``run`` the step with the form's data: back to the ticket saying
+        ``done``, or ``unchanged()`` when it had been done; else (or refused) the form's page."""
         if request.method == "POST" and form.is_valid():
             try:
-                activated = confirm_activation(ticket=ticket, staff=request.user)
+                changed = run(**form.cleaned_data)
             except OrderError as error:
                 form.add_error(None, error.message)
             else:
-                if activated:
-                    messages.success(request, _("Activated: the old SIM is retired."))
+                if changed:
+                    messages.success(request, done)
                 else:
-                    messages.info(request, _("Already activated; nothing changed."))
+                    messages.info(request, unchanged())
                 return redirect(self._change_url(ticket))
-        title = _("Mark the new SIM card activated")
-        return self._page(request, ticket, form, title, _("Mark activated"), activating=True)
+        return self._page(request, ticket, form, **page)
 
     def _ticket(self, request, pk) -> ReplacementTicket:
         if not request.user.has_perm(SHIP_PERMISSION):

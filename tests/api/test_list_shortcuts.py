@@ -57,6 +57,18 @@ def test_a_filter_set_that_must_run_is_never_skipped():
     assert any_filter_given(Own, {})
 
 
+def assert_answers_as_the_field(represent, field, values) -> None:
+    """``represent`` answers each value as ``field.to_representation``, or raises as it does."""
+    for value in values:
+        try:
+            expected = field.to_representation(value)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                represent(value)
+        else:
+            assert represent(value) == expected
+
+
 @pytest.mark.parametrize("zone", ["Asia/Karachi", "UTC"])
 def test_iso_times_are_the_fields_representation(zone, settings):
     settings.TIME_ZONE = zone
@@ -71,15 +83,7 @@ def test_iso_times_are_the_fields_representation(zone, settings):
         datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
     ]
     with django_timezone.override(zone):
-        represent = iso_times(field)
-        for value in values:
-            try:
-                expected = field.to_representation(value)
-            except Exception as exc:
-                with pytest.raises(type(exc)):
-                    represent(value)
-            else:
-                assert represent(value) == expected
+        assert_answers_as_the_field(iso_times(field), field, values)
 
 
 @pytest.mark.parametrize(
@@ -96,12 +100,4 @@ def test_decimal_texts_are_the_fields_representation(field):
         *(None, 7, 2.5, Decimal("517.96"), Decimal("517.9600"), Decimal("0.005")),
         *(Decimal("-0.015"), Decimal("1E+3"), Decimal("123456.789"), Decimal("9999999999.999")),
     ]
-    represent = decimal_texts(field)
-    for value in values:
-        try:
-            expected = field.to_representation(value)
-        except Exception as exc:
-            with pytest.raises(type(exc)):
-                represent(value)
-        else:
-            assert represent(value) == expected
+    assert_answers_as_the_field(decimal_texts(field), field, values)
