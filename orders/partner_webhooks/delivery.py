@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import dispatch
 from orders.models.partner_webhooks import WebhookAttempt, WebhookDelivery, validate_webhook_url
 from orders.partner_webhooks import services, signing, transport
 
@@ -53,7 +54,6 @@ TIMEOUT_SECONDS = 10
 SEND_LEASE = timedelta(minutes=2)  # an attempt without a result after this was lost
 DISPATCH_LEASE = timedelta(minutes=5)  # a dispatched delivery is not dispatched again before
 EARLY_TOLERANCE = timedelta(seconds=5)  # a dispatched task may arrive this early (clock skew)
-DISPATCH_BATCH = 500
 USER_AGENT = "Paksim-Webhooks/1.0"
 
 
@@ -217,19 +217,11 @@ def due_deliveries(now=None):
     )
 
 
-def dispatch_due(now=None, limit: int = DISPATCH_BATCH) -> int:
+def dispatch_due(now=None, limit: int = dispatch.BATCH) -> int:
     """Hand due deliveries to workers; rows another run has locked or claimed are skipped."""
     from orders import tasks
 
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            due_deliveries(now)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        WebhookDelivery.objects.filter(pk__in=ids).update(claimed_until=now + DISPATCH_LEASE)
-        for pk in ids:
-            tasks.deliver_webhook.delay_on_commit(pk)
-    return len(ids)
+    lease = {"claimed_until": now + DISPATCH_LEASE}
+    send = tasks.deliver_webhook.delay_on_commit
+    return dispatch.hand_out_due(due_deliveries(now), lease=lease, send=send, limit=limit)

@@ -16,7 +16,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import audit
+from core import audit, dispatch
 from core.money import quantize
 from orders.models import Gateway, Order, Payment, SavedPaymentMethod, WebhookEvent
 from orders.payments import get_gateway
@@ -49,7 +49,6 @@ Outcome = WebhookEvent.Outcome
 # account: recorded and closed at once, never retried.
 NOT_OURS = "not created by this portal"
 PAYMENT_NOT_FOUND_RETRY_SECONDS = 5
-DISPATCH_BATCH = 500
 MAX_REFERENCE_LENGTH = 255
 
 
@@ -349,19 +348,11 @@ def due_events(now=None):
     )
 
 
-def dispatch_due_events(now=None, limit: int = DISPATCH_BATCH) -> int:
+def dispatch_due_events(now=None, limit: int = dispatch.BATCH) -> int:
     """Send due events to workers; each is due again after the dispatch lease unless it ends."""
     from orders import tasks
 
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            due_events(now)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + dispatch_lease())
-        for pk in ids:
-            tasks.process_webhook_event.delay_on_commit(pk)
-    return len(ids)
+    lease = {"next_attempt_at": now + dispatch_lease()}
+    send = tasks.process_webhook_event.delay_on_commit
+    return dispatch.hand_out_due(due_events(now), lease=lease, send=send, limit=limit)

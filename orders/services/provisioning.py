@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from core import audit
+from core import audit, dispatch
 from core.compiled import ScopedRows
 from core.state import transition, transition_if
 from orders.models import Order, ProvisioningAttempt, Sim
@@ -33,7 +33,6 @@ OPERATION_FOR_KIND = {
 
 
 MAX_RETRY_DELAY_SECONDS = 60 * 60
-DISPATCH_BATCH = 500
 
 
 class ProvisioningBusy(Exception):
@@ -267,26 +266,19 @@ def due_orders(now=None):
     return Order.objects.filter(status__in=WORKER_STATES, next_attempt_at__lte=now)
 
 
-def dispatch_due(now=None, limit: int = DISPATCH_BATCH) -> int:
+def dispatch_due(now=None, limit: int = dispatch.BATCH) -> int:
     """Send due orders to workers; each is due again after the dispatch lease unless a worker
     takes it (rows another dispatcher holds are skipped). Returns how many were sent."""
     from orders import tasks
 
+    def send(pk: int, status: str) -> None:
+        task = tasks.cancel_refunded_sims if status == Order.Status.REFUNDED else None
+        (task or tasks.provision_order).delay_on_commit(pk)
+
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            due_orders(now)
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("next_attempt_at")
-            .values_list("pk", "status")[:limit]
-        )
-        Order.objects.filter(pk__in=[pk for pk, _ in due]).update(
-            next_attempt_at=now + dispatch_lease()
-        )
-        for pk, status in due:
-            task = tasks.cancel_refunded_sims if status == Order.Status.REFUNDED else None
-            (task or tasks.provision_order).delay_on_commit(pk)
-    return len(due)
+    lease = {"next_attempt_at": now + dispatch_lease()}
+    due = due_orders(now)
+    return dispatch.hand_out_due(due, lease=lease, send=send, columns=("pk", "status"), limit=limit)
 
 
 def stuck_orders(now=None):
