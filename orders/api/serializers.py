@@ -125,10 +125,10 @@ class SimSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# The order and SIM lists read a page with values() (only the columns shown, no model instances)
-# and build each row here, field for field as OrderSerializer / SimSerializer declare it, with
-# those serializers' own fields formatting amounts and times (the list is compared with each
-# row's detail answer in tests/api).
+# The order and SIM lists (and the order detail) read values() rows (only the columns shown, no
+# model instances) and build each answer here, field for field as OrderSerializer /
+# SimSerializer declare it, with those serializers' own fields formatting amounts and times
+# (tests/api compares each row with the serializer's answer or the detail's).
 
 
 class IccidsOfSims(Subquery):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orders.api.serializers import OrderSerializer
 from orders.models import Order, Sim
 from tests.factories import make_iccid
 
@@ -92,6 +93,8 @@ def test_every_order_row_is_its_detail_answer(api_client, api_partner, varied_or
     for row in rows:
         detail = api_client.get(f"{ORDERS}{row['number']}/")
         assert json.dumps(row) == json.dumps(detail.json())
+        declared = OrderSerializer(Order.objects.get(number=row["number"])).data
+        assert json.dumps(row) == json.dumps(declared)  # as the schema's serializer says
     assert {row["kind"] for row in rows} == {"purchase", "renewal", "recharge"}
     assert sorted(len(row["sims"]) for row in rows) == [0, 0, 0, 2]
 
