@@ -5,8 +5,6 @@ Once per step: the in-site ``Notification`` (unique per SIM, kind and period key
 first, and only the run that inserted it sends the email, so a task run twice sends once.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -26,6 +24,7 @@ KINDS = {
     "tracking_corrected": Notification.Kind.REPLACEMENT_SHIPPED,
     "activated": Notification.Kind.REPLACEMENT_ACTIVATED,
 }
+CORRECTED = "replacement.tracking_corrected"  # the audit action of a correction
 SUBJECTS = {
     "shipped": ("新 SIM 卡已寄出", "Your new SIM card is on its way"),
     "tracking_corrected": ("新 SIM 卡的物流单号已更正", "Your new SIM card's tracking, corrected"),
@@ -76,10 +75,11 @@ def send_posting_notice(ticket: ReplacementTicket, event: str) -> bool:
 
 
 def _period_key(ticket: ReplacementTicket, event: str) -> str:
-    """Once per step; a corrected tracking once per number it is corrected to."""
+    """Once per step; a corrected tracking once per correction (the latest, when several come
+    before the notice is sent)."""
     if event == "tracking_corrected":
-        tracking = hashlib.sha256(f"{ticket.courier} {ticket.tracking_number}".encode())
-        return f"replacement-{ticket.pk}-{tracking.hexdigest()[:16]}"
+        corrections = audit.entries_for(ticket).filter(action=CORRECTED).count()
+        return f"replacement-{ticket.pk}-corrected-{corrections}"
     return f"replacement-{ticket.pk}"
 
 

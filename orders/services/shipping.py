@@ -21,6 +21,7 @@ from core.state import transition
 from orders.couriers import COURIERS
 from orders.models import ReplacementTicket, Sim
 from orders.partner_webhooks import services as partner_webhooks
+from orders.services import posting_notices
 from orders.services.effects import retire_replaced_sim
 from orders.services.errors import OrderError
 
@@ -84,7 +85,7 @@ def correct_tracking(*, ticket: ReplacementTicket, courier: str, tracking_number
             locked.courier, locked.tracking_number = courier, number
             locked.save(update_fields=[*after, "updated_at"])
             audit.record(
-                action="replacement.tracking_corrected",
+                action=posting_notices.CORRECTED,
                 target=locked,
                 actor=actor,
                 before=before,

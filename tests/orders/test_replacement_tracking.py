@@ -6,6 +6,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from core.models import AuditEntry
+from orders import tasks
 from orders.models import Notification, ReplacementTicket
 from orders.services.errors import OrderError
 from orders.services.shipping import confirm_activation, correct_tracking
@@ -110,3 +111,15 @@ def test_the_tracking_form_is_for_a_card_on_its_way(client, issued_card, support
         admin_url(issued_card, "tracking"), {"courier": "tcs", "tracking_number": "TCS-001"}
     )
     assert refused.status_code == 200 and "not been shipped" in refused.content.decode()
+
+
+def test_each_correction_is_told_even_back_to_an_earlier_value(
+    shipped_card, support, django_capture_on_commit_callbacks
+):
+    for courier, number in (("leopards", "LE-1001"), ("mnp", "MP-2002"), ("leopards", "LE-1001")):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert correct(shipped_card, support, courier=courier, number=number)
+    assert ["LE-1001" in m.body for m in corrected_emails()] == [True, False, True]
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_replacement_email(shipped_card.pk, "tracking_corrected")  # a task run twice
+    assert len(corrected_emails()) == 3
