@@ -5,6 +5,7 @@ operator's APN, and find it again through the help centre's search."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from orders.models import Order, Sim
 from tests.browser.conftest import screenshot
@@ -50,12 +51,12 @@ def test_check_the_phone_buy_and_find_the_apn_article(open_page):
     sim = Sim.objects.get(owner__email="li.na@example.com")
 
     page.get_by_role("link", name="安装后没有网络时要检查什么").click()
-    assert page.locator("h1").inner_text() == APN_ARTICLE
+    expect(page.locator("h1")).to_have_text(APN_ARTICLE)
     chosen = page.locator("tr.chosen").inner_text()
     assert sim.operator.name in chosen and sim.operator.apn in chosen
     screenshot(page, "help-article-zh")
     page.get_by_role("button", name="有帮助", exact=True).click()
-    assert "感谢您的反馈" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("感谢您的反馈")
 
     page.goto("/help/")
     assert "支付失败怎么办？" in page.locator("main").inner_text()
@@ -64,4 +65,4 @@ def test_check_the_phone_buy_and_find_the_apn_article(open_page):
     page.locator("main form[role=search] button").click()
     screenshot(page, "help-search-zh")
     page.get_by_role("link", name=APN_ARTICLE).click()
-    assert sim.operator.apn in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(sim.operator.apn)

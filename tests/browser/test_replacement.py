@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import IDENTITY_REVIEWERS
@@ -51,7 +52,7 @@ def test_request_review_and_install_the_replacement(open_page, files_on_disk):
     page.set_input_files("#id_selfie", jpeg((170, 200, 220)))
     screenshot(page, "replacement-request")
     page.get_by_role("button", name="Send the request").click()
-    assert "24 to 48 hours" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("24 to 48 hours")
 
     staff = open_page()
     staff.goto("/admin/accounts/identitycheck/")  # staff sign in on the site, with two-factor
@@ -62,13 +63,13 @@ def test_request_review_and_install_the_replacement(open_page, files_on_disk):
     submit(staff)
     staff.wait_for_url("**/admin/accounts/identitycheck/")
     staff.locator("#result_list tbody a").first.click()
-    assert staff.locator("figure img").count() == 3
+    expect(staff.locator("figure img")).to_have_count(3)  # waits for the change page to load
     # Wait until every document image has loaded and decoded (a broken one fails). Not
     # wait_for_function: its polling evaluates a string, which the admin's CSP refuses.
     staff.locator("figure img").evaluate_all("images => Promise.all(images.map(i => i.decode()))")
     screenshot(staff, "replacement-review")
     staff.get_by_role("button", name="Approve and issue the new eSIM").click()
-    assert "Approved." in staff.locator("body").inner_text()
+    expect(staff.locator("body")).to_contain_text("Approved.")
 
     page.reload()
     page.get_by_role("link", name="Install the new eSIM").click()

@@ -5,6 +5,7 @@ that it works, which retires the old card."""
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import IDENTITY_REVIEWERS, SUPPORT
@@ -73,7 +74,7 @@ def test_ship_follow_and_confirm_a_new_sim_card(open_page, files_on_disk):
     assert old.status == Sim.Status.ACTIVE  # the old card works until the new one does
     screenshot(page, "replacement-shipped-zh")
     page.get_by_role("button", name="新 SIM 卡可以正常使用").click()
-    assert "已送达并激活" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("已送达并激活")
     screenshot(page, "replacement-activated-zh")
     old.refresh_from_db()
     assert old.status == Sim.Status.REPLACED

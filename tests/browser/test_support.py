@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.models import User
 from orders.models import Order
@@ -50,7 +51,7 @@ def test_ask_about_an_order_staff_answer_and_the_customer_rates(open_page, setti
     log_in(page, CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
     page.goto(f"/orders/{order.number}/")
     page.get_by_role("link", name="就此订单咨询客服").click()
-    assert f"关于订单 {order.number}" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(f"关于订单 {order.number}")
     assert page.locator("#id_category").input_value() == "payment"
     page.fill("#id_body", "付款失败了两次，请帮我看看。")
     page.set_input_files("#id_screenshots", png())
@@ -76,18 +77,18 @@ def test_ask_about_an_order_staff_answer_and_the_customer_rates(open_page, setti
     staff.fill("#reply-body", "您好，我们已为您查看：请换一张银行卡或使用支付宝再试一次。")
     screenshot(staff, "support-admin-thread")
     staff.get_by_role("button", name="发送", exact=True).click()
-    assert "回复已发送给客户" in staff.locator("body").inner_text()
+    expect(staff.locator("body")).to_contain_text("回复已发送给客户")
 
     page.goto("/support/")
     assert "新回复" in page.locator("main").inner_text()
     screenshot(page, "support-list")
     page.get_by_role("link", name=conversation.subject).click()
-    assert "请换一张银行卡" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("请换一张银行卡")
     page.get_by_role("button", name="问题已解决，关闭会话").click()
     page.get_by_label("★★★★★", exact=True).check()
     page.fill("#id_comment", "回复很快")
     page.get_by_role("button", name="提交评分").click()
-    assert "感谢您的评价" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("感谢您的评价")
     screenshot(page, "support-rated")
     conversation.refresh_from_db()
     assert conversation.status == "closed" and conversation.rating == 5
