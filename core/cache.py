@@ -1,6 +1,8 @@
 """The shared cache (Redis in production): what it raises when it does not answer, and its
 backend."""
 
+import os
+import threading
 from urllib.parse import urlsplit
 
 import redis
@@ -16,6 +18,17 @@ CACHE_ERRORS = (RedisError, OSError)
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+_pid = os.getpid()  # kept current by the hook below: no system call per command
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class CacheUnavailable(RedisConnectionError):
     """Refused without a try: the cache did not answer a moment ago (``core.breaker``)."""
 
@@ -25,6 +38,10 @@ class _GuardedRedis(redis.Redis):
     answer, a command fails at once (:class:`CacheUnavailable`) instead of after a timeout."""
 
     breaker: CircuitBreaker
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lanes = threading.local()
 
     def execute_command(self, *args, **options):
         if not self.breaker.allows():
@@ -38,24 +55,39 @@ class _GuardedRedis(redis.Redis):
         return result
 
     def call(self, *args):
-        """Send one command on a pooled connection and return the server's reply as sent, for
-        a path that runs on every request: none of ``execute_command``'s reply callbacks,
-        timing or retry policy. An error reply raises as in ``execute_command``."""
+        """Send one command and return the server's reply as sent, for a path that runs on
+        every request: on the calling thread's own connection (no pool to take it from and
+        give it back to), none of ``execute_command``'s reply callbacks, timing or retry
+        policy. An error reply raises as in ``execute_command``."""
         if not self.breaker.allows():
             raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")
-        pool, connection = self.connection_pool, None
-        try:
-            connection = pool.get_connection()  # opened again if the server closed it
-            connection.send_command(*args)
-            reply = connection.read_response()  # redis-py closes it when either fails
+        connection = self._lane()
+        try:  # opened again if closed; closed by redis-py when sending or reading fails
+            connection.send_packed_command(connection.pack_command(*args), check_health=False)
+            reply = connection.read_response()
         except UNREACHABLE:
             self.breaker.failed()
             raise
-        finally:
-            if connection is not None:
-                pool.release(connection)
         self.breaker.succeeded()
         return reply
+
+    def _lane(self):
+        """The calling thread's connection for :meth:`call`, outside the pool; a forked process
+        opens its own."""
+        lanes = self._lanes
+        connection = getattr(lanes, "connection", None)
+        if connection is None or lanes.pid != _pid:
+            pool = self.connection_pool
+            lanes.connection, lanes.pid = pool.connection_class(**pool.connection_kwargs), _pid
+            return lanes.connection
+        if connection._sock is not None:  # as the pool checks one it hands out
+            try:
+                stale = connection.can_read()  # a reply nobody read, or the server closed it
+            except UNREACHABLE:
+                stale = True
+            if stale:
+                connection.disconnect()
+        return connection
 
     def pipeline(self, *args, **kwargs):
         if not self.breaker.allows():
