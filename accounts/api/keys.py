@@ -18,7 +18,7 @@ record whose fields do not match is taken as not cached.
 import hashlib
 import json
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -133,8 +133,7 @@ def _check(request, token: str) -> KeyCheck:
     prefix, _, secret = token.partition(".")
     secret_hash = hash_api_key_secret(secret) if prefix and secret else ""
     label, read_along = cache_label(prefix), gate.read_along_of(request)
-    address, keyed = client_ip(request), gate.keyed_of(request)
-    names = gate.names(address, record_key(prefix, secret_hash), label, read_along, keyed)
+    names = gate.names(client_ip(request), record_key(prefix, secret_hash), label, read_along)
     passed = gate.pass_gate(names)
     if passed.blocked:
         return KeyCheck(blocked=True)
@@ -144,10 +143,8 @@ def _check(request, token: str) -> KeyCheck:
         key = cached
     elif secret_hash and (api_key := matching_api_key(prefix, secret_hash)) is not None:
         key, partner = VerifiedKey.of(api_key), api_key.partner
-        if passed.record is None:
+        if passed.record is None:  # a record of other fields is left to expire, not counted twice
             passed = gate.fill(names, key.record(), RECORD_SECONDS, passed)
-        else:  # a record of other fields is left to expire, not counted twice
-            passed = replace(passed, keyed=None, keyed_value=None)  # named after that record
         last_used = api_key.last_used_at
         stale_use = last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION
         first_use = passed.first_use or (not passed.count and stale_use)  # cache cut off

@@ -14,12 +14,7 @@ after it, so a change is seen by the very next request in every process and host
 A view may name cache entries of its own to be read in the same round trip (:func:`read_along`,
 before authentication; :func:`read_value` after); an app may name entries every request reads
 (:func:`read_along_always`): the catalog's version is read so, for the catalog's answers and
-for the prices an order is placed at. A view may also name one entry after what the round trip
-reads (:func:`read_keyed`): the script names it from a prefix and a digest of the read-along
-values, the credential's record and the view's own salt, and reads it in the same round trip
-(:func:`keyed_value`); :func:`store_keyed` stores the view's value under that name. Any change
-to a read-along value or to the record names another entry: the catalog keeps its rendered
-answers so, read with the key and the version in one round trip.
+for the prices an order is placed at.
 
 When the cache does not answer, the gate lets the request through uncounted and says so in the
 log; a change that cannot mark its records stale raises.
@@ -43,28 +38,17 @@ STALE = 0  # the mark written over a changed credential's record
 STALE_SECONDS = 60  # longer than any request takes between its database read and its fill
 GATE_ATTRIBUTE = "api_gate"
 READ_ALONG_ATTRIBUTE = "api_gate_read_along"
-KEYED_ATTRIBUTE = "api_gate_keyed"
 
 PASS_SCRIPT = """
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if failures >= tonumber(ARGV[1]) then return {1} end
-local answer, parts, prefix = {0, '', 0, '', ''}, {}, ARGV[4]
-for i = 4, #KEYS do
-  local value = redis.call('GET', KEYS[i]) or ''
-  answer[i + 2], parts[i - 3] = value, #value .. ':' .. value
-  if value == '' then prefix = '' end
-end
+local answer = {0, '', 0}
+for i = 4, #KEYS do answer[i] = redis.call('GET', KEYS[i]) or '' end
 local record = redis.call('GET', KEYS[2])
 if not record or record == ARGV[3] then return answer end
 local count = redis.call('INCR', KEYS[3])
 if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end
 answer[2], answer[3] = record, count
-if prefix ~= '' then
-  table.insert(parts, #record .. ':' .. record)
-  table.insert(parts, #ARGV[5] .. ':' .. ARGV[5])
-  answer[4] = prefix .. redis.sha1hex(table.concat(parts))
-  if ARGV[6] == '1' then answer[5] = redis.call('GET', answer[4]) or '' end
-end
 return answer
 """
 PASS_SCRIPT_SHA = hashlib.sha1(PASS_SCRIPT.encode()).hexdigest()
@@ -78,16 +62,6 @@ class Names:
     record: str
     rate: str  # the credential's count of requests this clock minute
     read_along: tuple[str, ...] = ()  # other entries read in the same round trip
-    keyed: "Keyed | None" = None  # an entry named after what the round trip reads
-
-
-@dataclass(frozen=True)
-class Keyed:
-    """An entry named ``prefix`` and a digest of the read-along values, the record and ``salt``."""
-
-    prefix: str
-    salt: str
-    fetch: bool = True  # read its value too (False: only name it)
 
 
 @dataclass(frozen=True)
@@ -99,11 +73,6 @@ class Gate:
     count: int = 0  # this request's number in the credential's minute; 0: not counted
     first_use: bool = False  # the first counted request of the credential this minute
     read: tuple[tuple[str, object], ...] = ()  # the read-along entries found, with their values
-    keyed: str | None = (
-        None  # the keyed entry's name (None: a read-along value or the record missed)
-    )
-    keyed_value: object = None  # its value, when fetched and found
-    raw: tuple[bytes, ...] = ()  # the read-along values as the cache holds them ("": missing)
 
 
 def failures_key(address: str, window: int) -> str:
@@ -115,7 +84,6 @@ def names(
     record_key: str,
     credential: str,
     read_along: tuple[str, ...] = (),
-    keyed: Keyed | None = None,
 ) -> Names:
     """The keys for a request from ``address`` presenting ``credential`` (its public part), and
     the entries to read along."""
@@ -127,7 +95,6 @@ def names(
         record=record_key,
         rate=f"api-rate:{credential}:{window}",
         read_along=read_along,
-        keyed=keyed,
     )
 
 
@@ -146,27 +113,14 @@ def pass_gate(names: Names) -> Gate:
 
 def fill(names: Names, record: str, timeout: int, passed: Gate | None = None) -> Gate:
     """Store ``record`` unless one (or a stale mark) is there, and count the request; with the
-    gate ``passed`` (no record found), its read-along values and the keyed entry named after
-    ``record``."""
-    passed = passed or Gate()
-    backend = _backend()
+    gate ``passed`` (no record found), its read-along values."""
+    read = passed.read if passed else ()
     try:
-        filled = backend.fill(names, record, timeout)
+        filled = _backend().fill(names, record, timeout)
     except CACHE_ERRORS as error:
         logger.warning("Rate limit not counted, the cache does not answer: %r", error)
-        return Gate(record=record, read=passed.read)
-    keyed = _keyed_name(backend, names, passed.raw, record)
-    return replace(filled, read=passed.read, raw=passed.raw, keyed=keyed)
-
-
-def _keyed_name(backend, names: Names, raw: tuple[bytes, ...], record: str) -> str | None:
-    """The keyed entry's name, as the Lua script builds it; None when a read-along value missed."""
-    keyed = names.keyed
-    if keyed is None or len(raw) != len(names.read_along) or not all(raw):
-        return None
-    parts = (*raw, record.encode(), keyed.salt.encode())
-    digest = hashlib.sha1(b"".join(b"%d:%s" % (len(part), part) for part in parts))
-    return backend.prefix(keyed.prefix) + digest.hexdigest()
+        return Gate(record=record, read=read)
+    return replace(filled, read=read)
 
 
 def mark_stale(record_keys: list[str]) -> None:
@@ -207,33 +161,6 @@ def read_along_of(request) -> tuple[str, ...]:
     return (*_READ_BY_EVERY_REQUEST, *own)
 
 
-def read_keyed(request, prefix: str, salt: str, fetch: bool = True) -> None:
-    """Have the request's gate name (and, with ``fetch``, read) the entry keyed by ``prefix``, the
-    read-along values, the credential's record and ``salt`` (call before authentication)."""
-    setattr(getattr(request, "_request", request), KEYED_ATTRIBUTE, Keyed(prefix, salt, fetch))
-
-
-def keyed_of(request) -> Keyed | None:
-    return getattr(getattr(request, "_request", request), KEYED_ATTRIBUTE, None)
-
-
-def keyed_value(request):
-    """The keyed entry's value; None when not named, not fetched or not in the cache."""
-    passed = gate_of(request)
-    return None if passed is None else passed.keyed_value
-
-
-def store_keyed(request, value, timeout: int) -> bool:
-    """Store ``value`` as the request's keyed entry; False when the gate did not name one.
-
-    Raises the cache's error when it does not answer."""
-    passed = gate_of(request)
-    if passed is None or passed.keyed is None:
-        return False
-    _backend().store(passed.keyed, value, timeout)
-    return True
-
-
 def read_value(request, entry: str):
     """A read-along entry's value; None when not in the cache or not read (no key presented,
     the cache did not answer)."""
@@ -261,9 +188,7 @@ class _RedisBackend:
     def pass_gate(self, names: Names) -> Gate:
         keys = [self.key(names.failures), self.key(names.record), self.key(names.rate)]
         keys += [self.key(name) for name in names.read_along]
-        args = [settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, STALE]
-        keyed = names.keyed
-        args += [self.key(keyed.prefix), keyed.salt, int(keyed.fetch)] if keyed else ["", "", 0]
+        args = (settings.API_AUTH_FAILURES_PER_WINDOW, 2 * WINDOW_SECONDS, STALE)
         try:
             answer = self.client.call("EVALSHA", PASS_SCRIPT_SHA, len(keys), *keys, *args)
         except NoScriptError:  # the server's script cache was emptied: EVAL loads it again
@@ -273,22 +198,11 @@ class _RedisBackend:
         loads = self.cache._cache._serializer.loads
         read = tuple(
             (name, loads(value))
-            for name, value in zip(names.read_along, answer[5:], strict=True)
+            for name, value in zip(names.read_along, answer[3:], strict=True)
             if value
         )
         count = int(answer[2])
-        return Gate(
-            record=answer[1].decode() or None,
-            count=count,
-            first_use=count == 1,
-            read=read,
-            keyed=answer[3].decode() or None,
-            keyed_value=loads(answer[4]) if answer[4] else None,
-            raw=tuple(answer[5:]),
-        )
-
-    def prefix(self, name: str) -> str:
-        return self.key(name)
+        return Gate(record=answer[1].decode() or None, count=count, first_use=count == 1, read=read)
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         rate = self.key(names.rate)
@@ -298,9 +212,6 @@ class _RedisBackend:
         pipe.expire(rate, 2 * WINDOW_SECONDS)
         _stored, count, _expiry = pipe.execute()
         return Gate(record=record, count=int(count), first_use=count == 1)
-
-    def store(self, name: str, value, timeout: int) -> None:
-        self.client.set(name, self.cache._cache._serializer.dumps(value), ex=timeout)
 
     def mark_stale(self, record_keys: list[str]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -320,17 +231,10 @@ class _CacheBackend:
         if found.get(names.failures, 0) >= settings.API_AUTH_FAILURES_PER_WINDOW:
             return Gate(blocked=True)
         read = tuple((name, found[name]) for name in names.read_along if name in found)
-        raw = tuple(str(found.get(name, "")).encode() for name in names.read_along)
         record = found.get(names.record)
         if record is None or record == STALE:
-            return Gate(read=read, raw=raw)
-        passed = replace(self.count(names), record=record, read=read, raw=raw)
-        name = _keyed_name(self, names, raw, record)
-        value = self.cache.get(name) if name and names.keyed.fetch else None
-        return replace(passed, keyed=name, keyed_value=value)
-
-    def prefix(self, name: str) -> str:
-        return name
+            return Gate(read=read)
+        return replace(self.count(names), record=record, read=read)
 
     def fill(self, names: Names, record: str, timeout: int) -> Gate:
         self.cache.add(names.record, record, timeout=timeout)
@@ -340,9 +244,6 @@ class _CacheBackend:
         self.cache.add(names.rate, 0, timeout=2 * WINDOW_SECONDS)
         count = self.cache.incr(names.rate)
         return Gate(count=count, first_use=count == 1)
-
-    def store(self, name: str, value, timeout: int) -> None:
-        self.cache.set(name, value, timeout=timeout)
 
     def mark_stale(self, record_keys: list[str]) -> None:
         self.cache.set_many(dict.fromkeys(record_keys, STALE), timeout=STALE_SECONDS)

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -12,14 +13,13 @@ from rest_framework import generics, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
-from core.api import gate
 from core.api.pagination import CheckedCursorPagination
 from core.api.views import PartnerAPIView
 from core.cache import CACHE_ERRORS
 from plans.api.filters import PlanFilter, partner_catalog
 from plans.api.serializers import PlanSerializer
 from plans.models import Plan
-from plans.services import catalog_version
+from plans.services import catalog_memo, catalog_version
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -53,36 +53,31 @@ def etag_matches(header: str, etag: str) -> bool:
 class ETagMixin:
     """ETags and bodies from the catalog version, never from rendering.
 
-    The ETag hashes the catalog version (:mod:`plans.services.catalog_version`), the partner's
-    pricing (tier and currency: price rules are per tier), the language, the media type and the
-    full URL (cursor links are absolute). ``If-None-Match`` with it answers 304 before any
-    catalog query. A 200 is rendered once and kept under a name the API key's gate derives from
-    the version and the key's record (tier and currency) it reads, the language, the media type
-    and the URL (:func:`core.api.gate.read_keyed`): the version, the key and the body come in
-    one round trip. When the cache does not answer, answers are rendered each time and carry no
-    ETag.
+    The ETag hashes the catalog version (:mod:`plans.services.catalog_version`, read with the
+    API key in the gate's round trip), the partner's pricing (tier and currency, from the key's
+    record: price rules are per tier), the language, the media type and the full URL (cursor
+    links are absolute). ``If-None-Match`` with it answers 304 before any catalog query. A 200
+    is rendered once and kept under the same hash, in the process for as long as the version
+    holds (:mod:`plans.services.catalog_memo`) and in the shared cache for other processes.
+    When the cache does not answer, answers are rendered each time and carry no ETag.
     """
 
-    catalog_key = None
-
-    def perform_authentication(self, request):
-        if request.method == "GET":  # after content negotiation, before the key's round trip
-            salt = "\n".join((get_language() or "", request.accepted_media_type, _url(request)))
-            fetch = not request.headers.get("If-None-Match")  # a 304 needs no body
-            gate.read_keyed(request, ANSWER_PREFIX, salt, fetch)
-        super().perform_authentication(request)
+    catalog_key = catalog_version_read = None
 
     def get(self, request, *args, **kwargs):
         version = catalog_version.of_request(request) if request.method == "GET" else None
         if version is None:
             return super().get(request, *args, **kwargs)
-        self.catalog_key = self._catalog_key(request, version)
+        self.catalog_version_read = version
+        self.catalog_key = key = self._catalog_key(request, version)
         header = request.headers.get("If-None-Match", "")
         if header.strip() != "*" and etag_matches(header, self._etag()):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
-        cached = gate.keyed_value(request)
-        if cached is not None:
-            content, content_type = cached
+        kept = catalog_memo.recalled(version, key)
+        if kept is None and (kept := _shared_answer(key)) is not None:
+            catalog_memo.keep(version, key, kept)
+        if kept is not None:
+            content, content_type = kept
             return HttpResponse(content, content_type=content_type)
         return super().get(request, *args, **kwargs)
 
@@ -98,7 +93,9 @@ class ETagMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.catalog_key and isinstance(response, Response) and response.status_code == 200:
             response.render()
-            _store(request, (response.content, response["Content-Type"]))
+            answer = (response.content, response["Content-Type"])
+            catalog_memo.keep(self.catalog_version_read, self.catalog_key, answer)
+            _share_answer(self.catalog_key, answer)
         return response
 
     def _catalog_key(self, request, version: str) -> str:
@@ -107,7 +104,7 @@ class ETagMixin:
             *self.pricing,
             get_language() or "",
             request.accepted_media_type,
-            _url(request),
+            request.build_absolute_uri(),
         )
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -115,18 +112,18 @@ class ETagMixin:
         return f'"{self.catalog_key[:32]}"'
 
 
-def _url(request) -> str:
-    """The request's full URL, built once."""
-    request = getattr(request, "_request", request)
-    url = getattr(request, "catalog_url", None)
-    if url is None:
-        url = request.catalog_url = request.build_absolute_uri()
-    return url
-
-
-def _store(request, value) -> None:
+def _shared_answer(key: str):
+    """An answer another process rendered; None when none is there or the cache does not answer."""
     try:
-        gate.store_keyed(request, value, ANSWER_TTL_SECONDS)
+        return cache.get(ANSWER_PREFIX + key)
+    except CACHE_ERRORS as error:
+        logger.warning("Catalog answer not read, the cache does not answer: %r", error)
+        return None
+
+
+def _share_answer(key: str, answer) -> None:
+    try:
+        cache.set(ANSWER_PREFIX + key, answer, ANSWER_TTL_SECONDS)
     except CACHE_ERRORS as error:
         logger.warning("Catalog answer not stored, the cache does not answer: %r", error)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import PriceTier
 from core.money import Currency
 from plans.models import Operator, PartnerPriceRule, PlanPrice, Promotion
-from plans.services import catalog_version, prices
+from plans.services import catalog_memo, catalog_version, prices
 from tests.processes import manage, service_env
 
 pytestmark = pytest.mark.django_db
@@ -52,17 +52,25 @@ def test_a_304_and_a_cached_200_run_no_query_at_all(api_client, django_assert_nu
     assert again.status_code == 304 and cached.content == first.content
 
 
-def test_the_first_request_stores_the_body_where_the_next_one_reads_it(
-    api_client, django_assert_max_num_queries
+def test_another_process_serves_the_answer_this_one_rendered(
+    api_client, django_assert_max_num_queries, monkeypatch
 ):
-    """The first request names the body in Python after storing the key's record; the next one
-    has the gate's script name it (core/api/gate.py): the same name."""
-    cache.clear()
-    catalog_version.current()
+    """Answers are kept in the process (plans.services.catalog_memo) and in the shared cache:
+    a process that has not rendered an answer reads it from there."""
     first = api_client.get(PLANS, {"page_size": 20})
+    monkeypatch.setattr(catalog_memo, "_memo", catalog_memo._Memo())  # another process's memo
     with django_assert_max_num_queries(AUTH_ONLY_BUDGET) as captured:
         cached = api_client.get(PLANS, {"page_size": 20})
     assert cached.content == first.content and not catalog_queries(captured)
+    assert catalog_memo.recalled(catalog_version.current(), _kept_key()) == (
+        first.content,
+        first["Content-Type"],
+    )
+
+
+def _kept_key() -> str:
+    (key,) = catalog_memo._memo.rows
+    return key
 
 
 def test_one_plan_is_cached_too(api_client, plan_by_sku, django_assert_max_num_queries):
@@ -187,7 +195,8 @@ def test_the_catalog_answers_without_a_cache(api_client, settings, caplog):
 
 @pytest.mark.services
 def test_a_304_and_a_cached_200_cost_one_round_trip_to_redis_each(api_client, redis_round_trips):
-    """The catalog version and a 200's body are read with the API key (core/api/gate.py)."""
+    """The catalog version is read with the API key (core/api/gate.py); a 200's body is kept in
+    the process."""
     first = api_client.get(PLANS, {"page_size": 20})
     sent = redis_round_trips
     with time_machine.travel(timezone.now(), tick=False):

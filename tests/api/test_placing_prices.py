@@ -93,3 +93,13 @@ def test_without_a_catalog_version_nothing_is_kept():
     catalog_memo.remembered("v1", "row", lambda: reads.append(1))
     catalog_memo.remembered("v2", "row", lambda: reads.append(1))
     assert len(reads) == 4
+
+
+def test_a_full_memo_starts_over(monkeypatch):
+    monkeypatch.setattr(catalog_memo, "MAX_ENTRIES", 3)
+    for key in "abc":
+        catalog_memo.keep("v1", key, key.upper())
+    assert catalog_memo.recalled("v1", "c") == "C"
+    catalog_memo.keep("v1", "d", "D")
+    assert [catalog_memo.recalled("v1", key) for key in "abcd"] == [None, None, None, "D"]
+    assert catalog_memo.recalled("v2", "d") is None and catalog_memo.recalled(None, "d") is None
