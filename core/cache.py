@@ -5,6 +5,7 @@ import os
 import threading
 from urllib.parse import urlsplit
 
+import hiredis
 import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -63,7 +64,7 @@ class _GuardedRedis(redis.Redis):
             raise CacheUnavailable(f"{self.breaker.name}: not tried, it did not answer just now")
         connection = self._lane()
         try:  # opened again if closed; closed by redis-py when sending or reading fails
-            connection.send_packed_command(connection.pack_command(*args), check_health=False)
+            connection.send_packed_command([hiredis.pack_command(args)], check_health=False)
             reply = connection.read_response()
         except UNREACHABLE:
             self.breaker.failed()

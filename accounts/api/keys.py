@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -78,7 +78,12 @@ class VerifiedKey:
 
     @classmethod
     def from_record(cls, record: str) -> "VerifiedKey | None":
-        """The key a record holds; None when its fields are not this release's."""
+        """The key a record holds; None when its fields are not this release's (read once per
+        record and process: a record is immutable, its key frozen)."""
+        return _key_of_record(record)
+
+    @classmethod
+    def _read(cls, record: str) -> "VerifiedKey | None":
         data = json.loads(record)
         if data.keys() != RECORD_FIELDS:
             return None
@@ -96,6 +101,7 @@ class VerifiedKey:
 
 
 RECORD_FIELDS = {field.name for field in fields(VerifiedKey)}
+_key_of_record = lru_cache(maxsize=1024)(VerifiedKey._read)
 
 
 @dataclass(frozen=True)

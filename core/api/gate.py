@@ -23,6 +23,7 @@ log; a change that cannot mark its records stale raises.
 import hashlib
 import logging
 import time
+import weakref
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -170,7 +171,15 @@ def read_value(request, entry: str):
 
 def _backend():
     cache = caches["default"]
-    return _RedisBackend(cache) if isinstance(cache, RedisCache) else _CacheBackend(cache)
+    backend = _backends.get(cache)
+    if backend is None:
+        backend = _backends[cache] = (
+            _RedisBackend(cache) if isinstance(cache, RedisCache) else _CacheBackend(cache)
+        )
+    return backend
+
+
+_backends = weakref.WeakKeyDictionary()  # one per cache object (Django keeps one per thread)
 
 
 class _RedisBackend:
