@@ -4,7 +4,7 @@ import hashlib
 import logging
 
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
@@ -72,7 +72,7 @@ class ETagMixin:
         self.catalog_key = key = self._catalog_key(request, version)
         header = request.headers.get("If-None-Match", "")
         if header.strip() != "*" and etag_matches(header, self._etag()):
-            return Response(status=status.HTTP_304_NOT_MODIFIED)
+            return HttpResponseNotModified()  # nothing to render
         kept = catalog_memo.recalled(version, key)
         if kept is None and (kept := _shared_answer(key)) is not None:
             catalog_memo.keep(version, key, kept)

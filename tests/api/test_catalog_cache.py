@@ -32,7 +32,9 @@ def test_a_304_and_a_cached_200_cost_no_catalog_query(api_client, django_assert_
     first = api_client.get(PLANS, {"page_size": 20})
     with django_assert_max_num_queries(AUTH_ONLY_BUDGET) as captured:
         again = api_client.get(PLANS, {"page_size": 20}, HTTP_IF_NONE_MATCH=first["ETag"])
-    assert again.status_code == 304 and not catalog_queries(captured)
+    assert again.status_code == 304 and not catalog_queries(captured) and not again.content
+    for header in ("ETag", "Cache-Control", "Vary"):
+        assert again[header] == first[header]
     with django_assert_max_num_queries(AUTH_ONLY_BUDGET) as captured:
         cached = api_client.get(PLANS, {"page_size": 20})
     assert cached.status_code == 200 and not catalog_queries(captured)
