@@ -138,7 +138,7 @@ def check_presented_key(request) -> KeyCheck | None:
 def _check(request, token: str) -> KeyCheck:
     prefix, _, secret = token.partition(".")
     secret_hash = hash_api_key_secret(secret) if prefix and secret else ""
-    label, read_along = cache_label(prefix), gate.read_along_of(request)
+    label, read_along = cache_label(prefix), gate.read_along_of()
     names = gate.names(client_ip(request), record_key(prefix, secret_hash), label, read_along)
     passed = gate.pass_gate(names)
     if passed.blocked:

@@ -11,10 +11,9 @@ is there). ``mark_stale`` writes a short-lived mark over records whose credentia
 request that read the database before the change committed cannot store its outdated record
 after it, so a change is seen by the very next request in every process and host.
 
-A view may name cache entries of its own to be read in the same round trip (:func:`read_along`,
-before authentication; :func:`read_value` after); an app may name entries every request reads
-(:func:`read_along_always`): the catalog's version is read so, for the catalog's answers and
-for the prices an order is placed at.
+An app may name cache entries every request reads in the same round trip
+(:func:`read_along_always`; :func:`read_value` reads them after): the catalog's version is read
+so, for the catalog's answers and for the prices an order is placed at.
 
 When the cache does not answer, the gate lets the request through uncounted and says so in the
 log; a change that cannot mark its records stale raises.
@@ -38,7 +37,6 @@ WINDOW_SECONDS = 60
 STALE = 0  # the mark written over a changed credential's record
 STALE_SECONDS = 60  # longer than any request takes between its database read and its fill
 GATE_ATTRIBUTE = "api_gate"
-READ_ALONG_ATTRIBUTE = "api_gate_read_along"
 
 PASS_SCRIPT = """
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
@@ -151,15 +149,9 @@ def read_along_always(*entries: str) -> None:
     _READ_BY_EVERY_REQUEST.extend(e for e in entries if e not in _READ_BY_EVERY_REQUEST)
 
 
-def read_along(request, *entries: str) -> None:
-    """Have the request's gate read these cache entries too (call before authentication)."""
-    request = getattr(request, "_request", request)
-    setattr(request, READ_ALONG_ATTRIBUTE, (*read_along_of(request), *entries))
-
-
-def read_along_of(request) -> tuple[str, ...]:
-    own = getattr(getattr(request, "_request", request), READ_ALONG_ATTRIBUTE, ())
-    return (*_READ_BY_EVERY_REQUEST, *own)
+def read_along_of() -> tuple[str, ...]:
+    """The cache entries every request's gate reads along."""
+    return tuple(_READ_BY_EVERY_REQUEST)
 
 
 def read_value(request, entry: str):
