@@ -149,7 +149,7 @@ def _check(request, token: str) -> KeyCheck:
         key = cached
     elif secret_hash and (api_key := matching_api_key(prefix, secret_hash)) is not None:
         key, partner = VerifiedKey.of(api_key), api_key.partner
-        if passed.record is None:  # a record of other fields is left to expire, not counted twice
+        if passed.record is None:  # else a record of other fields: left to expire, not refilled
             passed = gate.fill(names, key.record(), RECORD_SECONDS, passed)
         last_used = api_key.last_used_at
         stale_use = last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION
